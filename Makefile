@@ -1,0 +1,61 @@
+# lafs — build, test and demo targets. `make test` is what CI runs.
+GO       ?= go
+BIN      := bin
+PREFIX   ?= /usr/local
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -X github.com/lafs/lafs/internal/version.Revision=$(REVISION)
+FUZZTIME ?= 3s
+
+.PHONY: all build test vet fuzz-short demo man bench install lint clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/tahoe ./cmd/lafs
+
+vet:
+	$(GO) vet ./...
+
+# vet, every test with the race detector, then each fuzz target briefly.
+test: vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz-short
+
+# Runs every FuzzXxx target for $(FUZZTIME); longer by hand, e.g.
+#   go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10m ./pkg/caps
+fuzz-short:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		dir=$$(dirname $$f); \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "fuzz $$dir $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$dir >/dev/null || \
+				{ $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$dir; exit 1; }; \
+		done; \
+	done
+
+demo: build
+	@sh scripts/demo.sh $(BIN)
+
+man: build
+	@mkdir -p man
+	$(BIN)/tahoe generate-man > man/tahoe.1
+	$(BIN)/lafs generate-man > man/lafs.1
+	$(BIN)/tahoe completion bash > man/tahoe.bash
+	$(BIN)/tahoe completion zsh > man/_tahoe
+	$(BIN)/lafs completion bash > man/lafs.bash
+	$(BIN)/lafs completion zsh > man/_lafs
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN)/tahoe $(BIN)/lafs $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/tahoe.1 man/lafs.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN)

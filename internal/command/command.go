@@ -1,0 +1,224 @@
+// Package command holds what the tahoe and lafs binaries share: the I/O a
+// command runs against (so tests can inject it), the exit-code table, error
+// reporting in one line with an optional hint, JSON output, and the wiring
+// that makes urfave/cli report usage errors with exit status 2.
+//
+// It owns no command of its own; cmd/tahoe and cmd/lafs build their command
+// trees on it.
+package command
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/urfave/cli/v2"
+)
+
+// Exit statuses, the one table both binaries use.
+const (
+	ExitOK    = 0 // success
+	ExitError = 1 // an operational failure: bad input data, I/O, the grid
+	ExitUsage = 2 // the command line itself is wrong
+)
+
+// IO is where a command reads and writes. Real runs use the process's
+// streams (System); tests pass buffers.
+type IO struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+	// OutTTY and ErrTTY say whether Out and Err are terminals: progress bars
+	// and tables for people go only to terminals.
+	OutTTY, ErrTTY bool
+	// Quiet suppresses progress and informational messages on Err.
+	Quiet bool
+}
+
+// System returns the IO of the running process.
+func System() *IO {
+	return &IO{
+		In:     os.Stdin,
+		Out:    os.Stdout,
+		Err:    os.Stderr,
+		OutTTY: isTerminal(os.Stdout),
+		ErrTTY: isTerminal(os.Stderr),
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// WriteJSON writes v to w as indented JSON with a final newline.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// Error is an error with an exit status and an optional hint line that
+// tells the user what to do next.
+type Error struct {
+	Err  error
+	Code int
+	Hint string
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Usagef returns a usage error (exit status 2).
+func Usagef(format string, a ...any) error {
+	return &Error{Err: fmt.Errorf(format, a...), Code: ExitUsage}
+}
+
+// WithHint wraps err with a hint line; the exit status stays that of err.
+func WithHint(err error, hint string) error {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return &Error{Err: ce.Err, Code: ce.Code, Hint: hint}
+	}
+	return &Error{Err: err, Code: ExitError, Hint: hint}
+}
+
+// ErrDone stops a command early with success and no message (for flags
+// like --version that answer by themselves).
+var ErrDone = errors.New("done")
+
+// CodeOf maps an error to its exit status: nil is 0, a usage error 2, any
+// other error 1.
+func CodeOf(err error) int {
+	if err == nil || errors.Is(err, ErrDone) {
+		return ExitOK
+	}
+	var ce *Error
+	if errors.As(err, &ce) && ce.Code != 0 {
+		return ce.Code
+	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) && ec.ExitCode() != 0 {
+		return ec.ExitCode()
+	}
+	return ExitError
+}
+
+// Report prints err as "prog: error: message" and, when it has one, a
+// "hint: ..." line. Multi-line messages are folded to one line.
+func Report(w io.Writer, prog string, err error) {
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+	fmt.Fprintf(w, "%s: error: %s\n", prog, msg)
+	var ce *Error
+	if errors.As(err, &ce) && ce.Hint != "" {
+		fmt.Fprintf(w, "hint: %s\n", ce.Hint)
+	}
+}
+
+// Run runs app with args (args[0] is the program name) against the given IO
+// and returns the exit status. It never calls os.Exit and never lets a panic
+// escape as a stack trace.
+func Run(ctx context.Context, app *cli.App, args []string, stdio *IO) (code int) {
+	prog := app.Name
+	defer func() {
+		if r := recover(); r != nil {
+			Report(stdio.Err, prog, fmt.Errorf("internal error: %v (please report this bug)", r))
+			code = ExitError
+		}
+	}()
+	app.Reader, app.Writer, app.ErrWriter = stdio.In, stdio.Out, stdio.Err
+	app.ExitErrHandler = func(*cli.Context, error) {}
+	Prepare(app)
+	err := app.RunContext(ctx, args)
+	if err != nil && !errors.Is(err, ErrDone) {
+		Report(stdio.Err, prog, err)
+	}
+	return CodeOf(err)
+}
+
+// Prepare makes every command of app report flag errors and unknown
+// subcommands as usage errors (exit 2) instead of urfave/cli's defaults.
+func Prepare(app *cli.App) {
+	app.OnUsageError = onUsageError
+	if app.Action == nil {
+		app.Action = unknownSubcommand
+	}
+	for _, c := range app.Commands {
+		prepareCommand(c)
+	}
+}
+
+func prepareCommand(c *cli.Command) {
+	if c.OnUsageError == nil {
+		c.OnUsageError = onUsageError
+	}
+	if len(c.Subcommands) > 0 && c.Action == nil {
+		c.Action = unknownSubcommand
+	}
+	for _, s := range c.Subcommands {
+		prepareCommand(s)
+	}
+}
+
+func onUsageError(cCtx *cli.Context, err error, _ bool) error {
+	return &Error{Err: err, Code: ExitUsage, Hint: "see '" + cCtx.Command.HelpName + " --help'"}
+}
+
+func unknownSubcommand(cCtx *cli.Context) error {
+	if cCtx.Args().Present() {
+		name := cCtx.Args().First()
+		return &Error{Err: fmt.Errorf("unknown command %q", name), Code: ExitUsage,
+			Hint: "see '" + helpName(cCtx) + " --help' for the list of commands"}
+	}
+	// Bare invocation: show what there is to run.
+	if cCtx.Command == nil || cCtx.Command.Name == "" || cCtx.Command.HasName(cCtx.App.Name) {
+		return cli.ShowAppHelp(cCtx)
+	}
+	return cli.ShowSubcommandHelp(cCtx)
+}
+
+func helpName(cCtx *cli.Context) string {
+	if cCtx.Command != nil && cCtx.Command.HelpName != "" {
+		return cCtx.Command.HelpName
+	}
+	return cCtx.App.Name
+}
+
+// ExactArgs checks that the command got exactly n positional arguments.
+func ExactArgs(cCtx *cli.Context, n int, names string) error {
+	if got := cCtx.NArg(); got != n {
+		return Usagef("%s takes %d argument(s) (%s), got %d", cCtx.Command.HelpName, n, names, got)
+	}
+	return nil
+}
+
+// ArgOrStdin returns the command's single positional argument, or, when it
+// is "-" or absent, the first line of standard input with surrounding white
+// space removed. name is used in error messages.
+func ArgOrStdin(cCtx *cli.Context, stdio *IO, name string) (string, error) {
+	if cCtx.NArg() > 1 {
+		return "", Usagef("%s takes one %s, got %d arguments", cCtx.Command.HelpName, name, cCtx.NArg())
+	}
+	if a := cCtx.Args().First(); a != "" && a != "-" {
+		return a, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(stdio.In, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("reading %s from standard input: %w", name, err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", Usagef("no %s given (as an argument or on standard input)", name)
+	}
+	if strings.ContainsAny(s, "\r\n") {
+		return "", Usagef("standard input holds more than one line; give one %s", name)
+	}
+	return s, nil
+}
