@@ -1,0 +1,30 @@
+package e2e
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkStartup measures whole-process start-up: fork, exec, run, exit.
+// `true` from the system is the machine's floor in the same run.
+func BenchmarkStartup(b *testing.B) {
+	cases := []struct {
+		name string
+		argv []string
+	}{
+		{"floor-true", []string{"true"}},
+		{"lafs-version", []string{filepath.Join(binDir, "lafs"), "version"}},
+		{"tahoe-version", []string{filepath.Join(binDir, "tahoe"), "--version"}},
+		{"lafs-attenuate", []string{filepath.Join(binDir, "lafs"), "attenuate", "URI:SSK:ka5rjfyrmtap2dzo7lb2zpxxda:loysdkneuihxgdfwkfy5rmyw5t4eyvkdjlw2hb5u7uxvn67d6lda"}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if out, err := exec.Command(c.argv[0], c.argv[1:]...).CombinedOutput(); err != nil {
+					b.Fatalf("%v: %v\n%s", c.argv, err, out)
+				}
+			}
+		})
+	}
+}
