@@ -1,0 +1,814 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// LocalOptions configure a Local server.
+type LocalOptions struct {
+	// NodeID is the 20-byte id recorded in mutable containers beside the
+	// write enabler and in mutable leases (Tahoe's tub id).
+	NodeID [20]byte
+	// ReservedSpace is kept free on the disk: allocations that would eat
+	// into it are refused.
+	ReservedSpace int64
+	// ReadOnly refuses all new shares.
+	ReadOnly bool
+	// ApplicationVersion goes into the version message.
+	ApplicationVersion string
+	// Now is the clock for lease expiration; time.Now when nil.
+	Now func() time.Time
+	// Leases, when set, mirrors every lease into the lease database.
+	Leases *LeaseDB
+	// Logger receives debug records; discarded when nil.
+	Logger *slog.Logger
+}
+
+// Local is the in-process storage server over a DiskStore: what the embedded
+// local grid uses and what the GBS HTTP server serves. It is safe for
+// concurrent use.
+type Local struct {
+	store *DiskStore
+	opts  LocalOptions
+
+	mu      sync.Mutex
+	uploads map[uploadKey]*upload
+	// allocated is the space promised to uploads in progress.
+	allocated int64
+	// bucketLocks serialise mutable operations per storage index.
+	bucketLocks map[StorageIndex]*bucketLock
+}
+
+type uploadKey struct {
+	si    StorageIndex
+	shnum int
+}
+
+type bucketLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// upload is one immutable share being written.
+type upload struct {
+	mu       sync.Mutex
+	secret   []byte
+	file     *immutableFile
+	size     int64
+	written  rangeSet
+	incoming string
+	final    string
+	done     bool
+}
+
+var _ Server = (*Local)(nil)
+
+// NewLocal serves the shares of store.
+func NewLocal(store *DiskStore, opts LocalOptions) *Local {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Local{store: store, opts: opts, uploads: map[uploadKey]*upload{}, bucketLocks: map[StorageIndex]*bucketLock{}}
+}
+
+// Store is the underlying share store.
+func (l *Local) Store() *DiskStore { return l.store }
+
+// Close aborts every upload in progress.
+func (l *Local) Close() error {
+	l.mu.Lock()
+	ups := l.uploads
+	l.uploads = map[uploadKey]*upload{}
+	l.allocated = 0
+	l.mu.Unlock()
+	var errs []error
+	for _, u := range ups {
+		u.mu.Lock()
+		if !u.done {
+			u.done = true
+			errs = append(errs, u.file.Close(), os.Remove(u.incoming))
+		}
+		u.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+func (l *Local) expiration() uint32 {
+	return uint32(l.opts.Now().Unix() + leaseRenewalSeconds)
+}
+
+// availableSpace is what new shares may still use.
+func (l *Local) availableSpace() int64 {
+	if l.opts.ReadOnly {
+		return 0
+	}
+	free, err := l.store.FreeSpace()
+	if err != nil {
+		return 0
+	}
+	l.mu.Lock()
+	alloc := l.allocated
+	l.mu.Unlock()
+	return max(0, free-l.opts.ReservedSpace-alloc)
+}
+
+// Version implements Server.
+func (l *Local) Version(ctx context.Context) (Version, error) {
+	if err := ctx.Err(); err != nil {
+		return Version{}, err
+	}
+	free := uint64(l.availableSpace())
+	return Version{
+		MaximumImmutableShareSize: free,
+		MaximumMutableShareSize:   maxMutableShareSize,
+		AvailableSpace:            free,
+		ApplicationVersion:        []byte(l.opts.ApplicationVersion),
+	}, nil
+}
+
+// AllocateBuckets implements Server.
+func (l *Local) AllocateBuckets(ctx context.Context, si StorageIndex, lease LeaseSecrets, uploadSecret []byte, shares []int, allocatedSize uint64) (AllocateResult, error) {
+	if err := ctx.Err(); err != nil {
+		return AllocateResult{}, err
+	}
+	if allocatedSize > math.MaxInt64-immutableHeaderSize {
+		return AllocateResult{}, fmt.Errorf("allocated size %d: %w", allocatedSize, ErrTooLarge)
+	}
+	for _, n := range shares {
+		if n < 0 || n > 255 {
+			return AllocateResult{}, fmt.Errorf("share number %d: %w", n, ErrBadRequest)
+		}
+	}
+	size := int64(allocatedSize)
+	newLease := NewLease(0, lease.Renew[:], lease.Cancel[:], l.expiration(), l.opts.NodeID)
+
+	// Existing complete shares: renew (or add) the lease, as Tahoe does.
+	have, err := l.store.Shares(si)
+	if err != nil {
+		return AllocateResult{}, err
+	}
+	for _, n := range have {
+		if err := l.renewImmutable(si, n, lease.Renew[:], newLease); err != nil {
+			return AllocateResult{}, err
+		}
+	}
+	haveSet := map[int]bool{}
+	for _, n := range have {
+		haveSet[n] = true
+	}
+	res := AllocateResult{AlreadyHave: []int{}, Allocated: []int{}}
+	for _, n := range have {
+		if contains(shares, n) {
+			res.AlreadyHave = append(res.AlreadyHave, n)
+		}
+	}
+	free := l.availableSpace()
+	want := dedupe(shares)
+	for _, n := range want {
+		if haveSet[n] {
+			continue
+		}
+		key := uploadKey{si, n}
+		l.mu.Lock()
+		u, inProgress := l.uploads[key]
+		l.mu.Unlock()
+		if inProgress {
+			// A repeat with the same secret is answered as before; another
+			// client's upload is left alone.
+			if subtle.ConstantTimeCompare(u.secret, uploadSecret) == 1 && u.size == size {
+				res.Allocated = append(res.Allocated, n)
+			}
+			continue
+		}
+		if l.opts.ReadOnly || free < size {
+			continue
+		}
+		u, err := l.startUpload(si, n, uploadSecret, size, newLease)
+		if err != nil {
+			return AllocateResult{}, err
+		}
+		l.mu.Lock()
+		if _, raced := l.uploads[key]; raced {
+			l.mu.Unlock()
+			u.file.Close()
+			os.Remove(u.incoming)
+			continue
+		}
+		l.uploads[key] = u
+		l.allocated += size
+		l.mu.Unlock()
+		free -= size
+		res.Allocated = append(res.Allocated, n)
+		l.opts.Logger.Debug("allocated share", "si", si.String(), "shnum", n, "size", size)
+	}
+	return res, nil
+}
+
+func (l *Local) startUpload(si StorageIndex, n int, secret []byte, size int64, lease Lease) (*upload, error) {
+	inc := l.store.IncomingPath(si, n)
+	if err := os.MkdirAll(filepath.Dir(inc), 0o755); err != nil {
+		return nil, fmt.Errorf("create incoming directory: %w", err)
+	}
+	f, err := createImmutable(inc, size)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.AddLease(lease); err != nil {
+		f.Close()
+		os.Remove(inc)
+		return nil, err
+	}
+	return &upload{
+		secret:   bytes.Clone(secret),
+		file:     f,
+		size:     size,
+		incoming: inc,
+		final:    l.store.SharePath(si, n),
+	}, nil
+}
+
+func (l *Local) renewImmutable(si StorageIndex, n int, renew []byte, lease Lease) error {
+	path := l.store.SharePath(si, n)
+	c, err := openImmutable(path, true)
+	if err != nil {
+		if errors.Is(err, ErrUnknownContainer) {
+			return nil // a mutable share under the same SI: not ours to touch
+		}
+		return err
+	}
+	defer c.Close()
+	if err := c.AddOrRenewLease(renew, lease); err != nil {
+		return fmt.Errorf("lease on %s/%d: %w", si, n, err)
+	}
+	return l.recordLeases(si, n, KindImmutable, c.dataLen, c.Leases)
+}
+
+func (l *Local) lookupUpload(si StorageIndex, shnum int, secret []byte) (*upload, error) {
+	l.mu.Lock()
+	u, ok := l.uploads[uploadKey{si, shnum}]
+	l.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("upload %s/%d: %w", si, shnum, ErrNotFound)
+	}
+	if subtle.ConstantTimeCompare(u.secret, secret) != 1 {
+		return nil, fmt.Errorf("upload %s/%d: wrong upload secret: %w", si, shnum, ErrUnauthorized)
+	}
+	return u, nil
+}
+
+// WriteShareChunk implements Server.
+func (l *Local) WriteShareChunk(ctx context.Context, si StorageIndex, shnum int, uploadSecret []byte, offset uint64, data []byte) (WriteResult, error) {
+	if err := ctx.Err(); err != nil {
+		return WriteResult{}, err
+	}
+	u, err := l.lookupUpload(si, shnum, uploadSecret)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return WriteResult{}, fmt.Errorf("upload %s/%d: %w", si, shnum, ErrNotFound)
+	}
+	if offset > uint64(u.size) || uint64(len(data)) > uint64(u.size)-offset {
+		return WriteResult{}, fmt.Errorf("write %d bytes at %d of a %d-byte share: %w", len(data), offset, u.size, ErrTooLarge)
+	}
+	off := int64(offset)
+	end := off + int64(len(data))
+	// Bytes already written must match exactly.
+	var buf []byte
+	for _, r := range u.written.overlaps(off, end) {
+		if cap(buf) < int(r.end-r.begin) {
+			buf = make([]byte, r.end-r.begin)
+		}
+		b := buf[:r.end-r.begin]
+		if _, err := u.file.ReadData(b, r.begin); err != nil && !errors.Is(err, io.EOF) {
+			return WriteResult{}, fmt.Errorf("read back share data: %w", err)
+		}
+		if !bytes.Equal(b, data[r.begin-off:r.end-off]) {
+			return WriteResult{}, fmt.Errorf("bytes %d-%d of %s/%d: %w", r.begin, r.end, si, shnum, ErrConflict)
+		}
+	}
+	if err := u.file.WriteData(data, off); err != nil {
+		return WriteResult{}, err
+	}
+	u.written.add(off, end)
+	if u.written.covered() < u.size {
+		return WriteResult{Required: u.written.missing(u.size)}, nil
+	}
+	// Complete: publish and forget the upload.
+	u.done = true
+	err = publish(u.file.f, u.incoming, u.final)
+	cerr := u.file.Close()
+	l.mu.Lock()
+	delete(l.uploads, uploadKey{si, shnum})
+	l.allocated -= u.size
+	l.mu.Unlock()
+	if err != nil {
+		os.Remove(u.incoming)
+		return WriteResult{}, err
+	}
+	if cerr != nil {
+		return WriteResult{}, fmt.Errorf("close share: %w", cerr)
+	}
+	if l.opts.Leases != nil {
+		if c, err := openImmutable(u.final, false); err == nil {
+			err = l.recordLeases(si, shnum, KindImmutable, c.dataLen, c.Leases)
+			c.Close()
+			if err != nil {
+				return WriteResult{}, err
+			}
+		}
+	}
+	l.opts.Logger.Debug("share complete", "si", si.String(), "shnum", shnum)
+	return WriteResult{Complete: true, Required: []Range{}}, nil
+}
+
+// AbortUpload implements Server.
+func (l *Local) AbortUpload(ctx context.Context, si StorageIndex, shnum int, uploadSecret []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	u, err := l.lookupUpload(si, shnum, uploadSecret)
+	if errors.Is(err, ErrNotFound) {
+		if _, serr := os.Stat(l.store.SharePath(si, shnum)); serr == nil {
+			return fmt.Errorf("share %s/%d is complete: %w", si, shnum, ErrNotAllowed)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return fmt.Errorf("share %s/%d is complete: %w", si, shnum, ErrNotAllowed)
+	}
+	u.done = true
+	l.mu.Lock()
+	delete(l.uploads, uploadKey{si, shnum})
+	l.allocated -= u.size
+	l.mu.Unlock()
+	cerr := u.file.Close()
+	if err := os.Remove(u.incoming); err != nil {
+		return fmt.Errorf("abort upload: %w", err)
+	}
+	_ = os.Remove(filepath.Dir(u.incoming))
+	_ = os.Remove(filepath.Dir(filepath.Dir(u.incoming)))
+	return wrapErr("abort upload", cerr)
+}
+
+// ListShares implements Server.
+func (l *Local) ListShares(ctx context.Context, si StorageIndex) ([]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s, err := l.store.Shares(si)
+	if s == nil {
+		s = []int{}
+	}
+	return s, err
+}
+
+// ImmutableShareLength is the length of the data of a complete immutable
+// share.
+func (l *Local) ImmutableShareLength(si StorageIndex, shnum int) (int64, error) {
+	c, err := l.openImmutableShare(si, shnum)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.dataLen, nil
+}
+
+func (l *Local) openImmutableShare(si StorageIndex, shnum int) (*immutableFile, error) {
+	c, err := openImmutable(l.store.SharePath(si, shnum), false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("share %s/%d: %w", si, shnum, ErrNotFound)
+	}
+	return c, err
+}
+
+// ReadShareChunk implements Server.
+func (l *Local) ReadShareChunk(ctx context.Context, si StorageIndex, shnum int, offset, length uint64) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := l.openImmutableShare(si, shnum)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if offset >= uint64(c.dataLen) {
+		return []byte{}, nil
+	}
+	n := min(length, uint64(c.dataLen)-offset)
+	b := make([]byte, n)
+	if _, err := c.ReadData(b, int64(offset)); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read share %s/%d: %w", si, shnum, err)
+	}
+	return b, nil
+}
+
+// OpenShareReader opens a complete share for streaming reads of its data:
+// an io.ReaderAt over the share data and its length. mutable selects the
+// container kind.
+func (l *Local) OpenShareReader(si StorageIndex, shnum int, mutable bool) (ShareReader, error) {
+	if mutable {
+		c, err := openMutable(l.store.SharePath(si, shnum), false)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("share %s/%d: %w", si, shnum, ErrNotFound)
+		}
+		if err != nil {
+			return nil, err
+		}
+		dl, err := c.DataLength()
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		return &mutableReader{c: c, n: dl}, nil
+	}
+	c, err := l.openImmutableShare(si, shnum)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ShareReader reads the data of one share.
+type ShareReader interface {
+	// ReadData reads share data at off; short past the end (io.EOF).
+	ReadData(p []byte, off int64) (int, error)
+	// Len is the length of the share data.
+	Len() int64
+	Close() error
+}
+
+// Len implements ShareReader.
+func (c *immutableFile) Len() int64 { return c.dataLen }
+
+type mutableReader struct {
+	c *mutableFile
+	n int64
+}
+
+func (m *mutableReader) Len() int64   { return m.n }
+func (m *mutableReader) Close() error { return m.c.Close() }
+func (m *mutableReader) ReadData(p []byte, off int64) (int, error) {
+	if off >= m.n {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > m.n-off {
+		p = p[:m.n-off]
+	}
+	n, err := m.c.f.ReadAt(p, mutableDataOffset+off)
+	if err == io.EOF && n == len(p) {
+		err = nil
+	}
+	return n, err
+}
+
+// AdviseCorruptShare implements Server.
+func (l *Local) AdviseCorruptShare(ctx context.Context, si StorageIndex, shnum int, reason string) error {
+	return l.adviseCorrupt(ctx, "immutable", si, shnum, reason)
+}
+
+// AdviseCorruptMutableShare implements Server.
+func (l *Local) AdviseCorruptMutableShare(ctx context.Context, si StorageIndex, shnum int, reason string) error {
+	return l.adviseCorrupt(ctx, "mutable", si, shnum, reason)
+}
+
+func (l *Local) adviseCorrupt(ctx context.Context, kind string, si StorageIndex, shnum int, reason string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := os.Stat(l.store.SharePath(si, shnum)); err != nil {
+		return fmt.Errorf("share %s/%d: %w", si, shnum, ErrNotFound)
+	}
+	dir := filepath.Join(l.store.Dir(), "corruption-advisories")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("corruption advisory: %w", err)
+	}
+	now := l.opts.Now().UTC()
+	name := fmt.Sprintf("%s--%s-%d", strings.ReplaceAll(now.Format("2006-01-02T15:04:05.000000Z"), ":", ""), si, shnum)
+	report := fmt.Sprintf("report: Share Corruption\ntype: %s\nstorage_index: %s\nshare_number: %d\n\n%s\n\n", kind, si, shnum, reason)
+	if int64(len(report)) > l.availableSpace() {
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(report), 0o644); err != nil {
+		return fmt.Errorf("corruption advisory: %w", err)
+	}
+	return nil
+}
+
+func (l *Local) lockBucket(si StorageIndex) func() {
+	l.mu.Lock()
+	b := l.bucketLocks[si]
+	if b == nil {
+		b = &bucketLock{}
+		l.bucketLocks[si] = b
+	}
+	b.refs++
+	l.mu.Unlock()
+	b.mu.Lock()
+	return func() {
+		b.mu.Unlock()
+		l.mu.Lock()
+		b.refs--
+		if b.refs == 0 {
+			delete(l.bucketLocks, si)
+		}
+		l.mu.Unlock()
+	}
+}
+
+// ReadTestWrite implements Server.
+func (l *Local) ReadTestWrite(ctx context.Context, si StorageIndex, secrets MutableSecrets, req ReadTestWriteRequest) (ReadTestWriteResult, error) {
+	if err := ctx.Err(); err != nil {
+		return ReadTestWriteResult{}, err
+	}
+	for n := range req.TestWriteVectors {
+		if n > 255 {
+			return ReadTestWriteResult{}, fmt.Errorf("share number %d: %w", n, ErrBadRequest)
+		}
+	}
+	unlock := l.lockBucket(si)
+	defer unlock()
+
+	nums, err := l.store.Shares(si)
+	if err != nil {
+		return ReadTestWriteResult{}, err
+	}
+	shares := map[int]*mutableFile{}
+	defer func() {
+		for _, c := range shares {
+			c.Close()
+		}
+	}()
+	for _, n := range nums {
+		c, err := openMutable(l.store.SharePath(si, n), true)
+		if err != nil {
+			return ReadTestWriteResult{}, err
+		}
+		shares[n] = c
+		we, _, err := c.WriteEnabler()
+		if err != nil {
+			return ReadTestWriteResult{}, err
+		}
+		if subtle.ConstantTimeCompare(we[:], secrets.WriteEnabler[:]) != 1 {
+			return ReadTestWriteResult{}, fmt.Errorf("write enabler for %s: %w", si, ErrUnauthorized)
+		}
+	}
+	// Tests.
+	ok := true
+	for n, tw := range req.TestWriteVectors {
+		for _, t := range tw.Test {
+			var got []byte
+			if c := shares[int(n)]; c != nil {
+				got, err = c.ReadData(clampOff(t.Offset), clampOff(t.Size))
+				if err != nil {
+					return ReadTestWriteResult{}, err
+				}
+			}
+			if !bytes.Equal(got, t.Specimen) {
+				ok = false
+			}
+		}
+	}
+	// Reads, before any write.
+	res := ReadTestWriteResult{Success: ok, Data: map[uint64][][]byte{}}
+	for _, n := range nums {
+		var datav [][]byte
+		for _, r := range req.ReadVector {
+			b, err := shares[n].ReadData(clampOff(r.Offset), clampOff(r.Size))
+			if err != nil {
+				return ReadTestWriteResult{}, err
+			}
+			datav = append(datav, b)
+		}
+		if datav == nil {
+			datav = [][]byte{}
+		}
+		res.Data[uint64(n)] = datav
+	}
+	if !ok {
+		return res, nil
+	}
+	// Writes, in share order for determinism.
+	keys := make([]uint64, 0, len(req.TestWriteVectors))
+	for n := range req.TestWriteVectors {
+		keys = append(keys, n)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	lease := NewLease(1, secrets.Lease.Renew[:], secrets.Lease.Cancel[:], l.expiration(), l.opts.NodeID)
+	for _, n64 := range keys {
+		n := int(n64)
+		tw := req.TestWriteVectors[n64]
+		if tw.NewLength != nil && *tw.NewLength == 0 {
+			if c := shares[n]; c != nil {
+				c.Close()
+				delete(shares, n)
+				if err := os.Remove(l.store.SharePath(si, n)); err != nil {
+					return ReadTestWriteResult{}, fmt.Errorf("delete mutable share: %w", err)
+				}
+				if l.opts.Leases != nil {
+					if err := l.opts.Leases.DeleteShare(si, n); err != nil {
+						return ReadTestWriteResult{}, err
+					}
+				}
+			}
+			_ = os.Remove(l.store.BucketDir(si)) // only if empty
+			continue
+		}
+		if err := l.writeMutable(si, n, shares, secrets.WriteEnabler, tw, lease, secrets.Lease.Renew[:]); err != nil {
+			return ReadTestWriteResult{}, err
+		}
+	}
+	return res, nil
+}
+
+func clampOff(v uint64) int64 {
+	if v > math.MaxInt64/2 {
+		return math.MaxInt64 / 2
+	}
+	return int64(v)
+}
+
+func (l *Local) writeMutable(si StorageIndex, n int, shares map[int]*mutableFile, we [32]byte, tw TestWriteVectors, lease Lease, renew []byte) error {
+	apply := func(c *mutableFile) error {
+		for _, w := range tw.Write {
+			if w.Offset > maxMutableShareSize {
+				return fmt.Errorf("mutable write at %d: %w", w.Offset, ErrTooLarge)
+			}
+			if err := c.WriteData(w.Data, int64(w.Offset)); err != nil {
+				return err
+			}
+		}
+		if tw.NewLength != nil {
+			if err := c.Truncate(clampOff(*tw.NewLength)); err != nil {
+				return err
+			}
+		}
+		return c.AddOrRenewLease(renew, lease)
+	}
+	c := shares[n]
+	if c == nil {
+		// A new share is built under incoming/ and renamed into place.
+		inc := l.store.IncomingPath(si, n)
+		if err := os.MkdirAll(filepath.Dir(inc), 0o755); err != nil {
+			return fmt.Errorf("create incoming directory: %w", err)
+		}
+		_ = os.Remove(inc)
+		nc, err := createMutable(inc, l.opts.NodeID, we)
+		if err != nil {
+			return err
+		}
+		if err := apply(nc); err != nil {
+			nc.Close()
+			os.Remove(inc)
+			return err
+		}
+		if err := publish(nc.f, inc, l.store.SharePath(si, n)); err != nil {
+			nc.Close()
+			os.Remove(inc)
+			return err
+		}
+		shares[n] = nc
+		c = nc
+	} else {
+		if err := apply(c); err != nil {
+			return err
+		}
+		if err := c.f.Sync(); err != nil {
+			return fmt.Errorf("sync mutable share: %w", err)
+		}
+	}
+	dl, err := c.DataLength()
+	if err != nil {
+		return err
+	}
+	return l.recordLeases(si, n, KindMutable, dl, func() ([]Lease, error) {
+		ls, _, err := c.Leases()
+		return ls, err
+	})
+}
+
+// ListMutableShares implements Server.
+func (l *Local) ListMutableShares(ctx context.Context, si StorageIndex) ([]int, error) {
+	return l.ListShares(ctx, si)
+}
+
+// ReadMutableShareChunk implements Server.
+func (l *Local) ReadMutableShareChunk(ctx context.Context, si StorageIndex, shnum int, offset, length uint64) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := openMutable(l.store.SharePath(si, shnum), false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("share %s/%d: %w", si, shnum, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.ReadData(clampOff(offset), clampOff(length))
+}
+
+// AddOrRenewLease implements Server.
+func (l *Local) AddOrRenewLease(ctx context.Context, si StorageIndex, lease LeaseSecrets) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	nums, err := l.store.Shares(si)
+	if err != nil {
+		return err
+	}
+	if len(nums) == 0 {
+		return fmt.Errorf("storage index %s: %w", si, ErrNotFound)
+	}
+	unlock := l.lockBucket(si)
+	defer unlock()
+	exp := l.expiration()
+	for _, n := range nums {
+		kind, err := l.store.Kind(si, n)
+		if err != nil {
+			return err
+		}
+		switch kind {
+		case KindImmutable:
+			if err := l.renewImmutable(si, n, lease.Renew[:], NewLease(1, lease.Renew[:], lease.Cancel[:], exp, l.opts.NodeID)); err != nil {
+				return err
+			}
+		case KindMutable:
+			c, err := openMutable(l.store.SharePath(si, n), true)
+			if err != nil {
+				return err
+			}
+			err = c.AddOrRenewLease(lease.Renew[:], NewLease(1, lease.Renew[:], lease.Cancel[:], exp, l.opts.NodeID))
+			if err == nil {
+				var dl int64
+				if dl, err = c.DataLength(); err == nil {
+					err = l.recordLeases(si, n, KindMutable, dl, func() ([]Lease, error) {
+						ls, _, err := c.Leases()
+						return ls, err
+					})
+				}
+			}
+			c.Close()
+			if err != nil {
+				return fmt.Errorf("lease on %s/%d: %w", si, n, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (l *Local) recordLeases(si StorageIndex, n int, kind ContainerKind, size int64, leases func() ([]Lease, error)) error {
+	if l.opts.Leases == nil {
+		return nil
+	}
+	ls, err := leases()
+	if err != nil {
+		return err
+	}
+	return l.opts.Leases.PutShare(si, n, kind, size, ls)
+}
+
+func contains(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func dedupe(s []int) []int {
+	out := append([]int(nil), s...)
+	sort.Ints(out)
+	j := 0
+	for i, v := range out {
+		if i == 0 || v != out[j-1] {
+			out[j] = v
+			j++
+		}
+	}
+	return out[:j]
+}
