@@ -1,0 +1,481 @@
+// Package gbs is the client side of Tahoe-LAFS's HTTP storage protocol
+// ("Great Black Swamp"): a storage.Server that talks HTTPS to one storage
+// node named by its NURL. The server's certificate is pinned to the NURL's
+// SPKI hash (no certificate authorities, no host names); every request
+// carries the swissnum; bodies are CBOR.
+//
+// It does not choose servers or encode shares (pkg/client does) and holds
+// no state beyond pooled connections.
+package gbs
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/lafs/lafs/pkg/storage"
+)
+
+// Options tune a Client.
+type Options struct {
+	// Retries is how many times a request that is safe to repeat is retried
+	// after a network failure or a 502/503/504 (default 2).
+	Retries int
+	// RetryDelay is the first back-off delay, doubled each retry (default 100ms).
+	RetryDelay time.Duration
+	// MaxConnsPerHost bounds concurrent connections (default 0, unbounded).
+	MaxConnsPerHost int
+	// DialTimeout bounds connecting and the TLS handshake (default 30s).
+	DialTimeout time.Duration
+}
+
+// Client is a storage.Server over GBS. It is safe for concurrent use and
+// reuses connections; call Close to release them.
+type Client struct {
+	nurl  storage.NURL
+	base  string
+	authz string
+	hc    *http.Client
+	tr    *http.Transport
+	opts  Options
+}
+
+var _ storage.Server = (*Client)(nil)
+
+// ErrWrongServer is returned when the server's certificate does not match
+// the SPKI hash in the NURL.
+var ErrWrongServer = errors.New("server certificate does not match the NURL's SPKI hash")
+
+// New makes a client for the storage service at nurl.
+func New(nurl string, opts Options) (*Client, error) {
+	n, err := storage.ParseNURL(nurl)
+	if err != nil {
+		return nil, fmt.Errorf("gbs: %w", err)
+	}
+	if opts.Retries == 0 {
+		opts.Retries = 2
+	}
+	if opts.Retries < 0 {
+		opts.Retries = 0
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = 100 * time.Millisecond
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = 30 * time.Second
+	}
+	tlsConf := &tls.Config{
+		// Names and CAs mean nothing here: the certificate is checked against
+		// the SPKI hash in VerifyConnection instead, on every connection.
+		InsecureSkipVerify: true, //nolint:gosec // pinned below
+		MinVersion:         tls.VersionTLS12,
+		VerifyConnection:   pinSPKI(n.SPKIHash),
+	}
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsConf,
+		TLSHandshakeTimeout: opts.DialTimeout,
+		MaxIdleConns:        64,
+		MaxIdleConnsPerHost: 64,
+		MaxConnsPerHost:     opts.MaxConnsPerHost,
+		IdleConnTimeout:     90 * time.Second,
+		WriteBufferSize:     64 << 10,
+		ReadBufferSize:      64 << 10,
+	}
+	return &Client{
+		nurl:  n,
+		base:  "https://" + n.Address(),
+		authz: storage.AuthorizationHeader(n.Swissnum),
+		hc:    &http.Client{Transport: tr},
+		tr:    tr,
+		opts:  opts,
+	}, nil
+}
+
+// pinSPKI accepts exactly one self-signed certificate whose SPKI hash is want.
+func pinSPKI(want string) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return fmt.Errorf("gbs: server sent no certificate")
+		}
+		cert := cs.PeerCertificates[0]
+		if got := storage.SPKIHash(cert); got != want {
+			return fmt.Errorf("gbs: SPKI hash %s, want %s: %w", got, want, ErrWrongServer)
+		}
+		if err := cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature); err != nil {
+			return fmt.Errorf("gbs: certificate is not validly self-signed: %w", err)
+		}
+		return nil
+	}
+}
+
+// NURL is the service's NURL.
+func (c *Client) NURL() storage.NURL { return c.nurl }
+
+// Close releases idle connections.
+func (c *Client) Close() error {
+	c.tr.CloseIdleConnections()
+	return nil
+}
+
+// request describes one HTTP exchange.
+type request struct {
+	method  string
+	path    string
+	secrets [][2]string
+	body    []byte
+	ctype   string
+	headers map[string]string
+	retry   bool
+}
+
+func secretHeader(kind string, v []byte) [2]string {
+	return [2]string{kind, base64.StdEncoding.EncodeToString(v)}
+}
+
+// do sends r, retrying when r.retry and the failure is transient. The caller
+// closes the response body.
+func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
+	attempts := 1
+	if r.retry {
+		attempts += c.opts.Retries
+	}
+	delay := c.opts.RetryDelay
+	var lastErr error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			case <-t.C:
+			}
+			delay *= 2
+		}
+		var body io.Reader
+		if r.body != nil {
+			body = bytes.NewReader(r.body)
+		}
+		req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.path, body)
+		if err != nil {
+			return nil, fmt.Errorf("gbs: %w", err)
+		}
+		req.Header.Set("Authorization", c.authz)
+		req.Header.Set("Accept", storage.MediaCBOR)
+		for _, s := range r.secrets {
+			req.Header.Add("X-Tahoe-Authorization", s[0]+" "+s[1])
+		}
+		if r.ctype != "" {
+			req.Header.Set("Content-Type", r.ctype)
+		}
+		for k, v := range r.headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if errors.Is(err, ErrWrongServer) {
+				return nil, fmt.Errorf("gbs %s %s: %w", r.method, r.path, ErrWrongServer)
+			}
+			lastErr = fmt.Errorf("gbs %s %s: %w", r.method, r.path, err)
+			if strings.Contains(err.Error(), ErrWrongServer.Error()) {
+				return nil, fmt.Errorf("%w (%v)", ErrWrongServer, err)
+			}
+			continue
+		}
+		switch resp.StatusCode {
+		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			lastErr = statusError(r, resp)
+			continue
+		}
+		return resp, nil
+	}
+	return nil, lastErr
+}
+
+// statusError turns an unexpected response into an error wrapping the
+// matching storage error, and closes its body.
+func statusError(r request, resp *http.Response) error {
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	var kind error
+	switch resp.StatusCode {
+	case http.StatusNotFound:
+		kind = storage.ErrNotFound
+	case http.StatusConflict:
+		kind = storage.ErrConflict
+	case http.StatusUnauthorized:
+		kind = storage.ErrUnauthorized
+	case http.StatusRequestEntityTooLarge:
+		kind = storage.ErrTooLarge
+	case http.StatusMethodNotAllowed:
+		kind = storage.ErrNotAllowed
+	case http.StatusBadRequest:
+		kind = storage.ErrBadRequest
+	default:
+		kind = errors.New("unexpected response")
+	}
+	return fmt.Errorf("gbs %s %s: %d %s: %w", r.method, r.path, resp.StatusCode, strings.TrimSpace(string(msg)), kind)
+}
+
+// call sends r and decodes a CBOR response into out when the status is one
+// of ok.
+func (c *Client) call(ctx context.Context, r request, out any, ok ...int) (int, error) {
+	resp, err := c.do(ctx, r)
+	if err != nil {
+		return 0, err
+	}
+	for _, code := range ok {
+		if resp.StatusCode == code {
+			defer resp.Body.Close()
+			if out == nil {
+				io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+				return code, nil
+			}
+			data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+			if err != nil {
+				return code, fmt.Errorf("gbs %s %s: read response: %w", r.method, r.path, err)
+			}
+			if v, isVersion := out.(*storage.Version); isVersion {
+				*v, err = storage.UnmarshalVersion(data)
+			} else {
+				err = storage.UnmarshalCBOR(data, out)
+			}
+			if err != nil {
+				return code, fmt.Errorf("gbs %s %s: %w", r.method, r.path, err)
+			}
+			return code, nil
+		}
+	}
+	return resp.StatusCode, statusError(r, resp)
+}
+
+func encode(v any) ([]byte, error) {
+	b, err := storage.MarshalCBOR(v)
+	if err != nil {
+		return nil, fmt.Errorf("gbs: %w", err)
+	}
+	return b, nil
+}
+
+// Version implements storage.Server.
+func (c *Client) Version(ctx context.Context) (storage.Version, error) {
+	var v storage.Version
+	_, err := c.call(ctx, request{method: "GET", path: "/storage/v1/version", retry: true}, &v, http.StatusOK)
+	return v, err
+}
+
+func leaseSecrets(l storage.LeaseSecrets) [][2]string {
+	return [][2]string{secretHeader(storage.SecretLeaseRenew, l.Renew[:]), secretHeader(storage.SecretLeaseCancel, l.Cancel[:])}
+}
+
+// AllocateBuckets implements storage.Server. Repeating it with the same
+// upload secret is safe, so it is retried.
+func (c *Client) AllocateBuckets(ctx context.Context, si storage.StorageIndex, lease storage.LeaseSecrets, uploadSecret []byte, shares []int, allocatedSize uint64) (storage.AllocateResult, error) {
+	set := make(storage.ShareSet, len(shares))
+	for i, n := range shares {
+		set[i] = uint64(n)
+	}
+	body, err := encode(storage.AllocateRequest{ShareNumbers: set, AllocatedSize: allocatedSize})
+	if err != nil {
+		return storage.AllocateResult{}, err
+	}
+	var resp storage.AllocateResponse
+	_, err = c.call(ctx, request{
+		method: "POST", path: "/storage/v1/immutable/" + si.String(),
+		secrets: append(leaseSecrets(lease), secretHeader(storage.SecretUpload, uploadSecret)),
+		body:    body, ctype: storage.MediaCBOR, retry: true,
+	}, &resp, http.StatusOK)
+	if err != nil {
+		return storage.AllocateResult{}, err
+	}
+	return storage.AllocateResult{AlreadyHave: resp.AlreadyHave.Ints(), Allocated: resp.Allocated.Ints()}, nil
+}
+
+// WriteShareChunk implements storage.Server. Rewriting identical bytes is
+// idempotent, so it is retried.
+func (c *Client) WriteShareChunk(ctx context.Context, si storage.StorageIndex, shnum int, uploadSecret []byte, offset uint64, data []byte) (storage.WriteResult, error) {
+	if len(data) == 0 {
+		return storage.WriteResult{}, fmt.Errorf("gbs: empty chunk: %w", storage.ErrBadRequest)
+	}
+	var resp storage.WriteResponse
+	code, err := c.call(ctx, request{
+		method: "PATCH", path: fmt.Sprintf("/storage/v1/immutable/%s/%d", si, shnum),
+		secrets: [][2]string{secretHeader(storage.SecretUpload, uploadSecret)},
+		body:    data, ctype: "application/octet-stream",
+		headers: map[string]string{"Content-Range": fmt.Sprintf("bytes %d-%d/*", offset, offset+uint64(len(data))-1)},
+		retry:   true,
+	}, &resp, http.StatusOK, http.StatusCreated)
+	if err != nil {
+		return storage.WriteResult{}, err
+	}
+	if code == http.StatusCreated {
+		return storage.WriteResult{Complete: true, Required: []storage.Range{}}, nil
+	}
+	return storage.WriteResult{Required: resp.Required}, nil
+}
+
+// AbortUpload implements storage.Server.
+func (c *Client) AbortUpload(ctx context.Context, si storage.StorageIndex, shnum int, uploadSecret []byte) error {
+	_, err := c.call(ctx, request{
+		method: "PUT", path: fmt.Sprintf("/storage/v1/immutable/%s/%d/abort", si, shnum),
+		secrets: [][2]string{secretHeader(storage.SecretUpload, uploadSecret)},
+	}, nil, http.StatusOK)
+	return err
+}
+
+func (c *Client) list(ctx context.Context, kind string, si storage.StorageIndex) ([]int, error) {
+	var set storage.ShareSet
+	if _, err := c.call(ctx, request{method: "GET", path: "/storage/v1/" + kind + "/" + si.String() + "/shares", retry: true}, &set, http.StatusOK); err != nil {
+		return nil, err
+	}
+	return set.Ints(), nil
+}
+
+// ListShares implements storage.Server.
+func (c *Client) ListShares(ctx context.Context, si storage.StorageIndex) ([]int, error) {
+	return c.list(ctx, "immutable", si)
+}
+
+// ListMutableShares implements storage.Server.
+func (c *Client) ListMutableShares(ctx context.Context, si storage.StorageIndex) ([]int, error) {
+	return c.list(ctx, "mutable", si)
+}
+
+// ReadShareChunk implements storage.Server.
+func (c *Client) ReadShareChunk(ctx context.Context, si storage.StorageIndex, shnum int, offset, length uint64) ([]byte, error) {
+	var buf bytes.Buffer
+	_, err := c.ReadShareTo(ctx, &buf, false, si, shnum, offset, length)
+	return buf.Bytes(), err
+}
+
+// ReadMutableShareChunk implements storage.Server.
+func (c *Client) ReadMutableShareChunk(ctx context.Context, si storage.StorageIndex, shnum int, offset, length uint64) ([]byte, error) {
+	var buf bytes.Buffer
+	_, err := c.ReadShareTo(ctx, &buf, true, si, shnum, offset, length)
+	return buf.Bytes(), err
+}
+
+// ReadShareTo streams up to length bytes at offset of a share into w,
+// returning how many were written; past the end of the data it is short.
+func (c *Client) ReadShareTo(ctx context.Context, w io.Writer, mutable bool, si storage.StorageIndex, shnum int, offset, length uint64) (int64, error) {
+	if length == 0 {
+		return 0, nil
+	}
+	kind := "immutable"
+	if mutable {
+		kind = "mutable"
+	}
+	r := request{
+		method: "GET", path: fmt.Sprintf("/storage/v1/%s/%s/%d", kind, si, shnum), retry: true,
+		headers: map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", offset, offset+length-1)},
+	}
+	resp, err := c.do(ctx, r)
+	if err != nil {
+		return 0, err
+	}
+	switch resp.StatusCode {
+	case http.StatusNoContent:
+		resp.Body.Close()
+		return 0, nil
+	case http.StatusPartialContent:
+		defer resp.Body.Close()
+		start, end, _, ok := storage.ParseContentRange(resp.Header.Get("Content-Range"))
+		if !ok || start != offset || end > offset+length {
+			return 0, fmt.Errorf("gbs GET %s: Content-Range %q does not match the request", r.path, resp.Header.Get("Content-Range"))
+		}
+		n, err := io.Copy(w, io.LimitReader(resp.Body, int64(end-start)))
+		if err != nil {
+			return n, fmt.Errorf("gbs GET %s: %w", r.path, err)
+		}
+		if n != int64(end-start) {
+			return n, fmt.Errorf("gbs GET %s: got %d bytes, Content-Range promised %d", r.path, n, end-start)
+		}
+		return n, nil
+	case http.StatusOK:
+		// A server that ignored Range: skip to offset, take length.
+		defer resp.Body.Close()
+		if _, err := io.CopyN(io.Discard, resp.Body, int64(offset)); err != nil {
+			return 0, nil
+		}
+		n, err := io.Copy(w, io.LimitReader(resp.Body, int64(length)))
+		if err != nil {
+			return n, fmt.Errorf("gbs GET %s: %w", r.path, err)
+		}
+		return n, nil
+	}
+	return 0, statusError(r, resp)
+}
+
+func (c *Client) corrupt(ctx context.Context, kind string, si storage.StorageIndex, shnum int, reason string) error {
+	body, err := encode(storage.CorruptRequest{Reason: reason})
+	if err != nil {
+		return err
+	}
+	_, err = c.call(ctx, request{
+		method: "POST", path: fmt.Sprintf("/storage/v1/%s/%s/%d/corrupt", kind, si, shnum),
+		body: body, ctype: storage.MediaCBOR,
+	}, nil, http.StatusOK)
+	return err
+}
+
+// AdviseCorruptShare implements storage.Server.
+func (c *Client) AdviseCorruptShare(ctx context.Context, si storage.StorageIndex, shnum int, reason string) error {
+	return c.corrupt(ctx, "immutable", si, shnum, reason)
+}
+
+// AdviseCorruptMutableShare implements storage.Server.
+func (c *Client) AdviseCorruptMutableShare(ctx context.Context, si storage.StorageIndex, shnum int, reason string) error {
+	return c.corrupt(ctx, "mutable", si, shnum, reason)
+}
+
+// ReadTestWrite implements storage.Server. It is never retried: a repeat
+// after a lost response would test against the new contents.
+func (c *Client) ReadTestWrite(ctx context.Context, si storage.StorageIndex, secrets storage.MutableSecrets, req storage.ReadTestWriteRequest) (storage.ReadTestWriteResult, error) {
+	if req.TestWriteVectors == nil {
+		req.TestWriteVectors = map[uint64]storage.TestWriteVectors{}
+	}
+	if req.ReadVector == nil {
+		req.ReadVector = []storage.ReadVector{}
+	}
+	for k, tw := range req.TestWriteVectors {
+		if tw.Test == nil {
+			tw.Test = []storage.TestVector{}
+		}
+		if tw.Write == nil {
+			tw.Write = []storage.WriteVector{}
+		}
+		req.TestWriteVectors[k] = tw
+	}
+	body, err := encode(req)
+	if err != nil {
+		return storage.ReadTestWriteResult{}, err
+	}
+	var res storage.ReadTestWriteResult
+	_, err = c.call(ctx, request{
+		method: "POST", path: "/storage/v1/mutable/" + si.String() + "/read-test-write",
+		secrets: append(leaseSecrets(secrets.Lease), secretHeader(storage.SecretWriteEnabler, secrets.WriteEnabler[:])),
+		body:    body, ctype: storage.MediaCBOR,
+	}, &res, http.StatusOK)
+	return res, err
+}
+
+// AddOrRenewLease implements storage.Server; it is idempotent and retried.
+func (c *Client) AddOrRenewLease(ctx context.Context, si storage.StorageIndex, lease storage.LeaseSecrets) error {
+	_, err := c.call(ctx, request{
+		method: "PUT", path: "/storage/v1/lease/" + si.String(),
+		secrets: leaseSecrets(lease), retry: true,
+	}, nil, http.StatusNoContent)
+	return err
+}

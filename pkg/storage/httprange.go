@@ -1,0 +1,116 @@
+package storage
+
+import (
+	"mime"
+	"strconv"
+	"strings"
+)
+
+// ParseRange parses a Range header of the one form GBS allows: a single
+// "bytes=FIRST-LAST" range with both ends given. It returns the half-open
+// range [start, end).
+func ParseRange(h string) (start, end uint64, ok bool) {
+	unit, spec, found := strings.Cut(strings.TrimSpace(h), "=")
+	if !found || strings.TrimSpace(unit) != "bytes" || strings.Contains(spec, ",") {
+		return 0, 0, false
+	}
+	first, last, ok := parseSpan(strings.TrimSpace(spec))
+	if !ok {
+		return 0, 0, false
+	}
+	return first, last + 1, true
+}
+
+// ParseContentRange parses a Content-Range header "bytes FIRST-LAST/LENGTH"
+// (LENGTH may be "*"), returning [start, end) and the complete length (-1
+// when "*").
+func ParseContentRange(h string) (start, end uint64, length int64, ok bool) {
+	unit, rest, found := strings.Cut(strings.TrimSpace(h), " ")
+	if !found || unit != "bytes" {
+		return 0, 0, 0, false
+	}
+	spec, total, found := strings.Cut(strings.TrimSpace(rest), "/")
+	if !found {
+		return 0, 0, 0, false
+	}
+	first, last, ok := parseSpan(spec)
+	if !ok {
+		return 0, 0, 0, false
+	}
+	length = -1
+	if total != "*" {
+		n, err := parseDecimal(total)
+		if err != nil || n <= last || n > 1<<62 {
+			return 0, 0, 0, false
+		}
+		length = int64(n)
+	}
+	return first, last + 1, length, true
+}
+
+func parseSpan(s string) (first, last uint64, ok bool) {
+	a, b, found := strings.Cut(s, "-")
+	if !found {
+		return 0, 0, false
+	}
+	f, err1 := parseDecimal(a)
+	l, err2 := parseDecimal(b)
+	if err1 != nil || err2 != nil || l < f || l >= 1<<62 {
+		return 0, 0, false
+	}
+	return f, l, true
+}
+
+func parseDecimal(s string) (uint64, error) {
+	if s == "" || len(s) > 19 {
+		return 0, strconv.ErrSyntax
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, strconv.ErrSyntax
+		}
+	}
+	return strconv.ParseUint(s, 10, 64)
+}
+
+// negotiate picks the response media type for an Accept header: CBOR when
+// the header is absent or CBOR is at least as acceptable as JSON; "" when
+// neither is acceptable.
+func negotiate(accept string) string {
+	if strings.TrimSpace(accept) == "" {
+		return MediaCBOR
+	}
+	qCBOR, qJSON := -1.0, -1.0
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if qs, ok := params["q"]; ok {
+			if v, err := strconv.ParseFloat(qs, 64); err == nil {
+				q = v
+			}
+		}
+		switch mt {
+		case MediaCBOR:
+			qCBOR = max(qCBOR, q)
+		case MediaJSON:
+			qJSON = max(qJSON, q)
+		case "application/*", "*/*":
+			if qCBOR < 0 {
+				qCBOR = q
+			}
+			if qJSON < 0 {
+				qJSON = q
+			}
+		}
+	}
+	switch {
+	case qCBOR > 0 && qCBOR >= qJSON:
+		return MediaCBOR
+	case qJSON > 0:
+		return MediaJSON
+	}
+	return ""
+}
