@@ -1,0 +1,121 @@
+package client
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/lafs/lafs/pkg/storage"
+	"go.yaml.in/yaml/v3"
+)
+
+// LocalGridDir is the folder of a node directory holding the embedded local
+// grid: one storage directory per server (Tahoe's layout, so a real Tahoe
+// storage node could serve it) and servers.yaml describing them in Tahoe's
+// static-server format.
+const LocalGridDir = "local-grid"
+
+// localDirKey is the announcement key naming a local server's folder.
+const localDirKey = "lafs-local-storage-dir"
+
+// HasLocalGrid reports whether nodeDir has an embedded local grid.
+func HasLocalGrid(nodeDir string) bool {
+	_, err := os.Stat(filepath.Join(nodeDir, LocalGridDir, "servers.yaml"))
+	return err == nil
+}
+
+// CreateLocalGrid makes an embedded grid of n servers inside nodeDir. Each
+// server gets a random permutation seed and lease seed, like a real node's
+// identity.
+func CreateLocalGrid(nodeDir string, n int) error {
+	if n < 1 || n > caps.MaxShares {
+		return fmt.Errorf("a local grid needs 1 to %d servers, not %d", caps.MaxShares, n)
+	}
+	root := filepath.Join(nodeDir, LocalGridDir)
+	if _, err := os.Stat(filepath.Join(root, "servers.yaml")); err == nil {
+		return fmt.Errorf("%s already has a local grid", nodeDir)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("local grid: %w", err)
+	}
+	type annEntry struct {
+		Ann map[string]any `yaml:"ann"`
+	}
+	doc := map[string]map[string]annEntry{"storage": {}}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("%03d", i)
+		if err := os.MkdirAll(filepath.Join(root, name, "shares"), 0o700); err != nil {
+			return fmt.Errorf("local grid: %w", err)
+		}
+		seed, tub := make([]byte, 32), make([]byte, 20)
+		if _, err := rand.Read(seed); err != nil {
+			return err
+		}
+		if _, err := rand.Read(tub); err != nil {
+			return err
+		}
+		id := "v0-" + caps.Base32Encode(seed)
+		doc["storage"][id] = annEntry{Ann: map[string]any{
+			"nickname":               "local-" + strconv.Itoa(i),
+			"anonymous-storage-FURL": "pb://" + caps.Base32Encode(tub) + "@local/" + name,
+			localDirKey:              name,
+		}}
+	}
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("local grid: %w", err)
+	}
+	return nodedir.WriteFileAtomic(filepath.Join(root, "servers.yaml"), out, 0o600)
+}
+
+// OpenLocalGrid opens the embedded grid of nodeDir as in-process servers.
+// Close them with CloseServers.
+func OpenLocalGrid(nodeDir string) ([]Server, error) {
+	root := filepath.Join(nodeDir, LocalGridDir)
+	data, err := os.ReadFile(filepath.Join(root, "servers.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("local grid: %w", err)
+	}
+	entries, _, err := nodedir.ParseServers(data, filepath.Join(root, "servers.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var out []Server
+	for _, e := range entries {
+		name, _ := e.Ann[localDirKey].(string)
+		if name == "" || filepath.Base(name) != name {
+			return nil, fmt.Errorf("local grid server %s: bad %s %q", e.ID, localDirKey, name)
+		}
+		store, err := storage.OpenDiskStore(filepath.Join(root, name))
+		if err != nil {
+			CloseServers(out)
+			return nil, err
+		}
+		var nodeID [20]byte
+		copy(nodeID[:], e.LeaseSeed)
+		local := storage.NewLocal(store, storage.LocalOptions{NodeID: nodeID, ApplicationVersion: "lafs local grid"})
+		out = append(out, Server{
+			ID: e.ID, Nickname: e.Nickname, Addr: "local",
+			PermutationSeed: e.PermutationSeed, LeaseSeed: e.LeaseSeed,
+			Storage: local,
+		})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("local grid in %s has no servers", nodeDir)
+	}
+	return out, nil
+}
+
+// CloseServers releases servers that hold resources (in-process stores).
+func CloseServers(servers []Server) {
+	for _, s := range servers {
+		if c, ok := s.Storage.(interface{ Close() error }); ok {
+			_ = c.Close()
+		}
+	}
+}
