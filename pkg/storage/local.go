@@ -173,12 +173,9 @@ func (l *Local) AllocateBuckets(ctx context.Context, si StorageIndex, lease Leas
 	for _, n := range have {
 		haveSet[n] = true
 	}
-	res := AllocateResult{AlreadyHave: []int{}, Allocated: []int{}}
-	for _, n := range have {
-		if contains(shares, n) {
-			res.AlreadyHave = append(res.AlreadyHave, n)
-		}
-	}
+	// Like Tahoe, report every share already held, requested or not: the
+	// uploader counts them towards happiness.
+	res := AllocateResult{AlreadyHave: append([]int{}, have...), Allocated: []int{}}
 	free := l.availableSpace()
 	want := dedupe(shares)
 	for _, n := range want {
@@ -789,15 +786,6 @@ func (l *Local) recordLeases(si StorageIndex, n int, kind ContainerKind, size in
 		return err
 	}
 	return l.opts.Leases.PutShare(si, n, kind, size, ls)
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func dedupe(s []int) []int {
