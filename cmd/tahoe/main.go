@@ -84,6 +84,9 @@ func newApp(stdio *command.IO) *cli.App {
 			return nil
 		},
 		Commands: []*cli.Command{
+			newCreateClientCommand(stdio),
+			newCreateNodeCommand(stdio),
+			newRunCommand(stdio),
 			newDebugCommand(stdio),
 			command.NewCompletionCommand(stdio),
 			command.NewManCommand(stdio),
