@@ -34,6 +34,7 @@ func newApp(stdio *command.IO) *cli.App {
 		Commands: []*cli.Command{
 			newAttenuateCommand(stdio),
 			newVersionCommand(stdio),
+			newGridCommand(stdio),
 			command.NewCompletionCommand(stdio),
 			command.NewManCommand(stdio),
 		},
