@@ -43,6 +43,15 @@ func params(t *testing.T, dir string) testscript.Params {
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 			env.Setenv("GOOS", runtime.GOOS)
+			// Scripts keep dev grids under $WORK/grid*; stop whatever they
+			// started, even when a script fails half way.
+			work := env.WorkDir
+			env.Defer(func() {
+				grids, _ := filepath.Glob(filepath.Join(work, "grid*"))
+				for _, g := range grids {
+					_ = exec.Command(filepath.Join(binDir, "lafs"), "grid", "down", g).Run()
+				}
+			})
 			return nil
 		},
 	}

@@ -31,8 +31,10 @@ func newApp(stdio *command.IO) *cli.App {
 		EnableBashCompletion: true,
 		Description: "lafs is a Tahoe-LAFS client: least-authority, encrypted, erasure-coded storage.\n" +
 			"Exit status: 0 success, 1 operational failure, 2 usage error.",
+		Flags: globalFlags(),
 		Commands: []*cli.Command{
 			newAttenuateCommand(stdio),
+			newStatusCommand(stdio),
 			newVersionCommand(stdio),
 			newGridCommand(stdio),
 			command.NewCompletionCommand(stdio),

@@ -38,15 +38,11 @@ type globalOptions struct {
 }
 
 func readGlobals(cCtx *cli.Context) globalOptions {
-	root := cCtx
-	for root.Lineage()[len(root.Lineage())-1] != root {
-		root = root.Lineage()[len(root.Lineage())-1]
-	}
-	dir := root.String("node-directory")
+	dir := cCtx.String("node-directory") // urfave/cli looks through parent commands
 	if dir == "" {
 		dir = defaultNodeDir()
 	}
-	return globalOptions{NodeDir: dir, Quiet: root.Bool("quiet")}
+	return globalOptions{NodeDir: dir, Quiet: cCtx.Bool("quiet")}
 }
 
 func newApp(stdio *command.IO) *cli.App {

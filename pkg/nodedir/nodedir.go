@@ -23,10 +23,10 @@ const (
 
 // Encoding holds the [client] encoding parameters.
 type Encoding struct {
-	Needed         int   // shares.needed, k
-	Happy          int   // shares.happy
-	Total          int   // shares.total, N
-	MaxSegmentSize int64 // shares._max_immutable_segment_size_for_testing
+	Needed         int   `json:"needed"`           // shares.needed, k
+	Happy          int   `json:"happy"`            // shares.happy
+	Total          int   `json:"total"`            // shares.total, N
+	MaxSegmentSize int64 `json:"max_segment_size"` // shares._max_immutable_segment_size_for_testing
 }
 
 // Validate checks 1 <= k <= N <= 256 and 1 <= happy <= N.

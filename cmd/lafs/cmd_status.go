@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/lafs/lafs/internal/command"
+	"github.com/lafs/lafs/internal/progress"
+	"github.com/lafs/lafs/pkg/client"
+	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/olekukonko/tablewriter"
+	"github.com/urfave/cli/v2"
+)
+
+func newStatusCommand(stdio *command.IO) *cli.Command {
+	var timeout time.Duration
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show the grid: each storage server's reachability, space and version, and the encoding",
+		Description: "Asks every configured storage server for its version message, all at once.\n" +
+			"Exit status: 0 when the grid could be asked (even if servers are down), 1 on errors, 2 usage.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "how long to wait for each server", Destination: &timeout},
+		},
+		Action: func(cCtx *cli.Context) error {
+			if cCtx.NArg() > 0 {
+				return command.Usagef("status takes no arguments")
+			}
+			s, err := newSession(cCtx, stdio)
+			if err != nil {
+				return err
+			}
+			return runStatus(cCtx.Context, s, s.jsonOutput(cCtx), timeout)
+		},
+	}
+}
+
+type serverStatus struct {
+	Nickname       string  `json:"nickname"`
+	ID             string  `json:"id"`
+	Address        string  `json:"address"`
+	Reachable      bool    `json:"reachable"`
+	AvailableSpace *uint64 `json:"available_space"`
+	Version        *string `json:"version"`
+	Error          *string `json:"error"`
+}
+
+type statusReport struct {
+	NodeDirectory string           `json:"node_directory"`
+	Grid          client.GridKind  `json:"grid"`
+	Encoding      nodedir.Encoding `json:"encoding"`
+	Servers       []serverStatus   `json:"servers"`
+	Reachable     int              `json:"reachable"`
+}
+
+func runStatus(ctx context.Context, s *session, asJSON bool, timeout time.Duration) error {
+	node, err := s.node()
+	if err != nil {
+		return err
+	}
+	enc, err := node.Encoding()
+	if err != nil {
+		return err
+	}
+	servers, kind, err := s.servers(node)
+	if err != nil {
+		return err
+	}
+	defer client.CloseServers(servers)
+	report := statusReport{NodeDirectory: node.Dir, Grid: kind, Encoding: enc, Servers: make([]serverStatus, len(servers))}
+	var wg sync.WaitGroup
+	for i, srv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := serverStatus{Nickname: srv.Nickname, ID: srv.ID, Address: srv.Addr}
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			v, err := srv.Storage.Version(cctx)
+			if err != nil {
+				msg := err.Error()
+				st.Error = &msg
+			} else {
+				st.Reachable = true
+				space, ver := v.AvailableSpace, string(v.ApplicationVersion)
+				st.AvailableSpace, st.Version = &space, &ver
+			}
+			report.Servers[i] = st
+		}()
+	}
+	wg.Wait()
+	sort.SliceStable(report.Servers, func(a, b int) bool {
+		if report.Servers[a].Nickname != report.Servers[b].Nickname {
+			return report.Servers[a].Nickname < report.Servers[b].Nickname
+		}
+		return report.Servers[a].ID < report.Servers[b].ID
+	})
+	for _, st := range report.Servers {
+		if st.Reachable {
+			report.Reachable++
+		}
+	}
+	if asJSON {
+		return command.WriteJSON(s.io.Out, report)
+	}
+	fmt.Fprintf(s.io.Out, "node directory: %s (%s grid)\n", node.Dir, kind)
+	fmt.Fprintf(s.io.Out, "encoding: %d-of-%d, happy %d, segments up to %s\n", enc.Needed, enc.Total, enc.Happy, progress.Bytes(enc.MaxSegmentSize))
+	fmt.Fprintf(s.io.Out, "servers: %d of %d reachable\n", report.Reachable, len(report.Servers))
+	table := tablewriter.NewWriter(s.io.Out)
+	table.Header([]string{"Nickname", "Server ID", "Address", "Reachable", "Available", "Version"})
+	for _, st := range report.Servers {
+		space, ver := "-", "-"
+		if st.AvailableSpace != nil {
+			space = progress.Bytes(int64(min(*st.AvailableSpace, 1<<62)))
+		}
+		if st.Version != nil {
+			ver = *st.Version
+		}
+		reach := strconv.FormatBool(st.Reachable)
+		if st.Error != nil {
+			reach = "no: " + shorten(*st.Error, 40)
+		}
+		if err := table.Append([]string{st.Nickname, shorten(st.ID, 14), st.Address, reach, space, ver}); err != nil {
+			return err
+		}
+	}
+	return table.Render()
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
