@@ -31,7 +31,9 @@ var (
 
 func init() {
 	var err error
-	if cborEnc, err = (cbor.EncOptions{}).EncMode(); err != nil {
+	// Core deterministic encoding (RFC 8949 §4.2): map keys and struct fields
+	// in bytewise order, so equal messages are equal bytes.
+	if cborEnc, err = (cbor.EncOptions{Sort: cbor.SortCoreDeterministic}).EncMode(); err != nil {
 		panic(err)
 	}
 	if cborDec, err = (cbor.DecOptions{

@@ -1,0 +1,166 @@
+package storage
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func FuzzParseRange(f *testing.F) {
+	for _, s := range []string{"bytes=0-15", "bytes=40-99", "bytes=5-", "bytes=0-1,4-5", "items=0-1", "bytes=-5", "bytes= 3-4", "bytes=18446744073709551615-18446744073709551615"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		start, end, ok := ParseRange(h)
+		if !ok {
+			return
+		}
+		if start >= end {
+			t.Fatalf("%q: empty range %d-%d accepted", h, start, end)
+		}
+		s2, e2, ok2 := ParseRange(fmt.Sprintf("bytes=%d-%d", start, end-1))
+		if !ok2 || s2 != start || e2 != end {
+			t.Fatalf("%q: round trip %d-%d -> %d-%d %v", h, start, end, s2, e2, ok2)
+		}
+	})
+}
+
+func FuzzParseContentRange(f *testing.F) {
+	for _, s := range []string{"bytes 0-15/48", "bytes 32-47/*", "bytes 5-1/*", "bytes 0-15/10", "bytes */48", "bytes 0-0/1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		start, end, length, ok := ParseContentRange(h)
+		if !ok {
+			return
+		}
+		if start >= end || (length >= 0 && uint64(length) < end) {
+			t.Fatalf("%q: inconsistent %d-%d/%d", h, start, end, length)
+		}
+	})
+}
+
+// cborSeeds are encoded request and response bodies.
+func cborSeeds(f *testing.F) {
+	ten := uint64(10)
+	for _, v := range []any{
+		AllocateRequest{ShareNumbers: ShareSet{1, 7}, AllocatedSize: 48},
+		AllocateResponse{AlreadyHave: ShareSet{1}, Allocated: ShareSet{7}},
+		WriteResponse{Required: []Range{{16, 48}}},
+		CorruptRequest{Reason: "expected hash abcd, got hash efgh"},
+		ReadTestWriteRequest{
+			TestWriteVectors: map[uint64]TestWriteVectors{3: {Test: []TestVector{{0, 1, []byte{}}}, Write: []WriteVector{{0, []byte("xxxxxxxxxx")}}, NewLength: &ten}},
+			ReadVector:       []ReadVector{{3, 12}},
+		},
+		ReadTestWriteResult{Success: true, Data: map[uint64][][]byte{0: {[]byte("foo")}}},
+		ShareSet{1, 5},
+	} {
+		b, err := MarshalCBOR(v)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	v, _ := MarshalVersion(Version{1, 2, 3, []byte("x")})
+	f.Add(v)
+}
+
+// roundTrip decodes data into a fresh *T; whatever decodes must encode,
+// decode and encode again to the same bytes.
+func roundTrip[T any](t *testing.T, data []byte) {
+	var v T
+	if err := UnmarshalCBOR(data, &v); err != nil {
+		return
+	}
+	enc, err := MarshalCBOR(v)
+	if err != nil {
+		t.Fatalf("re-encode %T: %v", v, err)
+	}
+	var w T
+	if err := UnmarshalCBOR(enc, &w); err != nil {
+		t.Fatalf("decode re-encoded %T: %v", v, err)
+	}
+	enc2, err := MarshalCBOR(w)
+	if err != nil || !bytes.Equal(enc, enc2) {
+		t.Fatalf("%T: encoding is not stable: %x != %x (%v)", v, enc, enc2, err)
+	}
+}
+
+func FuzzDecodeCBOR(f *testing.F) {
+	cborSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		roundTrip[AllocateRequest](t, data)
+		roundTrip[AllocateResponse](t, data)
+		roundTrip[WriteResponse](t, data)
+		roundTrip[CorruptRequest](t, data)
+		roundTrip[ReadTestWriteRequest](t, data)
+		roundTrip[ReadTestWriteResult](t, data)
+		roundTrip[ShareSet](t, data)
+		if v, err := UnmarshalVersion(data); err == nil {
+			enc, _ := MarshalVersion(v)
+			v2, err := UnmarshalVersion(enc)
+			if err != nil || !reflect.DeepEqual(v, v2) && !(len(v.ApplicationVersion) == 0 && len(v2.ApplicationVersion) == 0) {
+				t.Fatalf("version round trip: %+v %+v %v", v, v2, err)
+			}
+		}
+	})
+}
+
+func FuzzParseNURL(f *testing.F) {
+	for _, s := range []string{
+		"pb://47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU@127.0.0.1:3457/abcdefghijklmnopqrstuvwxyz234567#v=1",
+		"pb://47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU@tcp:127.0.0.1:3457/swiss#v=1",
+		"pb://tubid@tcp:127.0.0.1:3457/swiss",
+		"pb://47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU@[::1]:3457/s#v=1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseNURL(s)
+		if err != nil {
+			return
+		}
+		n2, err := ParseNURL(n.String())
+		if err != nil || n2 != n {
+			t.Fatalf("%q: round trip %+v -> %+v %v", s, n, n2, err)
+		}
+	})
+}
+
+// FuzzShareContainer feeds arbitrary bytes to the container readers as a
+// share file: they must fail cleanly, never panic or read out of bounds.
+func FuzzShareContainer(f *testing.F) {
+	for _, name := range []string{"chk/s1/5", "sdmf/s1/1", "mdmf/s1/2", "dir/s1/4"} {
+		b, err := os.ReadFile(filepath.Join(vectorDir, "files", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add(append(bytes.Clone(mutableMagicV2), make([]byte, 500)...))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "share")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		kind, size, leases, err := readShareLeases(p)
+		if err != nil {
+			return
+		}
+		if size < 0 || size > int64(len(data)) {
+			t.Fatalf("%v share claims %d data bytes in a %d-byte file", kind, size, len(data))
+		}
+		_ = leases
+		if kind == KindMutable {
+			c, err := openMutable(p, false)
+			if err == nil {
+				c.ReadData(0, size)
+				c.Close()
+			}
+		}
+	})
+}
