@@ -339,39 +339,16 @@ func (s *HTTPServer) write(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, fmt.Errorf("chunk of %d bytes over the %d-byte limit: %w", end-start, s.opts.MaxChunkSize, ErrTooLarge))
 		return
 	}
-	if _, err := s.local.lookupUpload(si, n, sec[SecretUpload]); err != nil {
+	u, err := s.local.beginWrite(si, n, sec[SecretUpload])
+	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	bp := s.bufPool.Get().(*[]byte)
-	defer s.bufPool.Put(bp)
-	buf := *bp
-	body := io.LimitReader(r.Body, int64(end-start))
-	var res WriteResult
-	off := start
-	for off < end {
-		k, err := io.ReadFull(body, buf[:min(uint64(len(buf)), end-off)])
-		if k == 0 {
-			if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				err = fmt.Errorf("body shorter than Content-Range: %w", ErrBadRequest)
-			}
-			s.fail(w, err)
-			return
-		}
-		res, err = s.local.WriteShareChunk(r.Context(), si, n, sec[SecretUpload], off, buf[:k])
-		if err != nil {
-			s.fail(w, err)
-			return
-		}
-		off += uint64(k)
-	}
-	if start == end {
-		// An empty chunk: report the state without writing.
-		res, err = s.local.WriteShareChunk(r.Context(), si, n, sec[SecretUpload], start, nil)
-		if err != nil {
-			s.fail(w, err)
-			return
-		}
+	res, err := s.writeBody(r, si, n, u, start, end)
+	s.local.endWrite(u)
+	if err != nil {
+		s.fail(w, err)
+		return
 	}
 	code := http.StatusOK
 	if res.Complete {
@@ -381,6 +358,35 @@ func (s *HTTPServer) write(w http.ResponseWriter, r *http.Request) {
 		res.Required = []Range{}
 	}
 	s.send(w, r, code, WriteResponse{Required: res.Required})
+}
+
+// writeBody streams a PATCH body into an upload in 64 KiB pieces.
+func (s *HTTPServer) writeBody(r *http.Request, si StorageIndex, n int, u *upload, start, end uint64) (WriteResult, error) {
+	if end > uint64(u.size) {
+		return WriteResult{}, fmt.Errorf("bytes %d-%d beyond the allocated %d: %w", start, end, u.size, ErrTooLarge)
+	}
+	bp := s.bufPool.Get().(*[]byte)
+	defer s.bufPool.Put(bp)
+	buf := *bp
+	body := io.LimitReader(r.Body, int64(end-start))
+	var res WriteResult
+	for off := start; off < end; {
+		if err := r.Context().Err(); err != nil {
+			return res, err
+		}
+		k, err := io.ReadFull(body, buf[:min(uint64(len(buf)), end-off)])
+		if k == 0 {
+			if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				err = fmt.Errorf("body shorter than Content-Range: %w", ErrBadRequest)
+			}
+			return res, err
+		}
+		if res, err = s.local.writeLocked(si, n, u, off, buf[:k]); err != nil {
+			return res, err
+		}
+		off += uint64(k)
+	}
+	return res, nil
 }
 
 func (s *HTTPServer) abort(w http.ResponseWriter, r *http.Request) {

@@ -67,7 +67,7 @@ type bucketLock struct {
 type upload struct {
 	mu       sync.Mutex
 	secret   []byte
-	file     *immutableFile
+	file     *immutableFile // open only between beginWrite and endWrite
 	size     int64
 	written  rangeSet
 	incoming string
@@ -103,7 +103,7 @@ func (l *Local) Close() error {
 		u.mu.Lock()
 		if !u.done {
 			u.done = true
-			errs = append(errs, u.file.Close(), os.Remove(u.incoming))
+			errs = append(errs, u.release(), os.Remove(u.incoming))
 		}
 		u.mu.Unlock()
 	}
@@ -204,7 +204,6 @@ func (l *Local) AllocateBuckets(ctx context.Context, si StorageIndex, lease Leas
 		l.mu.Lock()
 		if _, raced := l.uploads[key]; raced {
 			l.mu.Unlock()
-			u.file.Close()
 			os.Remove(u.incoming)
 			continue
 		}
@@ -232,9 +231,12 @@ func (l *Local) startUpload(si StorageIndex, n int, secret []byte, size int64, l
 		os.Remove(inc)
 		return nil, err
 	}
+	if err := f.Close(); err != nil {
+		os.Remove(inc)
+		return nil, fmt.Errorf("close new share: %w", err)
+	}
 	return &upload{
 		secret:   bytes.Clone(secret),
-		file:     f,
 		size:     size,
 		incoming: inc,
 		final:    l.store.SharePath(si, n),
@@ -275,12 +277,61 @@ func (l *Local) WriteShareChunk(ctx context.Context, si StorageIndex, shnum int,
 	if err := ctx.Err(); err != nil {
 		return WriteResult{}, err
 	}
-	u, err := l.lookupUpload(si, shnum, uploadSecret)
+	u, err := l.beginWrite(si, shnum, uploadSecret)
 	if err != nil {
 		return WriteResult{}, err
 	}
+	defer l.endWrite(u)
+	return l.writeLocked(si, shnum, u, offset, data)
+}
+
+// beginWrite locks an upload and opens its file for a run of writes; the
+// file is closed again by endWrite, so idle uploads hold no descriptor.
+func (l *Local) beginWrite(si StorageIndex, shnum int, secret []byte) (*upload, error) {
+	u, err := l.lookupUpload(si, shnum, secret)
+	if err != nil {
+		return nil, err
+	}
 	u.mu.Lock()
-	defer u.mu.Unlock()
+	if u.done {
+		u.mu.Unlock()
+		return nil, fmt.Errorf("upload %s/%d: %w", si, shnum, ErrNotFound)
+	}
+	if err := u.open(); err != nil {
+		u.mu.Unlock()
+		return nil, err
+	}
+	return u, nil
+}
+
+func (l *Local) endWrite(u *upload) {
+	u.release()
+	u.mu.Unlock()
+}
+
+func (u *upload) open() error {
+	if u.file != nil {
+		return nil
+	}
+	f, err := os.OpenFile(u.incoming, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open incoming share: %w", err)
+	}
+	u.file = &immutableFile{f: f, version: immutableSchemaLatest, maxSize: u.size, dataLen: u.size, leaseOff: immutableHeaderSize + u.size, numLeases: 1}
+	return nil
+}
+
+func (u *upload) release() error {
+	if u.file == nil {
+		return nil
+	}
+	err := u.file.Close()
+	u.file = nil
+	return err
+}
+
+// writeLocked writes one chunk into an upload locked by beginWrite.
+func (l *Local) writeLocked(si StorageIndex, shnum int, u *upload, offset uint64, data []byte) (WriteResult, error) {
 	if u.done {
 		return WriteResult{}, fmt.Errorf("upload %s/%d: %w", si, shnum, ErrNotFound)
 	}
@@ -312,8 +363,8 @@ func (l *Local) WriteShareChunk(ctx context.Context, si StorageIndex, shnum int,
 	}
 	// Complete: publish and forget the upload.
 	u.done = true
-	err = publish(u.file.f, u.incoming, u.final)
-	cerr := u.file.Close()
+	err := publish(u.file.f, u.incoming, u.final)
+	cerr := u.release()
 	l.mu.Lock()
 	delete(l.uploads, uploadKey{si, shnum})
 	l.allocated -= u.size
@@ -362,7 +413,7 @@ func (l *Local) AbortUpload(ctx context.Context, si StorageIndex, shnum int, upl
 	delete(l.uploads, uploadKey{si, shnum})
 	l.allocated -= u.size
 	l.mu.Unlock()
-	cerr := u.file.Close()
+	cerr := u.release()
 	if err := os.Remove(u.incoming); err != nil {
 		return fmt.Errorf("abort upload: %w", err)
 	}
