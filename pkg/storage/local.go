@@ -73,6 +73,8 @@ type upload struct {
 	incoming string
 	final    string
 	done     bool
+	// active is when the upload was allocated or last written.
+	active time.Time
 }
 
 var _ Server = (*Local)(nil)
@@ -240,6 +242,7 @@ func (l *Local) startUpload(si StorageIndex, n int, secret []byte, size int64, l
 		size:     size,
 		incoming: inc,
 		final:    l.store.SharePath(si, n),
+		active:   l.opts.Now(),
 	}, nil
 }
 
@@ -301,6 +304,7 @@ func (l *Local) beginWrite(si StorageIndex, shnum int, secret []byte) (*upload, 
 		u.mu.Unlock()
 		return nil, err
 	}
+	u.active = l.opts.Now()
 	return u, nil
 }
 
@@ -420,6 +424,37 @@ func (l *Local) AbortUpload(ctx context.Context, si StorageIndex, shnum int, upl
 	_ = os.Remove(filepath.Dir(u.incoming))
 	_ = os.Remove(filepath.Dir(filepath.Dir(u.incoming)))
 	return wrapErr("abort upload", cerr)
+}
+
+// AbortIdleUploads aborts uploads not written for longer than idle (Tahoe
+// gives up after 30 minutes), freeing their space; it returns how many.
+func (l *Local) AbortIdleUploads(idle time.Duration) int {
+	cutoff := l.opts.Now().Add(-idle)
+	l.mu.Lock()
+	var stale []uploadKey
+	for k, u := range l.uploads {
+		if u.mu.TryLock() {
+			if !u.done && u.active.Before(cutoff) {
+				stale = append(stale, k)
+			}
+			u.mu.Unlock()
+		}
+	}
+	l.mu.Unlock()
+	n := 0
+	for _, k := range stale {
+		l.mu.Lock()
+		u := l.uploads[k]
+		l.mu.Unlock()
+		if u == nil {
+			continue
+		}
+		if err := l.AbortUpload(context.Background(), k.si, k.shnum, u.secret); err == nil {
+			n++
+			l.opts.Logger.Debug("aborted idle upload", "si", k.si.String(), "shnum", k.shnum)
+		}
+	}
+	return n
 }
 
 // ListShares implements Server.

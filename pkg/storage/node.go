@@ -546,6 +546,18 @@ func RunNode(ctx context.Context, dir string, logger *slog.Logger) error {
 		}
 	}
 	logger.Info("storage server listening", "address", ln.Addr().String(), "nurl", nurl.String(), "server_id", id.ServerID())
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				local.AbortIdleUploads(30 * time.Minute)
+			}
+		}
+	}()
 	h := NewHTTPServer(local, id.Swissnum, HTTPOptions{Logger: logger})
 	if err := ServeTLS(ctx, ln, h, id.Certificate); err != nil {
 		return err
