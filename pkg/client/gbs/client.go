@@ -189,9 +189,6 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 				return nil, fmt.Errorf("gbs %s %s: %w", r.method, r.path, ErrWrongServer)
 			}
 			lastErr = fmt.Errorf("gbs %s %s: %w", r.method, r.path, err)
-			if strings.Contains(err.Error(), ErrWrongServer.Error()) {
-				return nil, fmt.Errorf("%w (%v)", ErrWrongServer, err)
-			}
 			continue
 		}
 		switch resp.StatusCode {

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -429,5 +430,64 @@ func TestCrashMidUpload(t *testing.T) {
 	}
 	if wr, err := c.WriteShareChunk(ctx, si, 0, []byte("s2"), 0, data); err != nil || !wr.Complete {
 		t.Fatalf("upload after restart: %+v %v", wr, err)
+	}
+}
+
+// flakyListener drops the first n connections it accepts.
+type flakyListener struct {
+	net.Listener
+	drop atomic.Int32
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.drop.Add(-1) >= 0 {
+			c.Close()
+			continue
+		}
+		return c, nil
+	}
+}
+
+// TestRetriesOnlyWhereSafe: a dropped connection is retried for idempotent
+// requests and surfaces for read-test-write.
+func TestRetriesOnlyWhereSafe(t *testing.T) {
+	dir := t.TempDir()
+	cp, kp, _ := storage.GenerateCertificate()
+	cert, err := tls.X509KeyPair(cp, kp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := storage.OpenDiskStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &flakyListener{Listener: inner}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- storage.ServeTLS(ctx, ln, storage.NewHTTPServer(storage.NewLocal(store, storage.LocalOptions{}), "sw", storage.HTTPOptions{}), cert)
+	}()
+	defer func() { cancel(); <-done }()
+	nurl := storage.NURL{SPKIHash: storage.SPKIHash(cert.Leaf), Host: "127.0.0.1", Port: inner.Addr().(*net.TCPAddr).Port, Swissnum: "sw"}
+	c := newClient(t, nurl.String())
+
+	ln.drop.Store(1)
+	if _, err := c.Version(context.Background()); err != nil {
+		t.Fatalf("idempotent request not retried: %v", err)
+	}
+	c.Close() // force a new connection
+	ln.drop.Store(1)
+	_, err = c.ReadTestWrite(context.Background(), testSI("rtw"), storage.MutableSecrets{}, storage.ReadTestWriteRequest{})
+	if err == nil {
+		t.Fatal("read-test-write was retried after a dropped connection")
 	}
 }
