@@ -23,19 +23,94 @@ import (
 // incoming/, synced and renamed into place.
 type DiskStore struct {
 	dir string
+	// incoming is the incoming/ directory, held open with a shared flock
+	// so that a process opening the store only cleans incoming/ when no
+	// other process is using it.
+	incoming *os.File
 }
 
-// OpenDiskStore opens (creating if needed) the store rooted at dir and
-// removes any uploads left in incoming/ by a previous run, as Tahoe does.
+// OpenDiskStore opens (creating if needed) the store rooted at dir. Like
+// Tahoe, it removes uploads left in incoming/ by a previous run, but only
+// when no other process has the store open (several CLI processes may share
+// an embedded local grid). Close releases it.
 func OpenDiskStore(dir string) (*DiskStore, error) {
 	s := &DiskStore{dir: dir}
-	if err := os.RemoveAll(s.incomingDir()); err != nil {
-		return nil, fmt.Errorf("clean incoming shares: %w", err)
-	}
 	if err := os.MkdirAll(s.incomingDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("create share store: %w", err)
 	}
+	f, err := os.Open(s.incomingDir())
+	if err != nil {
+		return nil, fmt.Errorf("open share store: %w", err)
+	}
+	switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); {
+	case err == nil:
+		ents, err := f.ReadDir(-1)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("clean incoming shares: %w", err)
+		}
+		for _, e := range ents {
+			if err := os.RemoveAll(filepath.Join(s.incomingDir(), e.Name())); err != nil {
+				f.Close()
+				return nil, fmt.Errorf("clean incoming shares: %w", err)
+			}
+		}
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		// Another process is using the store: leave its uploads alone.
+	default:
+		f.Close()
+		return nil, fmt.Errorf("lock share store: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock share store: %w", err)
+	}
+	s.incoming = f
 	return s, nil
+}
+
+// Close releases the store's lock.
+func (s *DiskStore) Close() error {
+	if s.incoming == nil {
+		return nil
+	}
+	err := s.incoming.Close()
+	s.incoming = nil
+	return err
+}
+
+// lockBucket takes an exclusive flock on the bucket directory of si
+// (creating it), so that mutable read-test-write is atomic across
+// processes. The returned unlock removes the directory if it is empty.
+func (s *DiskStore) lockBucket(si StorageIndex) (func(), error) {
+	dir := s.BucketDir(si)
+	for {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create bucket directory: %w", err)
+		}
+		f, err := os.Open(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed by another process between the two calls
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open bucket directory: %w", err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock bucket: %w", err)
+		}
+		// The directory may have been removed (and recreated) while we
+		// waited: only a lock on the current one counts.
+		held, err1 := f.Stat()
+		cur, err2 := os.Stat(dir)
+		if err1 == nil && err2 == nil && os.SameFile(held, cur) {
+			return func() {
+				_ = os.Remove(dir) // only succeeds when empty
+				f.Close()
+			}, nil
+		}
+		f.Close()
+	}
 }
 
 // Dir is the storage directory.

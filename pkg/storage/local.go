@@ -200,6 +200,9 @@ func (l *Local) AllocateBuckets(ctx context.Context, si StorageIndex, lease Leas
 			continue
 		}
 		u, err := l.startUpload(si, n, uploadSecret, size, newLease)
+		if errors.Is(err, fs.ErrExist) {
+			continue // another process is uploading this share
+		}
 		if err != nil {
 			return AllocateResult{}, err
 		}
@@ -601,7 +604,7 @@ func (l *Local) adviseCorrupt(ctx context.Context, kind string, si StorageIndex,
 	return nil
 }
 
-func (l *Local) lockBucket(si StorageIndex) func() {
+func (l *Local) lockBucket(si StorageIndex) (func(), error) {
 	l.mu.Lock()
 	b := l.bucketLocks[si]
 	if b == nil {
@@ -611,7 +614,7 @@ func (l *Local) lockBucket(si StorageIndex) func() {
 	b.refs++
 	l.mu.Unlock()
 	b.mu.Lock()
-	return func() {
+	release := func() {
 		b.mu.Unlock()
 		l.mu.Lock()
 		b.refs--
@@ -620,6 +623,15 @@ func (l *Local) lockBucket(si StorageIndex) func() {
 		}
 		l.mu.Unlock()
 	}
+	unlockDir, err := l.store.lockBucket(si)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return func() {
+		unlockDir()
+		release()
+	}, nil
 }
 
 // ReadTestWrite implements Server.
@@ -632,7 +644,10 @@ func (l *Local) ReadTestWrite(ctx context.Context, si StorageIndex, secrets Muta
 			return ReadTestWriteResult{}, fmt.Errorf("share number %d: %w", n, ErrBadRequest)
 		}
 	}
-	unlock := l.lockBucket(si)
+	unlock, err := l.lockBucket(si)
+	if err != nil {
+		return ReadTestWriteResult{}, err
+	}
 	defer unlock()
 
 	nums, err := l.store.Shares(si)
@@ -717,8 +732,7 @@ func (l *Local) ReadTestWrite(ctx context.Context, si StorageIndex, secrets Muta
 					}
 				}
 			}
-			_ = os.Remove(l.store.BucketDir(si)) // only if empty
-			continue
+			continue // an emptied bucket directory goes when the lock is released
 		}
 		if err := l.writeMutable(si, n, shares, secrets.WriteEnabler, tw, lease, secrets.Lease.Renew[:]); err != nil {
 			return ReadTestWriteResult{}, err
@@ -826,7 +840,10 @@ func (l *Local) AddOrRenewLease(ctx context.Context, si StorageIndex, lease Leas
 	if len(nums) == 0 {
 		return fmt.Errorf("storage index %s: %w", si, ErrNotFound)
 	}
-	unlock := l.lockBucket(si)
+	unlock, err := l.lockBucket(si)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	exp := l.expiration()
 	for _, n := range nums {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -66,5 +68,102 @@ func TestRangeSet(t *testing.T) {
 	r.add(8, 12)
 	if got := fmt.Sprint(r.overlaps(2, 10)); got != "[{2 4} {8 10}]" {
 		t.Fatalf("overlaps %s", got)
+	}
+}
+
+// TestSharedStore opens one store directory twice, as two CLI processes
+// sharing an embedded grid would: the second must not clean the first's
+// uploads, and mutable test-and-set must be atomic across both.
+func TestSharedStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, err := OpenDiskStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	la := NewLocal(a, LocalOptions{})
+	var si StorageIndex
+	if _, err := la.AllocateBuckets(ctx, si, LeaseSecrets{}, []byte("u"), []int{0}, 4); err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenDiskStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb := NewLocal(b, LocalOptions{})
+	if res, err := lb.AllocateBuckets(ctx, si, LeaseSecrets{}, []byte("v"), []int{0}, 4); err != nil || len(res.Allocated) != 0 {
+		t.Fatalf("second process allocated a share in progress: %+v %v", res, err)
+	}
+	if wr, err := la.WriteShareChunk(ctx, si, 0, []byte("u"), 0, []byte("data")); err != nil || !wr.Complete {
+		t.Fatalf("upload disturbed by a second opener: %+v %v", wr, err)
+	}
+
+	// Concurrent counters through both: every successful test-and-set
+	// must be counted exactly once.
+	var msi StorageIndex
+	msi[0] = 1
+	sec := MutableSecrets{WriteEnabler: [32]byte{5}}
+	one := uint64(8)
+	if _, err := la.ReadTestWrite(ctx, msi, sec, ReadTestWriteRequest{TestWriteVectors: map[uint64]TestWriteVectors{0: {Write: []WriteVector{{0, make([]byte, 8)}}, NewLength: &one}}}); err != nil {
+		t.Fatal(err)
+	}
+	incr := func(l *Local) (bool, error) {
+		res, err := l.ReadTestWrite(ctx, msi, sec, ReadTestWriteRequest{ReadVector: []ReadVector{{0, 8}}})
+		if err != nil {
+			return false, err
+		}
+		cur := res.Data[0][0]
+		next := make([]byte, 8)
+		copy(next, cur)
+		next[7]++
+		res, err = l.ReadTestWrite(ctx, msi, sec, ReadTestWriteRequest{TestWriteVectors: map[uint64]TestWriteVectors{0: {
+			Test: []TestVector{{0, 8, cur}}, Write: []WriteVector{{0, next}},
+		}}})
+		return err == nil && res.Success, err
+	}
+	errs := make(chan error, 2)
+	wins := make(chan int, 2)
+	for _, l := range []*Local{la, lb} {
+		go func() {
+			n := 0
+			for i := 0; i < 40; i++ {
+				ok, err := incr(l)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if ok {
+					n++
+				}
+			}
+			wins <- n
+			errs <- nil
+		}()
+	}
+	total := 0
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		total += <-wins
+	}
+	got, err := la.ReadMutableShareChunk(ctx, msi, 0, 7, 1)
+	if err != nil || int(got[0]) != total {
+		t.Fatalf("counter %v after %d successful increments (%v)", got, total, err)
+	}
+	a.Close()
+	b.Close()
+
+	// With nobody else holding it, a new opener cleans incoming/.
+	if _, err := lb.AllocateBuckets(ctx, si, LeaseSecrets{}, []byte("w"), []int{5}, 4); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenDiskStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if ents, _ := os.ReadDir(filepath.Join(dir, "shares", "incoming")); len(ents) != 0 {
+		t.Fatalf("incoming not cleaned: %v", ents)
 	}
 }

@@ -504,6 +504,7 @@ func RunNode(ctx context.Context, dir string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	defer store.Close()
 	leases, err := OpenLeaseDB(ctx, filepath.Join(cfg.StorageDir, "leasedb.sqlite"), store, time.Now())
 	if err != nil {
 		return err
