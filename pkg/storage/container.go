@@ -234,8 +234,8 @@ func readImmutableHeader(f *os.File) (*immutableFile, error) {
 
 func (c *immutableFile) Close() error { return c.f.Close() }
 
-// ReadAt reads share data (not container bytes); reads past the end of the
-// data are short, as Tahoe's are.
+// ReadData reads share data (not container bytes) at off; reads past the
+// end of the data are short (io.EOF), as Tahoe's are.
 func (c *immutableFile) ReadData(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("negative offset %d", off)

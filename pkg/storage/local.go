@@ -51,6 +51,7 @@ type Local struct {
 	allocated int64
 	// bucketLocks serialise mutable operations per storage index.
 	bucketLocks map[StorageIndex]*bucketLock
+	ownsStore   bool
 }
 
 type uploadKey struct {
@@ -90,10 +91,23 @@ func NewLocal(store *DiskStore, opts LocalOptions) *Local {
 	return &Local{store: store, opts: opts, uploads: map[uploadKey]*upload{}, bucketLocks: map[StorageIndex]*bucketLock{}}
 }
 
+// OpenLocal opens the share store at dir and serves it; Close releases
+// both. This is the embedded local grid's entry point.
+func OpenLocal(dir string, opts LocalOptions) (*Local, error) {
+	store, err := OpenDiskStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	l := NewLocal(store, opts)
+	l.ownsStore = true
+	return l, nil
+}
+
 // Store is the underlying share store.
 func (l *Local) Store() *DiskStore { return l.store }
 
-// Close aborts every upload in progress.
+// Close aborts every upload in progress (and closes the store when
+// OpenLocal opened it).
 func (l *Local) Close() error {
 	l.mu.Lock()
 	ups := l.uploads
@@ -108,6 +122,9 @@ func (l *Local) Close() error {
 			errs = append(errs, u.release(), os.Remove(u.incoming))
 		}
 		u.mu.Unlock()
+	}
+	if l.ownsStore {
+		errs = append(errs, l.store.Close())
 	}
 	return errors.Join(errs...)
 }

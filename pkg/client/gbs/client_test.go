@@ -71,11 +71,10 @@ func startServer(ctx context.Context, dir, certPath, keyPath, addr string) (*tes
 	if err != nil {
 		return nil, err
 	}
-	store, err := storage.OpenDiskStore(dir)
+	local, err := storage.OpenLocal(dir, storage.LocalOptions{ApplicationVersion: "lafs-test"})
 	if err != nil {
 		return nil, err
 	}
-	local := storage.NewLocal(store, storage.LocalOptions{ApplicationVersion: "lafs-test"})
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -88,7 +87,11 @@ func startServer(ctx context.Context, dir, certPath, keyPath, addr string) (*tes
 	ts := &testServer{local: local, done: make(chan error, 1)}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ts.nurl = storage.NURL{SPKIHash: storage.SPKIHash(cert.Leaf), Host: "127.0.0.1", Port: port, Swissnum: swissnum}.String()
-	go func() { ts.done <- storage.ServeTLS(ctx, ln, h, cert) }()
+	go func() {
+		err := storage.ServeTLS(ctx, ln, h, cert)
+		local.Close()
+		ts.done <- err
+	}()
 	return ts, nil
 }
 
