@@ -167,3 +167,23 @@ func TestSharedStore(t *testing.T) {
 		t.Fatalf("incoming not cleaned: %v", ents)
 	}
 }
+
+func TestParseTubPort(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"tcp:3457", ":3457"},
+		{"tcp:3457:interface=127.0.0.1", "127.0.0.1:3457"},
+		{"tcp:port=3457:interface=127.0.0.1", "127.0.0.1:3457"},
+		{"tcp:interface=127.0.0.1:port=3457", "127.0.0.1:3457"},
+		{"tcp:3457,tcp:3458", ":3457"},
+		{"tor:3457", ""},
+		{"tcp:x", ""},
+		{"tcp:3457:bogus=1", ""},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseTubPort(tc.in)
+			if (err != nil) != (tc.want == "") || got != tc.want {
+				t.Fatalf("parseTubPort(%q) = %q, %v", tc.in, got, err)
+			}
+		})
+	}
+}

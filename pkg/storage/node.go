@@ -410,22 +410,33 @@ func ParseSize(s string) (int64, error) {
 
 var sizeRE = regexp.MustCompile(`^(\d+)\s*([kmgtpe]?)(i?)b?$`)
 
-// parseTubPort turns "tcp:PORT[:interface=ADDR]" into a listen address.
+// parseTubPort turns a Twisted TCP server endpoint ("tcp:PORT",
+// "tcp:PORT:interface=ADDR", "tcp:port=PORT:interface=ADDR"; the first of a
+// comma-separated list) into a listen address.
 func parseTubPort(p string) (string, error) {
-	parts := strings.Split(p, ":")
+	first, _, _ := strings.Cut(p, ",")
+	parts := strings.Split(strings.TrimSpace(first), ":")
 	if len(parts) < 2 || parts[0] != "tcp" {
 		return "", fmt.Errorf("unsupported endpoint %q (want tcp:PORT[:interface=ADDR])", p)
 	}
-	port, err := strconv.Atoi(parts[1])
+	portS, host := "", ""
+	for i, arg := range parts[1:] {
+		k, v, kw := strings.Cut(arg, "=")
+		switch {
+		case !kw && i == 0:
+			portS = arg
+		case kw && k == "port":
+			portS = v
+		case kw && k == "interface":
+			host = v
+		case kw && k == "backlog":
+		default:
+			return "", fmt.Errorf("endpoint %q: unexpected %q", p, arg)
+		}
+	}
+	port, err := strconv.Atoi(portS)
 	if err != nil || port < 0 || port > 65535 {
 		return "", fmt.Errorf("endpoint %q: bad port", p)
-	}
-	host := ""
-	for _, kv := range parts[2:] {
-		k, v, _ := strings.Cut(kv, "=")
-		if k == "interface" {
-			host = v
-		}
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port)), nil
 }
