@@ -111,3 +111,44 @@ func TestLeaseDBMirrorsAndRebuilds(t *testing.T) {
 		t.Fatalf("lease rebuilt from Tahoe's container: %+v", recs)
 	}
 }
+
+func TestExpireShares(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := OpenDiskStore(filepath.Join(dir, "storage"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	db, err := OpenLeaseDB(ctx, filepath.Join(dir, "leases.sqlite"), store, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	l := NewLocal(store, LocalOptions{Leases: db, Now: func() time.Time { return now }})
+	var old, fresh StorageIndex
+	old[0], fresh[0] = 1, 2
+	for _, si := range []StorageIndex{old, fresh} {
+		if _, err := l.AllocateBuckets(ctx, si, LeaseSecrets{}, []byte("u"), []int{0}, 3); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.WriteShareChunk(ctx, si, 0, []byte("u"), 0, []byte("abc")); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(20 * 24 * time.Hour)
+	}
+	// old's lease ran out 9 days after fresh's upload; fresh's has 22 days left.
+	n, err := l.ExpireShares(ctx, now)
+	if err != nil || n != 1 {
+		t.Fatalf("expired %d, %v; want 1", n, err)
+	}
+	if s, _ := l.ListShares(ctx, old); len(s) != 0 {
+		t.Fatalf("expired share still listed: %v", s)
+	}
+	if s, _ := l.ListShares(ctx, fresh); len(s) != 1 {
+		t.Fatalf("live share deleted: %v", s)
+	}
+	if _, shares, _ := db.SpaceUsed(ctx); shares != 1 {
+		t.Fatalf("database still counts %d shares", shares)
+	}
+}

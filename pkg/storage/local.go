@@ -477,6 +477,42 @@ func (l *Local) AbortIdleUploads(idle time.Duration) int {
 	return n
 }
 
+// ExpireShares deletes the shares whose every lease had expired by now,
+// as the lease database records them (Tahoe's expire.mode = age), and
+// returns how many it deleted. It needs LocalOptions.Leases.
+func (l *Local) ExpireShares(ctx context.Context, now time.Time) (int, error) {
+	if l.opts.Leases == nil {
+		return 0, fmt.Errorf("expire shares: no lease database")
+	}
+	refs, err := l.opts.Leases.ExpiredShares(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range refs {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		unlock, err := l.lockBucket(r.StorageIndex)
+		if err != nil {
+			return n, err
+		}
+		err = os.Remove(l.store.SharePath(r.StorageIndex, r.Share))
+		if err == nil || errors.Is(err, fs.ErrNotExist) {
+			err = l.opts.Leases.DeleteShare(r.StorageIndex, r.Share)
+			if err == nil {
+				n++
+			}
+		}
+		unlock()
+		if err != nil {
+			return n, fmt.Errorf("expire share %s/%d: %w", r.StorageIndex, r.Share, err)
+		}
+		l.opts.Logger.Debug("expired share", "si", r.StorageIndex.String(), "shnum", r.Share)
+	}
+	return n, nil
+}
+
 // ListShares implements Server.
 func (l *Local) ListShares(ctx context.Context, si StorageIndex) ([]int, error) {
 	if err := ctx.Err(); err != nil {

@@ -306,6 +306,10 @@ type NodeConfig struct {
 	ReadOnly       bool
 	ReservedSpace  int64
 	StorageDir     string // absolute
+	// ExpireEnabled turns on lease-based garbage collection (expire.mode
+	// must be "age"; override_lease_duration and cutoff-date are not
+	// supported).
+	ExpireEnabled bool
 }
 
 // ReadNodeConfig reads dir/tahoe.cfg.
@@ -358,6 +362,17 @@ func ReadNodeConfig(dir string) (NodeConfig, error) {
 	if v := cfg["storage.reserved_space"]; v != "" {
 		if nc.ReservedSpace, err = ParseSize(v); err != nil {
 			return nc, fmt.Errorf("[storage]reserved_space: %w", err)
+		}
+	}
+	if v := cfg["storage.expire.enabled"]; v != "" {
+		if nc.ExpireEnabled, err = parseBool(v); err != nil {
+			return nc, fmt.Errorf("[storage]expire.enabled: %w", err)
+		}
+		if mode := cfg["storage.expire.mode"]; nc.ExpireEnabled && mode != "age" {
+			return nc, fmt.Errorf("[storage]expire.mode = %q: only \"age\" is supported", mode)
+		}
+		if cfg["storage.expire.override_lease_duration"] != "" {
+			return nc, fmt.Errorf("[storage]expire.override_lease_duration is not supported")
 		}
 	}
 	if v := cfg["storage.storage_dir"]; v != "" {
@@ -559,14 +574,25 @@ func RunNode(ctx context.Context, dir string, logger *slog.Logger) error {
 	}
 	logger.Info("storage server listening", "address", ln.Addr().String(), "nurl", nurl.String(), "server_id", id.ServerID())
 	go func() {
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
+		idle := time.NewTicker(time.Minute)
+		defer idle.Stop()
+		expire := time.NewTicker(time.Hour)
+		defer expire.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case <-idle.C:
 				local.AbortIdleUploads(30 * time.Minute)
+			case <-expire.C:
+				if !cfg.ExpireEnabled {
+					continue
+				}
+				if n, err := local.ExpireShares(ctx, time.Now()); err != nil {
+					logger.Error("lease expiry", "err", err)
+				} else if n > 0 {
+					logger.Info("expired shares", "count", n)
+				}
 			}
 		}
 	}()

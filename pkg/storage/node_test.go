@@ -93,7 +93,7 @@ func TestParseSize(t *testing.T) {
 		ok   bool
 	}{
 		{"1000", 1000, true}, {"1G", 1e9, true}, {"1GB", 1e9, true}, {"10k", 10000, true},
-		{"2GiB", 2 << 30, true}, {"5MiB", 5 << 20, true}, {"0", 0, true}, {"x", 0, false}, {"-1", 0, false},
+		{"2GiB", 2 << 30, true}, {"5MiB", 5 << 20, true}, {"100 M", 1e8, true}, {"100000kb", 1e8, true}, {"1024 Ki", 1 << 20, true}, {"1048576 B", 1 << 20, true}, {"0", 0, true}, {"x", 0, false}, {"-1", 0, false},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			got, err := storage.ParseSize(tc.in)
