@@ -11,6 +11,7 @@ func newDebugCommand(stdio *command.IO) *cli.Command {
 		Usage: "debug tools: inspect caps, compute caps and placements without a grid",
 		Subcommands: []*cli.Command{
 			newDumpCapCommand(stdio),
+			newDebugPlacementCommand(stdio),
 		},
 	}
 }

@@ -63,6 +63,13 @@ func WriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// WriteJSONCompact writes v to w as one line of JSON.
+func WriteJSONCompact(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
 // Error is an error with an exit status and an optional hint line that
 // tells the user what to do next.
 type Error struct {
