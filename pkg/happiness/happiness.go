@@ -34,7 +34,7 @@
 // server takes the first free share it can before it displaces another. In
 // steps 1 and 2 a server tries the shares it holds in the order Tahoe's own
 // code meets them — CPython's iteration order of the set of those share
-// numbers, which is ascending for small numbers (see pySetOrder) — so that
+// numbers, which is ascending for small numbers (see internal/pyset) — so that
 // wherever Tahoe's answer does not depend on hash seeds, ours is the same.
 // In step 3 this reduces to pairing the free servers in
 // order with the free shares in ascending order. In step 4, homeless shares
@@ -56,6 +56,8 @@ package happiness
 
 import (
 	"sort"
+
+	"github.com/lafs/lafs/internal/pyset"
 )
 
 // MaxShare is the largest share number (zfec makes at most 256 shares).
@@ -204,7 +206,7 @@ func Plan(in Input) Placement {
 				return nil
 			}
 			var adj []int
-			for _, sh := range pySetOrder(holds(i)) {
+			for _, sh := range pyset.Order(holds(i)) {
 				if want[sh] && !usedShare[sh] {
 					adj = append(adj, sh)
 				}

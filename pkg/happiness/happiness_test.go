@@ -359,25 +359,3 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 	})
 }
-
-func TestPySetOrderMatchesCPython(t *testing.T) {
-	b, err := os.ReadFile("testdata/pyset-order.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases [][2][]int
-	if err := json.Unmarshal(b, &cases); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		got := pySetOrder(c[0])
-		if len(got) != len(c[1]) {
-			t.Fatalf("%v: got %v want %v", c[0], got, c[1])
-		}
-		for i := range got {
-			if got[i] != c[1][i] {
-				t.Fatalf("%v: got %v want %v", c[0], got, c[1])
-			}
-		}
-	}
-}

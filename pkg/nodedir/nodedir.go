@@ -18,7 +18,7 @@ const (
 	DefaultNeeded         = 3
 	DefaultHappy          = 7
 	DefaultTotal          = 10
-	DefaultMaxSegmentSize = 128 * 1024
+	DefaultMaxSegmentSize = 1024 * 1024 // Tahoe's DEFAULT_IMMUTABLE_MAX_SEGMENT_SIZE
 )
 
 // Encoding holds the [client] encoding parameters.

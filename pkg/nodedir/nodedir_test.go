@@ -58,7 +58,7 @@ func TestEncodingDefaultsAndErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, err := n.Encoding()
-	if err != nil || e != (Encoding{3, 7, 10, 131072}) {
+	if err != nil || e != (Encoding{3, 7, 10, 1 << 20}) {
 		t.Fatalf("defaults %+v %v", e, err)
 	}
 	for text, want := range map[string]string{

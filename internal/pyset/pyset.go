@@ -1,6 +1,12 @@
-package happiness
+// Package pyset reproduces the iteration order of CPython 3.11 sets of small
+// non-negative integers. Tahoe-LAFS walks such sets in places where the
+// order reaches its output (the order of a share's hash chain, the shares a
+// placement keeps); matching Tahoe byte for byte means matching that order.
+package pyset
 
-// pySetOrder returns the order in which CPython 3.11 iterates
+import "sort"
+
+// Order returns the order in which CPython 3.11 iterates
 // set(values) for small non-negative integers, values inserted in the given
 // order. Tahoe's placement code walks sets of share numbers, so where its
 // answer does not depend on anything else (the hash of an int is the int),
@@ -14,7 +20,7 @@ package happiness
 // fill*5 >= mask*3, the table grows to the smallest power of two above
 // 4*used and the entries are re-inserted in slot order. Iteration is in
 // slot order.
-func pySetOrder(values []int) []int {
+func Order(values []int) []int {
 	// Fast path: when every value is below the final table size, each sits
 	// in its own slot and the order is ascending.
 	if asc, ok := ascendingFits(values); ok {
@@ -99,4 +105,18 @@ func ascendingFits(values []int) ([]int, bool) {
 		}
 	}
 	return u, u[len(u)-1] < size
+}
+
+// sortedUnique returns the distinct values in ascending order.
+func sortedUnique(s []int) []int {
+	out := append([]int(nil), s...)
+	sort.Ints(out)
+	j := 0
+	for i, v := range out {
+		if i == 0 || v != out[j-1] {
+			out[j] = v
+			j++
+		}
+	}
+	return out[:j]
 }
