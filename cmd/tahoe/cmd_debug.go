@@ -12,6 +12,7 @@ func newDebugCommand(stdio *command.IO) *cli.Command {
 		Subcommands: []*cli.Command{
 			newDumpCapCommand(stdio),
 			newDebugPlacementCommand(stdio),
+			newDebugChkCapCommand(stdio),
 		},
 	}
 }

@@ -2,7 +2,6 @@ package chk
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,10 +18,8 @@ func ComputeCap(ctx context.Context, src io.ReaderAt, size uint64, p Params) (*c
 	}
 	if size <= LITMax {
 		buf := make([]byte, size)
-		if _, err := src.ReadAt(buf, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
-			if !errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("reading plaintext: %w", err)
-			}
+		if _, err := io.ReadFull(io.NewSectionReader(src, 0, int64(size)), buf); err != nil {
+			return nil, fmt.Errorf("reading plaintext: %w", err)
 		}
 		return LITCap(buf)
 	}
