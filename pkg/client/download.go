@@ -1,0 +1,106 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client/chk"
+	"github.com/lafs/lafs/pkg/storage"
+)
+
+// serverShare reads one share from one server.
+type serverShare struct {
+	srv   Server
+	si    storage.StorageIndex
+	shnum int
+}
+
+func (s serverShare) ReadAt(ctx context.Context, off, n uint64) ([]byte, error) {
+	return s.srv.Storage.ReadShareChunk(ctx, s.si, s.shnum, off, n)
+}
+
+// Locate asks every server, in permuted order and all at once, which shares
+// of the storage index it holds. Each share number maps to the first server
+// (in permuted order) holding it.
+func (c *Client) Locate(ctx context.Context, si []byte) (map[int]Server, error) {
+	ssi, err := toSI(si)
+	if err != nil {
+		return nil, err
+	}
+	servers := Permuted(c.Servers, si)
+	held := make([][]int, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			qctx, cancel := context.WithTimeout(ctx, c.timeout())
+			defer cancel()
+			shares, err := s.Storage.ListShares(qctx, ssi)
+			if err != nil {
+				c.logger().Debug("server did not answer", "server", s.ID, "err", err)
+				return
+			}
+			held[i] = shares
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[int]Server{}
+	for i, shares := range held {
+		for _, sh := range shares {
+			if _, ok := out[sh]; !ok {
+				out[sh] = servers[i]
+			}
+		}
+	}
+	return out, nil
+}
+
+// Download writes the file of cap cp to w, verifying everything; onBad is
+// told about shares that were rejected (nil to ignore). Callers write to a
+// temporary place and keep it only when Download returns nil.
+func (c *Client) Download(ctx context.Context, cp *caps.Cap, w io.Writer, onBad func(shnum int, server string, err error)) error {
+	switch cp.Kind {
+	case caps.KindLIT:
+		_, err := w.Write(cp.Data)
+		return err
+	case caps.KindCHK:
+	default:
+		return fmt.Errorf("%s caps are not immutable files: only CHK and LIT can be downloaded", cp.Kind)
+	}
+	where, err := c.Locate(ctx, cp.StorageIndex)
+	if err != nil {
+		return err
+	}
+	ssi, _ := toSI(cp.StorageIndex)
+	readers := map[int]chk.ShareReader{}
+	for sh, srv := range where {
+		readers[sh] = serverShare{srv: srv, si: ssi, shnum: sh}
+	}
+	opts := chk.DecodeOptions{OnBadShare: func(sh int, err error) {
+		id := where[sh].ID
+		c.logger().Debug("share rejected", "share", sh, "server", id, "err", err)
+		if onBad != nil {
+			onBad(sh, id, err)
+		}
+		if errors.Is(err, chk.ErrCorrupt) {
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout())
+			defer cancel()
+			_ = where[sh].Storage.AdviseCorruptShare(actx, ssi, sh, err.Error())
+		}
+	}}
+	if err := chk.Decode(ctx, cp, readers, w, opts); err != nil {
+		if len(where) == 0 {
+			return fmt.Errorf("%w (no server of %d holds a share of storage index %s)", err, len(c.Servers), caps.Base32Encode(cp.StorageIndex))
+		}
+		return err
+	}
+	return nil
+}
