@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/lafs/lafs/pkg/caps"
@@ -83,7 +82,8 @@ type candidate struct {
 
 // Upload stores size bytes read from src (which is read twice: once for the
 // convergent key, once to encrypt) and returns the cap. progress, when set,
-// is told how many bytes of the file have been encoded.
+// is told how many bytes of the file have been encoded; its calls never
+// overlap.
 func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size uint64, progress func(int64)) (*UploadResult, error) {
 	p := c.params()
 	if err := p.Validate(); err != nil {
@@ -340,10 +340,16 @@ func (c *Client) uploadRound(ctx context.Context, src io.ReaderAt, size uint64, 
 	}
 
 	sink := newUploadSink(ctx, writers, c.chunkSize(), fail)
-	var counted atomic.Int64
 	var reader io.ReaderAt = src
 	if progress != nil {
-		reader = progressReader{src, func(n int) { progress(counted.Add(int64(n))) }}
+		var mu sync.Mutex
+		var counted int64
+		reader = progressReader{src, func(n int) {
+			mu.Lock()
+			defer mu.Unlock()
+			counted += int64(n)
+			progress(counted)
+		}}
 	}
 	r, err := chk.EncodeWithKey(ctx, reader, size, key, c.params(), sink)
 	if ferr := sink.finish(); err == nil {
