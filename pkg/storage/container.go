@@ -423,6 +423,9 @@ func (c *mutableFile) ReadData(off, length int64) ([]byte, error) {
 		return []byte{}, nil
 	}
 	length = min(length, dl-off)
+	if st, err := c.f.Stat(); err != nil || mutableDataOffset+off+length > st.Size() {
+		return nil, fmt.Errorf("mutable container data length %d runs past its end: %w", dl, ErrUnknownContainer)
+	}
 	b := make([]byte, length)
 	if _, err := c.f.ReadAt(b, mutableDataOffset+off); err != nil {
 		return nil, fmt.Errorf("read mutable data: %w", err)
@@ -435,11 +438,32 @@ func (c *mutableFile) numExtraLeases() (extraOff int64, n uint32, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	if o < mutableDataOffset || o > 1<<62 {
+		return 0, 0, fmt.Errorf("mutable container extra-lease offset %d: %w", o, ErrUnknownContainer)
+	}
 	var b [4]byte
 	if _, err := c.f.ReadAt(b[:], int64(o)); err != nil {
 		return 0, 0, fmt.Errorf("read extra lease count: %w", err)
 	}
-	return int64(o), binary.BigEndian.Uint32(b[:]), nil
+	n = binary.BigEndian.Uint32(b[:])
+	if st, err := c.f.Stat(); err != nil || int64(o)+4+int64(n)*mutableLeaseSize > st.Size() {
+		return 0, 0, fmt.Errorf("mutable container claims %d extra leases past its end: %w", n, ErrUnknownContainer)
+	}
+	return int64(o), n, nil
+}
+
+// writeZeros writes n zero bytes at off, 64 KiB at a time.
+func writeZeros(f *os.File, off, n int64) error {
+	zeros := make([]byte, min(n, 64<<10))
+	for n > 0 {
+		k := min(n, int64(len(zeros)))
+		if _, err := f.WriteAt(zeros[:k], off); err != nil {
+			return err
+		}
+		off += k
+		n -= k
+	}
+	return nil
 }
 
 // growContainer moves the extra-lease block so data up to newSize fits.
@@ -460,7 +484,7 @@ func (c *mutableFile) growContainer(newSize int64) error {
 	if _, err := c.f.ReadAt(block, oldOff); err != nil {
 		return fmt.Errorf("read extra leases: %w", err)
 	}
-	if _, err := c.f.WriteAt(make([]byte, size), oldOff); err != nil {
+	if err := writeZeros(c.f, oldOff, size); err != nil {
 		return fmt.Errorf("clear extra leases: %w", err)
 	}
 	if _, err := c.f.WriteAt(block, newOff); err != nil {
@@ -491,7 +515,7 @@ func (c *mutableFile) WriteData(p []byte, off int64) error {
 			}
 		}
 		if off > dl {
-			if _, err := c.f.WriteAt(make([]byte, off-dl), mutableDataOffset+dl); err != nil {
+			if err := writeZeros(c.f, mutableDataOffset+dl, off-dl); err != nil {
 				return fmt.Errorf("zero-fill mutable hole: %w", err)
 			}
 		}

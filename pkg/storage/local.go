@@ -138,6 +138,12 @@ func (l *Local) availableSpace() int64 {
 	if l.opts.ReadOnly {
 		return 0
 	}
+	return l.availableSpaceMutable()
+}
+
+// availableSpaceMutable is the space mutable writes may use: read-only
+// servers still accept them, as Tahoe's do.
+func (l *Local) availableSpaceMutable() int64 {
 	free, err := l.store.FreeSpace()
 	if err != nil {
 		return 0
@@ -224,9 +230,11 @@ func (l *Local) AllocateBuckets(ctx context.Context, si StorageIndex, lease Leas
 			return AllocateResult{}, err
 		}
 		l.mu.Lock()
-		if _, raced := l.uploads[key]; raced {
+		if _, err := os.Stat(u.final); err == nil {
+			// Completed by a concurrent upload since we listed the bucket.
 			l.mu.Unlock()
 			os.Remove(u.incoming)
+			res.AlreadyHave = append(res.AlreadyHave, n)
 			continue
 		}
 		l.uploads[key] = u
@@ -236,6 +244,7 @@ func (l *Local) AllocateBuckets(ctx context.Context, si StorageIndex, lease Leas
 		res.Allocated = append(res.Allocated, n)
 		l.opts.Logger.Debug("allocated share", "si", si.String(), "shnum", n, "size", size)
 	}
+	sort.Ints(res.AlreadyHave)
 	return res, nil
 }
 
@@ -803,10 +812,24 @@ func clampOff(v uint64) int64 {
 
 func (l *Local) writeMutable(si StorageIndex, n int, shares map[int]*mutableFile, we [32]byte, tw TestWriteVectors, lease Lease, renew []byte) error {
 	apply := func(c *mutableFile) error {
+		dl, err := c.DataLength()
+		if err != nil {
+			return err
+		}
+		// Growth must fit in the space left (Tahoe only caps the size).
+		var grow uint64
 		for _, w := range tw.Write {
-			if w.Offset > maxMutableShareSize {
+			if w.Offset > maxMutableShareSize || uint64(len(w.Data)) > maxMutableShareSize-w.Offset {
 				return fmt.Errorf("mutable write at %d: %w", w.Offset, ErrTooLarge)
 			}
+			if end := w.Offset + uint64(len(w.Data)); end > uint64(dl) {
+				grow = max(grow, end-uint64(dl))
+			}
+		}
+		if grow > 0 && grow > uint64(l.availableSpaceMutable()) {
+			return fmt.Errorf("mutable share would grow by %d bytes: %w", grow, ErrTooLarge)
+		}
+		for _, w := range tw.Write {
 			if err := c.WriteData(w.Data, int64(w.Offset)); err != nil {
 				return err
 			}

@@ -187,3 +187,33 @@ func TestParseTubPort(t *testing.T) {
 		})
 	}
 }
+
+// TestMutableWriteLimits: a write far past the end must not zero-fill
+// petabytes, and growth beyond the free space is refused.
+func TestMutableWriteLimits(t *testing.T) {
+	ctx := context.Background()
+	store, err := OpenDiskStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLocal(store, LocalOptions{})
+	var si StorageIndex
+	sec := MutableSecrets{WriteEnabler: [32]byte{1}}
+	for _, off := range []uint64{1 << 50, maxMutableShareSize + 1, 1<<64 - 2} {
+		_, err := l.ReadTestWrite(ctx, si, sec, ReadTestWriteRequest{TestWriteVectors: map[uint64]TestWriteVectors{0: {Write: []WriteVector{{off, []byte("xy")}}}}})
+		if !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("write at %d: %v", off, err)
+		}
+	}
+	if s, _ := l.ListMutableShares(ctx, si); len(s) != 0 {
+		t.Fatalf("refused write left a share: %v", s)
+	}
+	// A modest hole is zero-filled.
+	if _, err := l.ReadTestWrite(ctx, si, sec, ReadTestWriteRequest{TestWriteVectors: map[uint64]TestWriteVectors{0: {Write: []WriteVector{{200 << 10, []byte("end")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.ReadMutableShareChunk(ctx, si, 0, 0, 1<<30)
+	if err != nil || len(got) != 200<<10+3 || got[1000] != 0 || string(got[200<<10:]) != "end" {
+		t.Fatalf("zero-filled share: %d bytes, %v", len(got), err)
+	}
+}

@@ -239,7 +239,10 @@ func TestRunNodeSignals(t *testing.T) {
 	dir := createTestNode(t)
 	run := func(sig os.Signal) {
 		os.Remove(filepath.Join(dir, "private", "storage.nurl"))
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		// A watchdog kills a child that never starts or never stops.
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), runNodeEnv+"="+dir)
 		out, _ := cmd.StdoutPipe()
 		cmd.Stderr = os.Stderr

@@ -375,8 +375,11 @@ func TestCrashMidUpload(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	dir := t.TempDir()
+	// A watchdog kills children that hang.
+	watchdog, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	start := func() (*exec.Cmd, string) {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd := exec.CommandContext(watchdog, os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), serveEnv+"="+dir)
 		out, err := cmd.StdoutPipe()
 		if err != nil {
