@@ -1,14 +1,21 @@
 #!/bin/sh
-# The demo `make demo` runs: what a person sees on a fresh machine.
+# `make demo`: the main job on the embedded default, on a fresh machine.
 set -eu
 BIN=${1:-bin}
-echo "== lafs version"
-"$BIN/lafs" version | head -3
-CAP=URI:SSK:ka5rjfyrmtap2dzo7lb2zpxxda:loysdkneuihxgdfwkfy5rmyw5t4eyvkdjlw2hb5u7uxvn67d6lda
-echo "== attenuate a mutable file's writecap, one step at a time"
-echo "write:  $CAP"
-RO=$("$BIN/lafs" attenuate "$CAP")
-echo "read:   $RO"
-echo "verify: $("$BIN/lafs" attenuate "$RO")"
-echo "== tahoe debug dump-cap --json"
-"$BIN/tahoe" debug dump-cap --json "$RO"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+NODE="$WORK/node"
+head -c 5000000 /dev/urandom > "$WORK/photo.jpg"
+
+echo "== lafs put: a 5 MB file onto the embedded local grid (created on first use)"
+CAP=$("$BIN/lafs" -d "$NODE" put "$WORK/photo.jpg")
+echo "$CAP"
+echo "== lafs get: the file back, verified share by share"
+"$BIN/lafs" -d "$NODE" get "$CAP" "$WORK/photo-back.jpg"
+cmp "$WORK/photo.jpg" "$WORK/photo-back.jpg" && echo "identical: $(wc -c < "$WORK/photo-back.jpg") bytes"
+echo "== the same cap computed with no grid (tahoe debug chk-cap)"
+"$BIN/tahoe" debug chk-cap --convergence-file "$NODE/private/convergence" "$WORK/photo.jpg"
+echo "== attenuate: read cap -> verify cap"
+"$BIN/lafs" attenuate "$CAP"
+echo "== lafs status"
+"$BIN/lafs" -d "$NODE" status | head -6

@@ -34,6 +34,8 @@ func newApp(stdio *command.IO) *cli.App {
 		Flags: globalFlags(),
 		Commands: []*cli.Command{
 			newAttenuateCommand(stdio),
+			newPutCommand(stdio),
+			newGetCommand(stdio),
 			newStatusCommand(stdio),
 			newVersionCommand(stdio),
 			newGridCommand(stdio),

@@ -83,6 +83,8 @@ func newApp(stdio *command.IO) *cli.App {
 			newCreateClientCommand(stdio),
 			newCreateNodeCommand(stdio),
 			newRunCommand(stdio),
+			newPutCommand(stdio),
+			newGetCommand(stdio),
 			newDebugCommand(stdio),
 			command.NewCompletionCommand(stdio),
 			command.NewManCommand(stdio),

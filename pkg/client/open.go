@@ -65,3 +65,40 @@ func OpenServers(node *nodedir.Node) ([]Server, GridKind, []string, error) {
 	}
 	return nil, "", warnings, ErrNoGrid
 }
+
+// ErrGateway means the node directory only names a web-API gateway
+// (node.url), which this client cannot drive yet.
+var ErrGateway = errors.New("this node directory only has node.url (a web-API gateway); driving a gateway is not supported yet")
+
+// NewFromNode makes a Client for a node directory: its encoding
+// parameters, secrets (created as Tahoe does when missing) and servers.
+// Release it with Close.
+func NewFromNode(node *nodedir.Node) (*Client, GridKind, []string, error) {
+	enc, err := node.Encoding()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	servers, kind, warnings, err := OpenServers(node)
+	if errors.Is(err, ErrNoGrid) {
+		if u, _ := node.NodeURL(); u != "" {
+			return nil, "", warnings, ErrGateway
+		}
+	}
+	if err != nil {
+		return nil, "", warnings, err
+	}
+	conv, err := node.ConvergenceSecret()
+	if err != nil {
+		CloseServers(servers)
+		return nil, "", warnings, err
+	}
+	lease, err := node.LeaseSecret()
+	if err != nil {
+		CloseServers(servers)
+		return nil, "", warnings, err
+	}
+	return &Client{Servers: servers, Encoding: enc, Convergence: conv, LeaseSecret: lease}, kind, warnings, nil
+}
+
+// Close releases the client's servers.
+func (c *Client) Close() { CloseServers(c.Servers) }
