@@ -164,3 +164,16 @@ func FuzzShareContainer(f *testing.F) {
 		}
 	})
 }
+
+func FuzzNegotiate(f *testing.F) {
+	for _, s := range []string{"", "*/*", "application/json, application/cbor;q=0.5", "text/html", "application/cbor;q=0, */*", "a/b;q=x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, accept string) {
+		switch got := negotiate(accept); got {
+		case MediaCBOR, MediaJSON, "":
+		default:
+			t.Fatalf("negotiate(%q) = %q", accept, got)
+		}
+	})
+}

@@ -73,43 +73,51 @@ func parseDecimal(s string) (uint64, error) {
 	return strconv.ParseUint(s, 10, 64)
 }
 
-// negotiate picks the response media type for an Accept header: CBOR when
-// the header is absent or CBOR is at least as acceptable as JSON; "" when
-// neither is acceptable.
+// negotiate picks the response media type for an Accept header (RFC 9110
+// §12.5.1): CBOR when the header is absent or CBOR is at least as acceptable
+// as JSON; "" when neither is acceptable. An explicit media range overrides
+// wildcards, and application/* overrides */*.
 func negotiate(accept string) string {
 	if strings.TrimSpace(accept) == "" {
 		return MediaCBOR
 	}
-	qCBOR, qJSON := -1.0, -1.0
+	// Quality per media type, with the specificity of the range that set it.
+	type q struct {
+		v    float64
+		spec int
+	}
+	best := map[string]q{MediaCBOR: {-1, -1}, MediaJSON: {-1, -1}}
 	for _, part := range strings.Split(accept, ",") {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
 			continue
 		}
-		q := 1.0
+		v := 1.0
 		if qs, ok := params["q"]; ok {
-			if v, err := strconv.ParseFloat(qs, 64); err == nil {
-				q = v
+			if f, err := strconv.ParseFloat(qs, 64); err == nil && f >= 0 && f <= 1 {
+				v = f
 			}
 		}
-		switch mt {
-		case MediaCBOR:
-			qCBOR = max(qCBOR, q)
-		case MediaJSON:
-			qJSON = max(qJSON, q)
-		case "application/*", "*/*":
-			if qCBOR < 0 {
-				qCBOR = q
+		for media := range best {
+			spec := -1
+			switch mt {
+			case media:
+				spec = 2
+			case "application/*":
+				spec = 1
+			case "*/*":
+				spec = 0
 			}
-			if qJSON < 0 {
-				qJSON = q
+			if spec > best[media].spec {
+				best[media] = q{v, spec}
 			}
 		}
 	}
+	c, j := best[MediaCBOR].v, best[MediaJSON].v
 	switch {
-	case qCBOR > 0 && qCBOR >= qJSON:
+	case c > 0 && c >= j:
 		return MediaCBOR
-	case qJSON > 0:
+	case j > 0:
 		return MediaJSON
 	}
 	return ""

@@ -309,6 +309,9 @@ func TestJSONNegotiation(t *testing.T) {
 		{"application/cbor, application/json", MediaCBOR},
 		{"text/html, application/*;q=0.1", MediaCBOR},
 		{"text/html", ""},
+		{"*/*, application/cbor;q=0", MediaJSON},
+		{"application/cbor;q=0, */*", MediaJSON},
+		{"application/json;q=0.9, application/*;q=0.5", MediaJSON},
 	} {
 		if got := negotiate(tc.accept); got != tc.want {
 			t.Errorf("negotiate(%q) = %q, want %q", tc.accept, got, tc.want)
