@@ -287,11 +287,17 @@ func (c *immutableFile) writeLease(i uint32, l Lease) error {
 	return nil
 }
 
-// AddLease appends a lease record and bumps the lease count.
-func (c *immutableFile) AddLease(l Lease) error {
-	if c.version == 1 {
-		return fmt.Errorf("adding hashed lease to v1 container: %w", ErrUnknownContainer)
+// forSchema turns a hashed lease into what a container of version v
+// stores: version 1 keeps the secrets in clear.
+func forSchema(v int, sec LeaseSecrets, l Lease) Lease {
+	if v == 1 {
+		l.RenewSecret, l.CancelSecret, l.Cleartext = sec.Renew, sec.Cancel, true
 	}
+	return l
+}
+
+// AddLease appends a lease record (as stored) and bumps the lease count.
+func (c *immutableFile) AddLease(l Lease) error {
 	if err := c.writeLease(c.numLeases, l); err != nil {
 		return err
 	}
@@ -306,13 +312,13 @@ func (c *immutableFile) AddLease(l Lease) error {
 
 // AddOrRenewLease renews the lease whose renew secret matches (never moving
 // its expiration backwards) or adds l.
-func (c *immutableFile) AddOrRenewLease(renew []byte, l Lease) error {
+func (c *immutableFile) AddOrRenewLease(sec LeaseSecrets, l Lease) error {
 	leases, err := c.Leases()
 	if err != nil {
 		return err
 	}
 	for i, old := range leases {
-		if old.MatchesRenew(renew) {
+		if old.MatchesRenew(sec.Renew[:]) {
 			if l.Expiration > old.Expiration {
 				old.Expiration = l.Expiration
 				return c.writeLease(uint32(i), old)
@@ -320,7 +326,7 @@ func (c *immutableFile) AddOrRenewLease(renew []byte, l Lease) error {
 			return nil
 		}
 	}
-	return c.AddLease(l)
+	return c.AddLease(forSchema(int(c.version), sec, l))
 }
 
 // mutableFile is an open mutable share container.
@@ -572,18 +578,19 @@ func (c *mutableFile) Leases() ([]Lease, []int, error) {
 	return out, slots, nil
 }
 
-// AddOrRenewLease renews a matching lease or puts l in the first empty slot.
-func (c *mutableFile) AddOrRenewLease(renew []byte, l Lease) error {
+// AddOrRenewLease renews the lease matching sec.Renew (never moving its
+// expiration backwards) or adds l.
+func (c *mutableFile) AddOrRenewLease(sec LeaseSecrets, l Lease) error {
 	leases, slots, err := c.Leases()
 	if err != nil {
 		return err
 	}
-	extraOff, n, err := c.numExtraLeases()
+	extraOff, _, err := c.numExtraLeases()
 	if err != nil {
 		return err
 	}
 	for i, old := range leases {
-		if old.MatchesRenew(renew) {
+		if old.MatchesRenew(sec.Renew[:]) {
 			if l.Expiration > old.Expiration {
 				old.Expiration = l.Expiration
 				_, err := c.f.WriteAt(old.mutableBytes(), c.leaseSlotOffset(slots[i], extraOff))
@@ -591,6 +598,20 @@ func (c *mutableFile) AddOrRenewLease(renew []byte, l Lease) error {
 			}
 			return nil
 		}
+	}
+	return c.AddLease(forSchema(c.version, sec, l))
+}
+
+// AddLease puts l (as stored) in the first empty lease slot, adding an
+// extra slot when the four in the header are taken.
+func (c *mutableFile) AddLease(l Lease) error {
+	_, slots, err := c.Leases()
+	if err != nil {
+		return err
+	}
+	extraOff, n, err := c.numExtraLeases()
+	if err != nil {
+		return err
 	}
 	used := make(map[int]bool, len(slots))
 	for _, s := range slots {

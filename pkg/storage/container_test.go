@@ -214,7 +214,7 @@ func TestVectorContainersRebuild(t *testing.T) {
 						t.Fatal(err)
 					}
 					for _, l := range p.leases {
-						if err := c.AddOrRenewLease(nil, l); err != nil {
+						if err := c.AddLease(l); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -340,6 +340,63 @@ func TestBlake2b256(t *testing.T) {
 			got := blake2b256([]byte(tc.in))
 			if hex.EncodeToString(got[:]) != tc.want {
 				t.Fatalf("got %x", got)
+			}
+		})
+	}
+}
+
+// TestV1Containers: containers of schema version 1 (lease secrets in clear,
+// written by Tahoe before 1.17) are read, renewed and extended in their own
+// schema.
+func TestV1Containers(t *testing.T) {
+	ctx := context.Background()
+	vs := loadVectors(t)
+	now := time.Unix(1_900_000_000, 0)
+	old := LeaseSecrets{Renew: [32]byte{0xaa}, Cancel: [32]byte{0xbb}}
+	other := LeaseSecrets{Renew: [32]byte{0xcc}, Cancel: [32]byte{0xdd}}
+	for _, name := range []string{"chk", "sdmf"} {
+		t.Run(name, func(t *testing.T) {
+			e := vs[name]
+			s := e.Shares[0]
+			p := parseShareFile(t, filepath.Join(vectorDir, s.Path))
+			b := readVectorFile(t, s)
+			// Downgrade the container to schema 1 with cleartext secrets.
+			b = bytes.Replace(b, p.leases[0].RenewSecret[:], old.Renew[:], 1)
+			b = bytes.Replace(b, p.leases[0].CancelSecret[:], old.Cancel[:], 1)
+			if p.kind == KindImmutable {
+				b[3] = 1
+			} else {
+				copy(b, mutableMagicV1)
+			}
+			store, err := OpenDiskStore(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			si, _ := ParseStorageIndex(e.StorageIndex)
+			path := store.SharePath(si, s.Shnum)
+			os.MkdirAll(filepath.Dir(path), 0o755)
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			l := NewLocal(store, LocalOptions{Now: func() time.Time { return now }})
+			for _, sec := range []LeaseSecrets{old, other} {
+				if err := l.AddOrRenewLease(ctx, si, sec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			q := parseShareFile(t, path)
+			if !bytes.Equal(q.data, p.data) {
+				t.Fatal("share data changed")
+			}
+			if len(q.leases) != 2 || !q.leases[0].Cleartext || !q.leases[1].Cleartext {
+				t.Fatalf("leases %+v", q.leases)
+			}
+			want := uint32(now.Unix() + leaseRenewalSeconds)
+			if q.leases[0].RenewSecret != old.Renew || q.leases[0].Expiration != want {
+				t.Errorf("old lease not renewed in clear: %+v", q.leases[0])
+			}
+			if q.leases[1].RenewSecret != other.Renew || q.leases[1].CancelSecret != other.Cancel || q.leases[1].Expiration != want {
+				t.Errorf("new lease not stored in clear: %+v", q.leases[1])
 			}
 		})
 	}

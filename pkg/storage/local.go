@@ -190,7 +190,7 @@ func (l *Local) AllocateBuckets(ctx context.Context, si StorageIndex, lease Leas
 		return AllocateResult{}, err
 	}
 	for _, n := range have {
-		if err := l.renewImmutable(si, n, lease.Renew[:], newLease); err != nil {
+		if err := l.renewImmutable(si, n, lease, newLease); err != nil {
 			return AllocateResult{}, err
 		}
 	}
@@ -275,7 +275,7 @@ func (l *Local) startUpload(si StorageIndex, n int, secret []byte, size int64, l
 	}, nil
 }
 
-func (l *Local) renewImmutable(si StorageIndex, n int, renew []byte, lease Lease) error {
+func (l *Local) renewImmutable(si StorageIndex, n int, sec LeaseSecrets, lease Lease) error {
 	path := l.store.SharePath(si, n)
 	c, err := openImmutable(path, true)
 	if err != nil {
@@ -285,7 +285,7 @@ func (l *Local) renewImmutable(si StorageIndex, n int, renew []byte, lease Lease
 		return err
 	}
 	defer c.Close()
-	if err := c.AddOrRenewLease(renew, lease); err != nil {
+	if err := c.AddOrRenewLease(sec, lease); err != nil {
 		return fmt.Errorf("lease on %s/%d: %w", si, n, err)
 	}
 	return l.recordLeases(si, n, KindImmutable, c.dataLen, c.Leases)
@@ -796,7 +796,7 @@ func (l *Local) ReadTestWrite(ctx context.Context, si StorageIndex, secrets Muta
 			}
 			continue // an emptied bucket directory goes when the lock is released
 		}
-		if err := l.writeMutable(si, n, shares, secrets.WriteEnabler, tw, lease, secrets.Lease.Renew[:]); err != nil {
+		if err := l.writeMutable(si, n, shares, secrets.WriteEnabler, tw, lease, secrets.Lease); err != nil {
 			return ReadTestWriteResult{}, err
 		}
 	}
@@ -810,7 +810,7 @@ func clampOff(v uint64) int64 {
 	return int64(v)
 }
 
-func (l *Local) writeMutable(si StorageIndex, n int, shares map[int]*mutableFile, we [32]byte, tw TestWriteVectors, lease Lease, renew []byte) error {
+func (l *Local) writeMutable(si StorageIndex, n int, shares map[int]*mutableFile, we [32]byte, tw TestWriteVectors, lease Lease, sec LeaseSecrets) error {
 	apply := func(c *mutableFile) error {
 		dl, err := c.DataLength()
 		if err != nil {
@@ -839,7 +839,7 @@ func (l *Local) writeMutable(si StorageIndex, n int, shares map[int]*mutableFile
 				return err
 			}
 		}
-		return c.AddOrRenewLease(renew, lease)
+		return c.AddOrRenewLease(sec, lease)
 	}
 	c := shares[n]
 	if c == nil {
@@ -929,7 +929,7 @@ func (l *Local) AddOrRenewLease(ctx context.Context, si StorageIndex, lease Leas
 		}
 		switch kind {
 		case KindImmutable:
-			if err := l.renewImmutable(si, n, lease.Renew[:], NewLease(1, lease.Renew[:], lease.Cancel[:], exp, l.opts.NodeID)); err != nil {
+			if err := l.renewImmutable(si, n, lease, NewLease(1, lease.Renew[:], lease.Cancel[:], exp, l.opts.NodeID)); err != nil {
 				return err
 			}
 		case KindMutable:
@@ -937,7 +937,7 @@ func (l *Local) AddOrRenewLease(ctx context.Context, si StorageIndex, lease Leas
 			if err != nil {
 				return err
 			}
-			err = c.AddOrRenewLease(lease.Renew[:], NewLease(1, lease.Renew[:], lease.Cancel[:], exp, l.opts.NodeID))
+			err = c.AddOrRenewLease(lease, NewLease(1, lease.Renew[:], lease.Cancel[:], exp, l.opts.NodeID))
 			if err == nil {
 				var dl int64
 				if dl, err = c.DataLength(); err == nil {
