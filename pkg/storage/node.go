@@ -506,6 +506,12 @@ func RunNode(ctx context.Context, dir string, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	// Files that say "this node is listening" appear only once it is.
+	for _, name := range []string{"storage.nurl", "servers.yaml.entry"} {
+		if err := os.Remove(filepath.Join(dir, "private", name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove stale %s: %w", name, err)
+		}
+	}
 	cfg, err := ReadNodeConfig(dir)
 	if err != nil {
 		return err
@@ -562,14 +568,17 @@ func RunNode(ctx context.Context, dir string, logger *slog.Logger) error {
 		ln.Close()
 		return err
 	}
-	for name, content := range map[string][]byte{
-		"storage.nurl":       []byte(nurl.String() + "\n"),
-		"storage.furl":       []byte(furl + "\n"),
-		"servers.yaml.entry": entry,
+	for _, f := range []struct {
+		name    string
+		content []byte
+	}{
+		{"storage.furl", []byte(furl + "\n")},
+		{"storage.nurl", []byte(nurl.String() + "\n")},
+		{"servers.yaml.entry", entry},
 	} {
-		if err := os.WriteFile(filepath.Join(dir, "private", name), content, 0o600); err != nil {
+		if err := writeFileAtomic(filepath.Join(dir, "private", f.name), f.content, 0o600); err != nil {
 			ln.Close()
-			return fmt.Errorf("write %s: %w", name, err)
+			return err
 		}
 	}
 	logger.Info("storage server listening", "address", ln.Addr().String(), "nurl", nurl.String(), "server_id", id.ServerID())
@@ -601,6 +610,19 @@ func RunNode(ctx context.Context, dir string, logger *slog.Logger) error {
 		return err
 	}
 	logger.Info("storage server stopped")
+	return nil
+}
+
+// writeFileAtomic writes a file so that readers see all of it or none.
+func writeFileAtomic(path string, content []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, content, perm); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
 	return nil
 }
 
