@@ -355,3 +355,32 @@ func TestReservedSpace(t *testing.T) {
 		t.Fatalf("read-only server allocated")
 	}
 }
+
+// TestJSONReadTestWrite sends the spec's mutable example as JSON (bytes as
+// base64) and reads the JSON answer.
+func TestJSONReadTestWrite(t *testing.T) {
+	g := newGBSTest(t, LocalOptions{})
+	mh := hdr{
+		"X-Tahoe-Authorization": {"write-enabler " + b64(we32), "lease-cancel-secret " + b64(cancel32), "lease-renew-secret " + b64(renew32)},
+		"Content-Type":          {MediaJSON},
+		"Accept":                {MediaJSON},
+	}
+	body := `{"test-write-vectors": {"3": {"test": [{"offset": 0, "size": 1, "specimen": ""}],
+		"write": [{"offset": 0, "data": "` + b64([]byte("xxxxxxxxxx")) + `"}], "new-length": 10}},
+		"read-vector": [{"offset": 3, "size": 12}]}`
+	resp, out := g.do("POST", "/storage/v1/mutable/"+si2+"/read-test-write", mh, []byte(body))
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != MediaJSON {
+		t.Fatalf("JSON read-test-write: %d %s", resp.StatusCode, out)
+	}
+	var res struct {
+		Success bool                `json:"success"`
+		Data    map[string][]string `json:"data"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || !res.Success {
+		t.Fatalf("response %s (%v)", out, err)
+	}
+	resp, out = g.do("POST", "/storage/v1/mutable/"+si2+"/read-test-write", mh, []byte(body))
+	if err := json.Unmarshal(out, &res); err != nil || res.Success || res.Data["3"][0] != b64([]byte("xxxxxxx")) {
+		t.Fatalf("second response %d %s (%v)", resp.StatusCode, out, err)
+	}
+}

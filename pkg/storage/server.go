@@ -76,8 +76,8 @@ type AllocateResult struct {
 
 // Range is a half-open byte range [Begin, End).
 type Range struct {
-	Begin uint64 `cbor:"begin"`
-	End   uint64 `cbor:"end"`
+	Begin uint64 `cbor:"begin" json:"begin"`
+	End   uint64 `cbor:"end" json:"end"`
 }
 
 // WriteResult reports the state of an upload after a chunk: Complete when
@@ -90,43 +90,43 @@ type WriteResult struct {
 // TestVector compares Size bytes at Offset with Specimen (reads past the end
 // of the data are short; a missing share reads as empty).
 type TestVector struct {
-	Offset   uint64 `cbor:"offset"`
-	Size     uint64 `cbor:"size"`
-	Specimen []byte `cbor:"specimen"`
+	Offset   uint64 `cbor:"offset" json:"offset"`
+	Size     uint64 `cbor:"size" json:"size"`
+	Specimen []byte `cbor:"specimen" json:"specimen"`
 }
 
 // WriteVector writes Data at Offset.
 type WriteVector struct {
-	Offset uint64 `cbor:"offset"`
-	Data   []byte `cbor:"data"`
+	Offset uint64 `cbor:"offset" json:"offset"`
+	Data   []byte `cbor:"data" json:"data"`
 }
 
 // ReadVector reads Size bytes at Offset.
 type ReadVector struct {
-	Offset uint64 `cbor:"offset"`
-	Size   uint64 `cbor:"size"`
+	Offset uint64 `cbor:"offset" json:"offset"`
+	Size   uint64 `cbor:"size" json:"size"`
 }
 
 // TestWriteVectors is what a read-test-write does to one share: all tests
 // must pass (for every share) before any write happens. NewLength, when set,
 // truncates the share; zero deletes it.
 type TestWriteVectors struct {
-	Test      []TestVector  `cbor:"test"`
-	Write     []WriteVector `cbor:"write"`
-	NewLength *uint64       `cbor:"new-length"`
+	Test      []TestVector  `cbor:"test" json:"test"`
+	Write     []WriteVector `cbor:"write" json:"write"`
+	NewLength *uint64       `cbor:"new-length" json:"new-length"`
 }
 
 // ReadTestWriteRequest is the body of a mutable read-test-write.
 type ReadTestWriteRequest struct {
-	TestWriteVectors map[uint64]TestWriteVectors `cbor:"test-write-vectors"`
-	ReadVector       []ReadVector                `cbor:"read-vector"`
+	TestWriteVectors map[uint64]TestWriteVectors `cbor:"test-write-vectors" json:"test-write-vectors"`
+	ReadVector       []ReadVector                `cbor:"read-vector" json:"read-vector"`
 }
 
 // ReadTestWriteResult reports whether the tests passed (and the writes were
 // applied) and the data read, before the writes, from every existing share.
 type ReadTestWriteResult struct {
-	Success bool                `cbor:"success"`
-	Data    map[uint64][][]byte `cbor:"data"`
+	Success bool                `cbor:"success" json:"success"`
+	Data    map[uint64][][]byte `cbor:"data" json:"data"`
 }
 
 // MutableSecrets authorize a read-test-write: the write enabler (checked
