@@ -381,7 +381,7 @@ func (s *HTTPServer) writeBody(r *http.Request, si StorageIndex, n int, u *uploa
 			}
 			return res, err
 		}
-		if res, err = s.local.writeLocked(si, n, u, off, buf[:k]); err != nil {
+		if res, err = s.local.writeLocked(r.Context(), si, n, u, off, buf[:k]); err != nil {
 			return res, err
 		}
 		off += uint64(k)

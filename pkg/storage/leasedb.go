@@ -87,8 +87,8 @@ func (l *LeaseDB) Close() error { return l.db.Close() }
 
 // PutShare records share shnum of si with its size and exactly these
 // leases, replacing what was recorded before.
-func (l *LeaseDB) PutShare(si StorageIndex, shnum int, kind ContainerKind, size int64, leases []Lease) error {
-	return l.putShare(context.Background(), si, shnum, kind, size, leases, time.Time{})
+func (l *LeaseDB) PutShare(ctx context.Context, si StorageIndex, shnum int, kind ContainerKind, size int64, leases []Lease) error {
+	return l.putShare(ctx, si, shnum, kind, size, leases, time.Time{})
 }
 
 func (l *LeaseDB) putShare(ctx context.Context, si StorageIndex, shnum int, kind ContainerKind, size int64, leases []Lease, starterAt time.Time) error {
@@ -125,8 +125,8 @@ func (l *LeaseDB) putShare(ctx context.Context, si StorageIndex, shnum int, kind
 }
 
 // DeleteShare forgets a share and its leases.
-func (l *LeaseDB) DeleteShare(si StorageIndex, shnum int) error {
-	if _, err := l.db.Exec(`DELETE FROM shares WHERE storage_index=? AND shnum=?`, si.String(), shnum); err != nil {
+func (l *LeaseDB) DeleteShare(ctx context.Context, si StorageIndex, shnum int) error {
+	if _, err := l.db.ExecContext(ctx, `DELETE FROM shares WHERE storage_index=? AND shnum=?`, si.String(), shnum); err != nil {
 		return fmt.Errorf("forget share %s/%d: %w", si, shnum, err)
 	}
 	return nil

@@ -190,7 +190,7 @@ func (l *Local) AllocateBuckets(ctx context.Context, si StorageIndex, lease Leas
 		return AllocateResult{}, err
 	}
 	for _, n := range have {
-		if err := l.renewImmutable(si, n, lease, newLease); err != nil {
+		if err := l.renewImmutable(ctx, si, n, lease, newLease); err != nil {
 			return AllocateResult{}, err
 		}
 	}
@@ -275,7 +275,7 @@ func (l *Local) startUpload(si StorageIndex, n int, secret []byte, size int64, l
 	}, nil
 }
 
-func (l *Local) renewImmutable(si StorageIndex, n int, sec LeaseSecrets, lease Lease) error {
+func (l *Local) renewImmutable(ctx context.Context, si StorageIndex, n int, sec LeaseSecrets, lease Lease) error {
 	path := l.store.SharePath(si, n)
 	c, err := openImmutable(path, true)
 	if err != nil {
@@ -288,7 +288,7 @@ func (l *Local) renewImmutable(si StorageIndex, n int, sec LeaseSecrets, lease L
 	if err := c.AddOrRenewLease(sec, lease); err != nil {
 		return fmt.Errorf("lease on %s/%d: %w", si, n, err)
 	}
-	return l.recordLeases(si, n, KindImmutable, c.dataLen, c.Leases)
+	return l.recordLeases(ctx, si, n, KindImmutable, c.dataLen, c.Leases)
 }
 
 func (l *Local) lookupUpload(si StorageIndex, shnum int, secret []byte) (*upload, error) {
@@ -314,7 +314,7 @@ func (l *Local) WriteShareChunk(ctx context.Context, si StorageIndex, shnum int,
 		return WriteResult{}, err
 	}
 	defer l.endWrite(u)
-	return l.writeLocked(si, shnum, u, offset, data)
+	return l.writeLocked(ctx, si, shnum, u, offset, data)
 }
 
 // beginWrite locks an upload and opens its file for a run of writes; the
@@ -364,7 +364,7 @@ func (u *upload) release() error {
 }
 
 // writeLocked writes one chunk into an upload locked by beginWrite.
-func (l *Local) writeLocked(si StorageIndex, shnum int, u *upload, offset uint64, data []byte) (WriteResult, error) {
+func (l *Local) writeLocked(ctx context.Context, si StorageIndex, shnum int, u *upload, offset uint64, data []byte) (WriteResult, error) {
 	if u.done {
 		return WriteResult{}, fmt.Errorf("upload %s/%d: %w", si, shnum, ErrNotFound)
 	}
@@ -411,7 +411,7 @@ func (l *Local) writeLocked(si StorageIndex, shnum int, u *upload, offset uint64
 	}
 	if l.opts.Leases != nil {
 		if c, err := openImmutable(u.final, false); err == nil {
-			err = l.recordLeases(si, shnum, KindImmutable, c.dataLen, c.Leases)
+			err = l.recordLeases(ctx, si, shnum, KindImmutable, c.dataLen, c.Leases)
 			c.Close()
 			if err != nil {
 				return WriteResult{}, err
@@ -508,7 +508,7 @@ func (l *Local) ExpireShares(ctx context.Context, now time.Time) (int, error) {
 		}
 		err = os.Remove(l.store.SharePath(r.StorageIndex, r.Share))
 		if err == nil || errors.Is(err, fs.ErrNotExist) {
-			err = l.opts.Leases.DeleteShare(r.StorageIndex, r.Share)
+			err = l.opts.Leases.DeleteShare(context.WithoutCancel(ctx), r.StorageIndex, r.Share)
 			if err == nil {
 				n++
 			}
@@ -789,14 +789,14 @@ func (l *Local) ReadTestWrite(ctx context.Context, si StorageIndex, secrets Muta
 					return ReadTestWriteResult{}, fmt.Errorf("delete mutable share: %w", err)
 				}
 				if l.opts.Leases != nil {
-					if err := l.opts.Leases.DeleteShare(si, n); err != nil {
+					if err := l.opts.Leases.DeleteShare(context.WithoutCancel(ctx), si, n); err != nil {
 						return ReadTestWriteResult{}, err
 					}
 				}
 			}
 			continue // an emptied bucket directory goes when the lock is released
 		}
-		if err := l.writeMutable(si, n, shares, secrets.WriteEnabler, tw, lease, secrets.Lease); err != nil {
+		if err := l.writeMutable(ctx, si, n, shares, secrets.WriteEnabler, tw, lease, secrets.Lease); err != nil {
 			return ReadTestWriteResult{}, err
 		}
 	}
@@ -810,7 +810,7 @@ func clampOff(v uint64) int64 {
 	return int64(v)
 }
 
-func (l *Local) writeMutable(si StorageIndex, n int, shares map[int]*mutableFile, we [32]byte, tw TestWriteVectors, lease Lease, sec LeaseSecrets) error {
+func (l *Local) writeMutable(ctx context.Context, si StorageIndex, n int, shares map[int]*mutableFile, we [32]byte, tw TestWriteVectors, lease Lease, sec LeaseSecrets) error {
 	apply := func(c *mutableFile) error {
 		dl, err := c.DataLength()
 		if err != nil {
@@ -877,7 +877,7 @@ func (l *Local) writeMutable(si StorageIndex, n int, shares map[int]*mutableFile
 	if err != nil {
 		return err
 	}
-	return l.recordLeases(si, n, KindMutable, dl, func() ([]Lease, error) {
+	return l.recordLeases(ctx, si, n, KindMutable, dl, func() ([]Lease, error) {
 		ls, _, err := c.Leases()
 		return ls, err
 	})
@@ -929,7 +929,7 @@ func (l *Local) AddOrRenewLease(ctx context.Context, si StorageIndex, lease Leas
 		}
 		switch kind {
 		case KindImmutable:
-			if err := l.renewImmutable(si, n, lease, NewLease(1, lease.Renew[:], lease.Cancel[:], exp, l.opts.NodeID)); err != nil {
+			if err := l.renewImmutable(ctx, si, n, lease, NewLease(1, lease.Renew[:], lease.Cancel[:], exp, l.opts.NodeID)); err != nil {
 				return err
 			}
 		case KindMutable:
@@ -941,7 +941,7 @@ func (l *Local) AddOrRenewLease(ctx context.Context, si StorageIndex, lease Leas
 			if err == nil {
 				var dl int64
 				if dl, err = c.DataLength(); err == nil {
-					err = l.recordLeases(si, n, KindMutable, dl, func() ([]Lease, error) {
+					err = l.recordLeases(ctx, si, n, KindMutable, dl, func() ([]Lease, error) {
 						ls, _, err := c.Leases()
 						return ls, err
 					})
@@ -956,7 +956,7 @@ func (l *Local) AddOrRenewLease(ctx context.Context, si StorageIndex, lease Leas
 	return nil
 }
 
-func (l *Local) recordLeases(si StorageIndex, n int, kind ContainerKind, size int64, leases func() ([]Lease, error)) error {
+func (l *Local) recordLeases(ctx context.Context, si StorageIndex, n int, kind ContainerKind, size int64, leases func() ([]Lease, error)) error {
 	if l.opts.Leases == nil {
 		return nil
 	}
@@ -964,7 +964,9 @@ func (l *Local) recordLeases(si StorageIndex, n int, kind ContainerKind, size in
 	if err != nil {
 		return err
 	}
-	return l.opts.Leases.PutShare(si, n, kind, size, ls)
+	// The share files have already changed: record that even if the
+	// caller has gone away.
+	return l.opts.Leases.PutShare(context.WithoutCancel(ctx), si, n, kind, size, ls)
 }
 
 func dedupe(s []int) []int {
