@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
@@ -382,5 +384,46 @@ func TestJSONReadTestWrite(t *testing.T) {
 	resp, out = g.do("POST", "/storage/v1/mutable/"+si2+"/read-test-write", mh, []byte(body))
 	if err := json.Unmarshal(out, &res); err != nil || res.Success || res.Data["3"][0] != b64([]byte("xxxxxxx")) {
 		t.Fatalf("second response %d %s (%v)", resp.StatusCode, out, err)
+	}
+}
+
+type recordingHandler struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (h *recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.records = append(h.records, r)
+	return nil
+}
+func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *recordingHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestRequestLog: one debug-level line per request, nothing above debug.
+func TestRequestLog(t *testing.T) {
+	store, err := OpenDiskStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingHandler{}
+	srv := httptest.NewUnstartedServer(NewHTTPServer(NewLocal(store, LocalOptions{}), testSwissnum, HTTPOptions{Logger: slog.New(rec)}))
+	srv.StartTLS()
+	defer srv.Close()
+	g := &gbsTest{t: t, srv: srv}
+	g.do("GET", "/storage/v1/version", nil, nil)
+	g.do("GET", "/storage/v1/version", hdr{"Authorization": {"wrong"}}, nil)
+	g.do("GET", "/storage/v1/immutable/"+si1+"/shares", nil, nil)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.records) != 3 {
+		t.Fatalf("%d log records for 3 requests", len(rec.records))
+	}
+	for _, r := range rec.records {
+		if r.Level != slog.LevelDebug {
+			t.Errorf("request logged at %v: %s", r.Level, r.Message)
+		}
 	}
 }
