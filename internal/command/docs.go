@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -11,6 +12,23 @@ import (
 func ManPage(app *cli.App) (string, error) {
 	app.Setup()
 	return app.ToManWithSection(1)
+}
+
+// CheckManPage reports whether the man page at path still matches app's
+// command definitions (run 'make man' when it does not).
+func CheckManPage(app *cli.App, path string) error {
+	want, err := ManPage(app)
+	if err != nil {
+		return err
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%w (run 'make man')", err)
+	}
+	if string(got) != want {
+		return fmt.Errorf("%s is stale: run 'make man' and commit it", path)
+	}
+	return nil
 }
 
 // NewManCommand returns a hidden command that prints the binary's man page;

@@ -92,7 +92,7 @@ func Order(values []int) []int {
 // ascendingFits returns the sorted distinct values when all of them are
 // below the size the set's table ends with (so no two collide).
 func ascendingFits(values []int) ([]int, bool) {
-	u := sortedUnique(values)
+	u := Sorted(values)
 	if len(u) == 0 || u[0] < 0 {
 		return u, len(u) == 0
 	}
@@ -107,8 +107,22 @@ func ascendingFits(values []int) ([]int, bool) {
 	return u, u[len(u)-1] < size
 }
 
-// sortedUnique returns the distinct values in ascending order.
-func sortedUnique(s []int) []int {
+// Sorted returns the distinct values in ascending order (the iteration
+// order of a set whose values all fit its table). It returns s itself when
+// it is already sorted and free of repeats.
+func Sorted(s []int) []int {
+	if sort.IntsAreSorted(s) {
+		ok := true
+		for i := 1; i < len(s); i++ {
+			if s[i] == s[i-1] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return s
+		}
+	}
 	out := append([]int(nil), s...)
 	sort.Ints(out)
 	j := 0

@@ -330,37 +330,12 @@ func (h *loadHeap) down(i int) {
 	}
 }
 
-func sortedUnique(s []int) []int {
-	if sort.IntsAreSorted(s) {
-		ok := true
-		for i := 1; i < len(s); i++ {
-			if s[i] == s[i-1] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return s
-		}
-	}
-	out := append([]int(nil), s...)
-	sort.Ints(out)
-	j := 0
-	for i, v := range out {
-		if i == 0 || v != out[j-1] {
-			out[j] = v
-			j++
-		}
-	}
-	return out[:j]
-}
-
 // MeasureIndexed returns the happiness of a share map given as server index
 // → shares held: the size of a maximum matching of servers to shares.
 func MeasureIndexed(holdings [][]int) int {
 	m := newMatcher(len(holdings), func(i int) []int {
 		var adj []int
-		for _, sh := range sortedUnique(holdings[i]) {
+		for _, sh := range pyset.Sorted(holdings[i]) {
 			if sh >= 0 && sh <= MaxShare {
 				adj = append(adj, sh)
 			}
