@@ -97,6 +97,17 @@ func (l *LeaseDB) putShare(ctx context.Context, si StorageIndex, shnum int, kind
 		return fmt.Errorf("lease database: %w", err)
 	}
 	defer tx.Rollback()
+	if err := putShareTx(ctx, tx, si, shnum, kind, size, leases, starterAt); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("lease database commit: %w", err)
+	}
+	return nil
+}
+
+// putShareTx records one share and its leases inside tx.
+func putShareTx(ctx context.Context, tx *sql.Tx, si StorageIndex, shnum int, kind ContainerKind, size int64, leases []Lease, starterAt time.Time) error {
 	s := si.String()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO shares(storage_index, shnum, kind, size) VALUES (?,?,?,?)
 		ON CONFLICT(storage_index, shnum) DO UPDATE SET kind=excluded.kind, size=excluded.size`, s, shnum, kind.String(), size); err != nil {
@@ -118,9 +129,6 @@ func (l *LeaseDB) putShare(ctx context.Context, si StorageIndex, shnum int, kind
 			return fmt.Errorf("record starter lease of %s/%d: %w", si, shnum, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("lease database commit: %w", err)
-	}
 	return nil
 }
 
@@ -136,10 +144,16 @@ func (l *LeaseDB) DeleteShare(ctx context.Context, si StorageIndex, shnum int) e
 // leases each container carries, or a starter lease expiring 31 days after
 // now for a share that carries none.
 func (l *LeaseDB) Rebuild(ctx context.Context, store *DiskStore, now time.Time) error {
-	if _, err := l.db.ExecContext(ctx, `DELETE FROM leases; DELETE FROM shares;`); err != nil {
+	// One transaction: a rebuild is all or nothing, and fast.
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("lease database: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM leases; DELETE FROM shares;`); err != nil {
 		return fmt.Errorf("clear lease database: %w", err)
 	}
-	return store.WalkBuckets(func(si StorageIndex) error {
+	err = store.WalkBuckets(func(si StorageIndex) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -155,12 +169,19 @@ func (l *LeaseDB) Rebuild(ctx context.Context, store *DiskStore, now time.Time) 
 			if err != nil {
 				return err
 			}
-			if err := l.putShare(ctx, si, n, kind, size, leases, now); err != nil {
+			if err := putShareTx(ctx, tx, si, n, kind, size, leases, now); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("rebuild lease database: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild lease database: %w", err)
+	}
+	return nil
 }
 
 // readShareLeases reads the container kind, data size and leases of a share file.
