@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -174,6 +175,34 @@ func FuzzNegotiate(f *testing.F) {
 		case MediaCBOR, MediaJSON, "":
 		default:
 			t.Fatalf("negotiate(%q) = %q", accept, got)
+		}
+	})
+}
+
+func FuzzSecrets(f *testing.F) {
+	f.Add("lease-renew-secret "+b64(renew32), "lease-cancel-secret "+b64(cancel32))
+	f.Add("upload-secret "+b64([]byte("u")), "")
+	f.Add("write-enabler !!", "bogus x")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		r := &http.Request{Header: http.Header{"X-Tahoe-Authorization": {a, b}}}
+		got, err := secrets(r, SecretLeaseRenew, SecretLeaseCancel)
+		if err != nil {
+			return
+		}
+		if len(got[SecretLeaseRenew]) != 32 || len(got[SecretLeaseCancel]) != 32 || len(got) != 2 {
+			t.Fatalf("accepted %q, %q as %v", a, b, got)
+		}
+	})
+}
+
+func FuzzParseStorageIndex(f *testing.F) {
+	f.Add("aaaaaaaaaaaaaaaaaaaaaaaaaa")
+	f.Add("i74rtiv64t7ak26jozv4nn2rkq")
+	f.Add("i74rtiv64t7ak26jozv4nn2rkr")
+	f.Fuzz(func(t *testing.T, s string) {
+		si, err := ParseStorageIndex(s)
+		if err == nil && si.String() != s {
+			t.Fatalf("%q parsed to %s", s, si)
 		}
 	})
 }
