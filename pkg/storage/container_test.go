@@ -330,11 +330,24 @@ func TestVectorServeAndWrite(t *testing.T) {
 	}
 }
 
+// counting is bytes 0, 1, ... 250, 0, 1, ... of length n.
+func counting(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i % 251)
+	}
+	return string(b)
+}
+
+// TestBlake2b256 checks against Python's hashlib.blake2b(digest_size=32).
 func TestBlake2b256(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"empty", "", "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8"},
 		{"abc", "abc", "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319"},
 		{"two blocks", string(bytes.Repeat([]byte("x"), 200)), "7eb9c902d76f4876a0494066a9773bd4f8c0caf612f4683e352af66bc12af33e"},
+		{"one full block", counting(128), "c3582f71ebb2be66fa5dd750f80baae97554f3b015663c8be377cfcb2488c1d1"},
+		{"one block and a byte", counting(129), "f7f3c46ba2564ff4c4c162da1f5b605f9f1c4aa6a20652a9f9a337c1a2f5b9c9"},
+		{"two full blocks", counting(256), "582f782226018ec33076bd8d1c42413530ac7e1126260ffc0f306ba3befc3f24"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := blake2b256([]byte(tc.in))
