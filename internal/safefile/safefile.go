@@ -50,10 +50,8 @@ func (f *File) Commit() error {
 	f.done = true
 	tmp := f.File.Name()
 	defer os.Remove(tmp)
-	if err := f.File.Sync(); err != nil {
-		f.File.Close()
-		return fmt.Errorf("writing %s: %w", f.target, err)
-	}
+	// No fsync: like cp and Tahoe's own get, durability is left to the
+	// file system; the rename alone guarantees no partial file is seen.
 	if err := f.File.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", f.target, err)
 	}
