@@ -91,14 +91,13 @@ func OpenLocalGrid(nodeDir string) ([]Server, error) {
 		if name == "" || filepath.Base(name) != name {
 			return nil, fmt.Errorf("local grid server %s: bad %s %q", e.ID, localDirKey, name)
 		}
-		store, err := storage.OpenDiskStore(filepath.Join(root, name))
+		var nodeID [20]byte
+		copy(nodeID[:], e.LeaseSeed)
+		local, err := storage.OpenLocal(filepath.Join(root, name), storage.LocalOptions{NodeID: nodeID, ApplicationVersion: "lafs local grid"})
 		if err != nil {
 			CloseServers(out)
 			return nil, err
 		}
-		var nodeID [20]byte
-		copy(nodeID[:], e.LeaseSeed)
-		local := storage.NewLocal(store, storage.LocalOptions{NodeID: nodeID, ApplicationVersion: "lafs local grid"})
 		out = append(out, Server{
 			ID: e.ID, Nickname: e.Nickname, Addr: "local",
 			PermutationSeed: e.PermutationSeed, LeaseSeed: e.LeaseSeed,

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bufio"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -24,6 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/nodedir"
 )
 
 // ErrUsage marks errors in the options given to CreateNode: the command
@@ -314,33 +314,23 @@ type NodeConfig struct {
 
 // ReadNodeConfig reads dir/tahoe.cfg.
 func ReadNodeConfig(dir string) (NodeConfig, error) {
-	f, err := os.Open(filepath.Join(dir, "tahoe.cfg"))
+	path := filepath.Join(dir, "tahoe.cfg")
+	f, err := os.Open(path)
 	if err != nil {
 		return NodeConfig{}, fmt.Errorf("read node configuration: %w", err)
 	}
 	defer f.Close()
-	cfg := map[string]string{}
-	section := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		if line[0] == '[' && line[len(line)-1] == ']' {
-			section = strings.TrimSpace(line[1 : len(line)-1])
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			k, v, ok = strings.Cut(line, ":")
-		}
-		if ok {
-			cfg[section+"."+strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
-		}
+	parsed, err := nodedir.ParseConfig(f, path)
+	if err != nil {
+		return NodeConfig{}, err
 	}
-	if err := sc.Err(); err != nil {
-		return NodeConfig{}, fmt.Errorf("read tahoe.cfg: %w", err)
+	// Values as configparser gives them; a missing key reads as "".
+	cfg := map[string]string{}
+	for _, sec := range parsed.Sections() {
+		for _, k := range parsed.Keys(sec) {
+			v, _ := parsed.Get(sec, k)
+			cfg[sec+"."+k] = v
+		}
 	}
 	nc := NodeConfig{
 		Nickname:       cfg["node.nickname"],
