@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/nodedir"
