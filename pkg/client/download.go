@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/chk"
@@ -14,13 +15,18 @@ import (
 
 // serverShare reads one share from one server.
 type serverShare struct {
-	srv   Server
-	si    storage.StorageIndex
-	shnum int
+	srv     Server
+	si      storage.StorageIndex
+	shnum   int
+	timeout time.Duration
 }
 
+// ReadAt reads a range, giving up on a server that does not answer in
+// time (the decoder then uses another share).
 func (s serverShare) ReadAt(ctx context.Context, off, n uint64) ([]byte, error) {
-	return s.srv.Storage.ReadShareChunk(ctx, s.si, s.shnum, off, n)
+	rctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return s.srv.Storage.ReadShareChunk(rctx, s.si, s.shnum, off, n)
 }
 
 // Locate asks every server, in permuted order and all at once, which shares
@@ -82,7 +88,7 @@ func (c *Client) Download(ctx context.Context, cp *caps.Cap, w io.Writer, onBad 
 	ssi, _ := toSI(cp.StorageIndex)
 	readers := map[int]chk.ShareReader{}
 	for sh, srv := range where {
-		readers[sh] = serverShare{srv: srv, si: ssi, shnum: sh}
+		readers[sh] = serverShare{srv: srv, si: ssi, shnum: sh, timeout: c.timeout()}
 	}
 	opts := chk.DecodeOptions{OnBadShare: func(sh int, err error) {
 		id := where[sh].ID

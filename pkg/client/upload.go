@@ -339,7 +339,7 @@ func (c *Client) uploadRound(ctx context.Context, src io.ReaderAt, size uint64, 
 		return nil, failed, nil
 	}
 
-	sink := newUploadSink(ctx, writers, c.chunkSize(), fail)
+	sink := newUploadSink(ctx, writers, c.chunkSize(), c.timeout(), fail)
 	var reader io.ReaderAt = src
 	if progress != nil {
 		var mu sync.Mutex
@@ -433,6 +433,7 @@ type uploadSink struct {
 	ctx     context.Context
 	writers map[int]*shareWriter
 	chunk   int
+	timeout time.Duration // per write
 	fail    func(*candidate, error)
 	queues  map[*candidate]chan sendJob
 	wg      sync.WaitGroup
@@ -446,8 +447,8 @@ type sendJob struct {
 	data []byte
 }
 
-func newUploadSink(ctx context.Context, writers map[int]*shareWriter, chunk int, fail func(*candidate, error)) *uploadSink {
-	s := &uploadSink{ctx: ctx, writers: writers, chunk: chunk, fail: fail, queues: map[*candidate]chan sendJob{}, errs: map[*candidate]bool{}}
+func newUploadSink(ctx context.Context, writers map[int]*shareWriter, chunk int, timeout time.Duration, fail func(*candidate, error)) *uploadSink {
+	s := &uploadSink{ctx: ctx, writers: writers, chunk: chunk, timeout: timeout, fail: fail, queues: map[*candidate]chan sendJob{}, errs: map[*candidate]bool{}}
 	for _, w := range writers {
 		if _, ok := s.queues[w.cd]; ok {
 			continue
@@ -469,7 +470,9 @@ func (s *uploadSink) serve(cd *candidate, q chan sendJob) {
 		if broken {
 			continue
 		}
-		_, err := cd.srv.Storage.WriteShareChunk(s.ctx, job.w.si, job.w.shnum, job.w.secret, job.off, job.data)
+		wctx, cancel := context.WithTimeout(s.ctx, s.timeout)
+		_, err := cd.srv.Storage.WriteShareChunk(wctx, job.w.si, job.w.shnum, job.w.secret, job.off, job.data)
+		cancel()
 		if err != nil {
 			s.mu.Lock()
 			s.errs[cd] = true
