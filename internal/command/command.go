@@ -33,9 +33,10 @@ type IO struct {
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer
-	// OutTTY and ErrTTY say whether Out and Err are terminals: progress bars
-	// and tables for people go only to terminals.
-	OutTTY, ErrTTY bool
+	// InTTY, OutTTY and ErrTTY say whether the streams are terminals:
+	// progress bars and tables for people go only to terminals, and a
+	// command never sits waiting for input typed at a terminal by mistake.
+	InTTY, OutTTY, ErrTTY bool
 	// Quiet suppresses progress and informational messages on Err.
 	Quiet bool
 }
@@ -46,6 +47,7 @@ func System() *IO {
 		In:     os.Stdin,
 		Out:    os.Stdout,
 		Err:    os.Stderr,
+		InTTY:  isTerminal(os.Stdin),
 		OutTTY: isTerminal(os.Stdout),
 		ErrTTY: isTerminal(os.Stderr),
 	}
@@ -215,6 +217,9 @@ func ArgOrStdin(cCtx *cli.Context, stdio *IO, name string) (string, error) {
 	}
 	if a := cCtx.Args().First(); a != "" && a != "-" {
 		return a, nil
+	}
+	if stdio.InTTY && cCtx.Args().First() == "" {
+		return "", Usagef("no %s given: pass it as an argument, or on standard input with '-'", name)
 	}
 	b, err := io.ReadAll(io.LimitReader(stdio.In, 1<<20))
 	if err != nil {
