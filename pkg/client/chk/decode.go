@@ -127,17 +127,45 @@ func Decode(ctx context.Context, c *caps.Cap, shares map[int]ShareReader, w io.W
 		return err
 	}
 	flat := caps.NewTaggedHasher(caps.TagCrypttext, 0)
+	// Fetching and checking the blocks of the next segment overlaps the
+	// hashing, decryption and writing of this one. Only the fetching
+	// goroutine touches the decoder's share state.
+	type fetched struct {
+		blocks map[int][]byte
+		shares []*openShare
+		err    error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ahead := make(chan fetched, 1)
+	go func() {
+		defer close(ahead)
+		for i := 0; i < l.NumSegments; i++ {
+			blocks, kept, err := d.readBlocks(ctx, active, i)
+			select {
+			case ahead <- fetched{blocks, kept, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			active = kept
+		}
+	}()
 	segBuf := make([]byte, l.SegmentSize)
 	for i := 0; i < l.NumSegments; i++ {
-		blocks, kept, err := d.readBlocks(ctx, active, i)
-		if err != nil {
-			return err
+		f, ok := <-ahead
+		if !ok {
+			return ctx.Err()
 		}
-		active = kept
+		if f.err != nil {
+			return f.err
+		}
 		off, segLen := l.SegmentBounds(i)
 		bl := l.BlockLen(i)
 		seg := segBuf[:bl*int64(l.Needed)]
-		if err := assemble(fec, active, blocks, seg, bl); err != nil {
+		if err := assemble(fec, f.shares, f.blocks, seg, bl); err != nil {
 			return err
 		}
 		ct := seg[:segLen]
