@@ -441,6 +441,9 @@ type uploadSink struct {
 	errs    map[*candidate]bool
 }
 
+// writesInFlight is how many chunk writes each server has at once.
+const writesInFlight = 3
+
 type sendJob struct {
 	w    *shareWriter
 	off  uint64
@@ -455,8 +458,11 @@ func newUploadSink(ctx context.Context, writers map[int]*shareWriter, chunk int,
 		}
 		q := make(chan sendJob, 4)
 		s.queues[w.cd] = q
-		s.wg.Add(1)
-		go s.serve(w.cd, q)
+		// A few writes in flight per server hide the round trips.
+		for range writesInFlight {
+			s.wg.Add(1)
+			go s.serve(w.cd, q)
+		}
 	}
 	return s
 }
