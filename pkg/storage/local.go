@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -969,15 +970,5 @@ func (l *Local) recordLeases(ctx context.Context, si StorageIndex, n int, kind C
 	return l.opts.Leases.PutShare(context.WithoutCancel(ctx), si, n, kind, size, ls)
 }
 
-func dedupe(s []int) []int {
-	out := append([]int(nil), s...)
-	sort.Ints(out)
-	j := 0
-	for i, v := range out {
-		if i == 0 || v != out[j-1] {
-			out[j] = v
-			j++
-		}
-	}
-	return out[:j]
-}
+// dedupe returns the distinct values of s in ascending order.
+func dedupe(s []int) []int { return slices.Compact(slices.Sorted(slices.Values(s))) }
