@@ -1,11 +1,14 @@
-// Package mutable reads Tahoe-LAFS mutable files: it parses SDMF and MDMF
-// shares, checks them exactly as Tahoe's retrieve does (RSA-PSS signature
-// over the signed header, the public key's fingerprint against the cap, the
-// share hash chain against the signed root hash, every block against its
-// share's block hash tree) and decrypts the chosen version.
+// Package mutable handles Tahoe-LAFS mutable files (SDMF and MDMF). It
+// reads them: parses shares, checks them exactly as Tahoe's retrieve does
+// (RSA-PSS signature over the signed header, the public key's fingerprint
+// against the cap, the share hash chain against the signed root hash, every
+// block against its share's block hash tree) and decrypts the newest
+// version. It creates them: Build lays shares out byte for byte as Tahoe's
+// publisher does, and Create writes a new file's shares with write
+// enablers through read-test-write.
 //
-// Publishing (writing) mutable files is not here yet: no RSA signing, no
-// read-test-write of new versions.
+// Not here yet: modifying an existing file (a servermap of every server's
+// version, publishing seqnum+1 over it, detecting uncoordinated writes).
 package mutable
 
 import (
