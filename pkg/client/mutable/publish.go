@@ -208,7 +208,6 @@ func chainBytes(t hashtree.Tree, total, sh int) []byte {
 	return out
 }
 
-
 func layoutSDMF(signed, vk, sig, chain, bht, data, encPriv []byte) []byte {
 	sigOff := uint64(sdmfHeaderLen + len(vk))
 	chainOff := sigOff + uint64(len(sig))
