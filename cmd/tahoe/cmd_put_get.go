@@ -1,14 +1,20 @@
 package main
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/safefile"
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client"
+	"github.com/lafs/lafs/pkg/client/mutable"
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/urfave/cli/v2"
 )
@@ -38,19 +44,26 @@ func newPutCommand(stdio *command.IO) *cli.Command {
 		Description: "Uploads FROM (or standard input) as an immutable file and prints its read cap on stdout.\n" +
 			"Exit status: 0 success, 1 failure (nothing is printed on stdout), 2 usage error.",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "mutable", Aliases: []string{"m"}, Usage: "create a mutable file (not supported yet)"},
-			&cli.StringFlag{Name: "format", Usage: "CHK for an immutable file (SDMF and MDMF are not supported yet)"},
-			&cli.StringFlag{Name: "private-key-path", Usage: "RSA key for a mutable file (not supported yet)"},
+			&cli.BoolFlag{Name: "mutable", Aliases: []string{"m"}, Usage: "create a mutable file (SDMF unless --format says MDMF)"},
+			&cli.StringFlag{Name: "format", Usage: "CHK (immutable), or SDMF or MDMF (mutable)"},
+			&cli.StringFlag{Name: "private-key-path", Usage: "PEM file with the RSA key of a new mutable file"},
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 1 {
 				return command.Usagef("linking into directories (put FROM TO) is not supported yet: give only FROM")
 			}
-			if cCtx.Bool("mutable") || cCtx.IsSet("private-key-path") {
-				return command.Usagef("mutable files are not supported yet")
+			format := strings.ToUpper(cCtx.String("format"))
+			switch format {
+			case "", "CHK", "SDMF", "MDMF":
+			default:
+				return command.Usagef("--format=%s: want CHK, SDMF or MDMF", cCtx.String("format"))
 			}
-			if f := strings.ToUpper(cCtx.String("format")); f != "" && f != "CHK" {
-				return command.Usagef("--format=%s: only CHK (immutable) files are supported yet", cCtx.String("format"))
+			isMutable := cCtx.Bool("mutable") || format == "SDMF" || format == "MDMF"
+			if isMutable && format == "CHK" {
+				return command.Usagef("--format=CHK is immutable; it cannot go with --mutable")
+			}
+			if cCtx.IsSet("private-key-path") && !isMutable {
+				return command.Usagef("--private-key-path is only for mutable files (--mutable)")
 			}
 			g := readGlobals(cCtx)
 			from := cCtx.Args().First()
@@ -67,6 +80,9 @@ func newPutCommand(stdio *command.IO) *cli.Command {
 				return err
 			}
 			defer c.Close()
+			if isMutable {
+				return putMutable(cCtx, stdio, c, f, format, g.Quiet)
+			}
 			res, err := c.Upload(cCtx.Context, f, size, nil)
 			if err != nil {
 				return err
@@ -123,4 +139,62 @@ func newGetCommand(stdio *command.IO) *cli.Command {
 			return out.Commit()
 		},
 	}
+}
+
+// putMutable creates a mutable file from the input.
+func putMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Reader, format string, quiet bool) error {
+	data, err := io.ReadAll(io.LimitReader(f, maxMutableSize+1))
+	if err != nil {
+		return fmt.Errorf("reading the file: %w", err)
+	}
+	if len(data) > maxMutableSize {
+		return fmt.Errorf("mutable files are limited to %d bytes here", maxMutableSize)
+	}
+	var key *rsa.PrivateKey
+	if p := cCtx.String("private-key-path"); p != "" {
+		if key, err = loadRSAKey(p); err != nil {
+			return err
+		}
+	}
+	v := mutable.VersionSDMF
+	if format == "MDMF" {
+		v = mutable.VersionMDMF
+	}
+	cp, err := c.CreateMutable(cCtx.Context, data, v, key)
+	if err != nil {
+		return err
+	}
+	if !quiet {
+		fmt.Fprintln(stdio.Err, "201 Created")
+	}
+	_, err = fmt.Fprintln(stdio.Out, cp.String())
+	return err
+}
+
+// maxMutableSize bounds a mutable file held in memory while publishing.
+const maxMutableSize = 1 << 30
+
+// loadRSAKey reads a PEM RSA private key (PKCS#1 or PKCS#8), as Tahoe's
+// --private-key-path accepts.
+func loadRSAKey(path string) (*rsa.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the private key: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("%s holds no PEM block", path)
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not an RSA private key: %w", path, err)
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an RSA private key", path)
+	}
+	return rk, nil
 }

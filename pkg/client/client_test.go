@@ -8,7 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/chk"
+	"github.com/lafs/lafs/pkg/client/mutable"
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/lafs/lafs/pkg/storage"
 )
@@ -149,5 +151,23 @@ func TestDownloadSurvivesLostAndCorruptShares(t *testing.T) {
 	err = c.Download(ctx, other, &bytes.Buffer{}, nil)
 	if !errors.As(err, &ne) || ne.Found != 0 || !strings.Contains(err.Error(), "no server of 10 holds a share") {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestMutableOnLocalGrid(t *testing.T) {
+	ctx := context.Background()
+	c := localClient(t, 5, nodedir.Encoding{Needed: 3, Happy: 4, Total: 5, MaxSegmentSize: 1 << 20})
+	for _, format := range []int{mutable.VersionSDMF, mutable.VersionMDMF} {
+		data := testData(3000)
+		cp, err := c.CreateMutable(ctx, data, format, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rc := range []*caps.Cap{cp, cp.ReadOnly()} {
+			var out bytes.Buffer
+			if err := c.Download(ctx, rc, &out, nil); err != nil || !bytes.Equal(out.Bytes(), data) {
+				t.Fatalf("%s: %v", rc.Kind, err)
+			}
+		}
 	}
 }

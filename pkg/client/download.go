@@ -10,6 +10,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/chk"
+	"github.com/lafs/lafs/pkg/client/mutable"
 	"github.com/lafs/lafs/pkg/storage"
 )
 
@@ -78,8 +79,19 @@ func (c *Client) Download(ctx context.Context, cp *caps.Cap, w io.Writer, onBad 
 		_, err := w.Write(cp.Data)
 		return err
 	case caps.KindCHK:
+	case caps.KindSSK, caps.KindSSKRO, caps.KindMDMF, caps.KindMDMFRO:
+		servers := Permuted(c.Servers, cp.StorageIndex)
+		ss := make([]storage.Server, len(servers))
+		for i, s := range servers {
+			ss[i] = s.Storage
+		}
+		return mutable.Retrieve(ctx, cp, ss, w, func(sh int, err error) {
+			if onBad != nil {
+				onBad(sh, "", err)
+			}
+		})
 	default:
-		return fmt.Errorf("%s caps are not immutable files: only CHK and LIT can be downloaded", cp.Kind)
+		return fmt.Errorf("a %s cap is not a file that can be downloaded", cp.Kind)
 	}
 	where, err := c.Locate(ctx, cp.StorageIndex)
 	if err != nil {

@@ -1,0 +1,58 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"sync"
+
+	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client/mutable"
+)
+
+// CreateMutable stores data as a new mutable file (format mutable.VersionSDMF
+// or mutable.VersionMDMF) signed with key, or with a fresh RSA-2048 key when
+// key is nil, and returns its writecap. Shares go to the reachable servers
+// in permuted order, one share each in turn.
+func (c *Client) CreateMutable(ctx context.Context, data []byte, format int, key *rsa.PrivateKey) (*caps.Cap, error) {
+	if key == nil {
+		var err error
+		if key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			return nil, fmt.Errorf("generating an RSA key: %w", err)
+		}
+	}
+	b, err := mutable.Build(key, data, mutable.Params{Needed: c.Encoding.Needed, Total: c.Encoding.Total, Format: format, Seqnum: 1})
+	if err != nil {
+		return nil, err
+	}
+	si := b.Cap.StorageIndex
+	servers := Permuted(c.Servers, si)
+	reachable := make([]bool, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			qctx, cancel := context.WithTimeout(ctx, c.timeout())
+			defer cancel()
+			_, err := s.Storage.Version(qctx)
+			reachable[i] = err == nil
+		}()
+	}
+	wg.Wait()
+	var targets []mutable.Target
+	for i, s := range servers {
+		if reachable[i] {
+			seed := leaseSeedOf(s)
+			targets = append(targets, mutable.Target{Storage: s.Storage, LeaseSeed: seed, Lease: LeaseSecrets(c.LeaseSecret, si, seed)})
+		}
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("no storage server of %d is reachable", len(servers))
+	}
+	if err := mutable.Create(ctx, b, targets); err != nil {
+		return nil, err
+	}
+	return b.Cap, nil
+}
