@@ -49,8 +49,19 @@ func newPutCommand(stdio *command.IO) *cli.Command {
 			&cli.StringFlag{Name: "private-key-path", Usage: "PEM file with the RSA key of a new mutable file"},
 		},
 		Action: func(cCtx *cli.Context) error {
-			if cCtx.NArg() > 1 {
-				return command.Usagef("linking into directories (put FROM TO) is not supported yet: give only FROM")
+			if cCtx.NArg() > 2 {
+				return command.Usagef("put takes FROM and an optional TO, got %d arguments", cCtx.NArg())
+			}
+			var target *caps.Cap
+			if to := cCtx.Args().Get(1); to != "" {
+				cp, err := caps.Parse(to)
+				if err != nil {
+					return err
+				}
+				if !cp.IsMutable() || cp.IsDirectory() {
+					return command.Usagef("TO must be a mutable file's writecap (linking into directories is not supported yet)")
+				}
+				target = cp
 			}
 			format := strings.ToUpper(cCtx.String("format"))
 			switch format {
@@ -80,6 +91,9 @@ func newPutCommand(stdio *command.IO) *cli.Command {
 				return err
 			}
 			defer c.Close()
+			if target != nil {
+				return overwriteMutable(cCtx, stdio, c, f, target, g.Quiet)
+			}
 			if isMutable {
 				return putMutable(cCtx, stdio, c, f, format, g.Quiet)
 			}
@@ -168,6 +182,26 @@ func putMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Rea
 		fmt.Fprintln(stdio.Err, "201 Created")
 	}
 	_, err = fmt.Fprintln(stdio.Out, cp.String())
+	return err
+}
+
+// overwriteMutable replaces a mutable file's contents (tahoe put FROM
+// WRITECAP), printing the writecap as Tahoe does.
+func overwriteMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Reader, target *caps.Cap, quiet bool) error {
+	data, err := io.ReadAll(io.LimitReader(f, maxMutableSize+1))
+	if err != nil {
+		return fmt.Errorf("reading the file: %w", err)
+	}
+	if len(data) > maxMutableSize {
+		return fmt.Errorf("mutable files are limited to %d bytes here", maxMutableSize)
+	}
+	if err := c.OverwriteMutable(cCtx.Context, target, data); err != nil {
+		return err
+	}
+	if !quiet {
+		fmt.Fprintln(stdio.Err, "200 OK")
+	}
+	_, err = fmt.Fprintln(stdio.Out, target.String())
 	return err
 }
 

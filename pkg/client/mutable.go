@@ -44,8 +44,7 @@ func (c *Client) CreateMutable(ctx context.Context, data []byte, format int, key
 	var targets []mutable.Target
 	for i, s := range servers {
 		if reachable[i] {
-			seed := leaseSeedOf(s)
-			targets = append(targets, mutable.Target{Storage: s.Storage, LeaseSeed: seed, Lease: LeaseSecrets(c.LeaseSecret, si, seed)})
+			targets = append(targets, c.mutableTarget(s, si))
 		}
 	}
 	if len(targets) == 0 {
@@ -55,4 +54,29 @@ func (c *Client) CreateMutable(ctx context.Context, data []byte, format int, key
 		return nil, err
 	}
 	return b.Cap, nil
+}
+
+func (c *Client) mutableTarget(s Server, si []byte) mutable.Target {
+	seed := leaseSeedOf(s)
+	return mutable.Target{Storage: s.Storage, LeaseSeed: seed, Lease: LeaseSecrets(c.LeaseSecret, si, seed)}
+}
+
+// OverwriteMutable replaces the contents of the mutable file of writecap
+// cp with data (a new version). It fails with mutable.ErrUncoordinated when
+// another writer changed the file meanwhile, and mutable.ErrReadOnly for a
+// read cap.
+func (c *Client) OverwriteMutable(ctx context.Context, cp *caps.Cap, data []byte) error {
+	switch cp.Kind {
+	case caps.KindSSK, caps.KindMDMF:
+	case caps.KindSSKRO, caps.KindMDMFRO:
+		return mutable.ErrReadOnly
+	default:
+		return fmt.Errorf("a %s cap is not a mutable file", cp.Kind)
+	}
+	servers := Permuted(c.Servers, cp.StorageIndex)
+	targets := make([]mutable.Target, len(servers))
+	for i, s := range servers {
+		targets[i] = c.mutableTarget(s, cp.StorageIndex)
+	}
+	return mutable.Overwrite(ctx, cp, data, targets)
 }
