@@ -148,8 +148,9 @@ func DirChildCapKey(iv, writekey []byte) []byte {
 	return TaggedPairHash(TagDirChildCapKey, iv, writekey, KeyLen)
 }
 
-// DirChildSalt derives the salt for a directory child's encrypted writecap.
-func DirChildSalt(writekey []byte) []byte { return TaggedHash(TagDirChildSalt, writekey, KeyLen) }
+// DirChildSalt derives the salt of a directory child's encrypted writecap
+// from the writecap itself.
+func DirChildSalt(rwcap []byte) []byte { return TaggedHash(TagDirChildSalt, rwcap, KeyLen) }
 
 // ClientRenewalSecret derives a client's lease renewal secret from its
 // secret (private/secret).

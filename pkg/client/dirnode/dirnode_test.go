@@ -1,0 +1,147 @@
+package dirnode
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client/mutable"
+	"github.com/lafs/lafs/pkg/storage"
+)
+
+// tahoeDirContents reads the directory Tahoe wrote (tahoe-share-files/dir)
+// through the mutable reader.
+func tahoeDirContents(t *testing.T) (*caps.Cap, []byte) {
+	b, err := os.ReadFile("testdata/manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]struct {
+		Cap          string `json:"cap"`
+		StorageIndex string `json:"storage_index"`
+		Shares       []struct {
+			Node, Path string
+		} `json:"shares"`
+	}
+	m = map[string]struct {
+		Cap          string `json:"cap"`
+		StorageIndex string `json:"storage_index"`
+		Shares       []struct {
+			Node, Path string
+		} `json:"shares"`
+	}{}
+	v := m["dir"]
+	if err := json.Unmarshal(raw["dir"], &v); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	var servers []storage.Server
+	for _, sh := range v.Shares {
+		data, err := os.ReadFile(filepath.Join("testdata", sh.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(root, sh.Node)
+		dst := filepath.Join(dir, "shares", v.StorageIndex[:2], v.StorageIndex, filepath.Base(sh.Path))
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l, err := storage.OpenLocal(dir, storage.LocalOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		servers = append(servers, l)
+	}
+	c, err := caps.Parse(v.Cap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := mutable.Retrieve(context.Background(), c, servers, &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	return c, out.Bytes()
+}
+
+func TestTahoeDirectoryRoundTrip(t *testing.T) {
+	c, data := tahoeDirContents(t)
+	entries, err := Parse(data, c.WriteKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 {
+		t.Fatal("no children")
+	}
+	for _, e := range entries {
+		if e.ROCap == "" || !json.Valid(e.Metadata) {
+			t.Fatalf("entry %+v", e)
+		}
+		if e.RWCap != "" {
+			rw, err := caps.Parse(e.RWCap)
+			if err != nil || rw.ReadOnly().String() != e.ROCap {
+				t.Fatalf("child %q: write cap %q does not attenuate to its read cap %q", e.Name, e.RWCap, e.ROCap)
+			}
+		}
+		if !strings.Contains(string(e.Metadata), "linkcrtime") {
+			t.Fatalf("child %q metadata %s", e.Name, e.Metadata)
+		}
+	}
+	// Packing what we parsed gives back Tahoe's bytes exactly.
+	again, err := Pack(entries, c.WriteKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, data) {
+		t.Fatalf("re-packed directory differs from Tahoe's (%d vs %d bytes)", len(again), len(data))
+	}
+	// Through a read cap the write caps stay hidden.
+	ro, err := Parse(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ro {
+		if e.RWCap != "" {
+			t.Fatal("read cap revealed a write cap")
+		}
+	}
+}
+
+func TestPackRejectsBadNames(t *testing.T) {
+	for _, name := range []string{"", "a/b", "nul\x00", string([]byte{0xff})} {
+		if _, err := Pack([]Entry{{Name: name, ROCap: "URI:LIT:"}}, nil); err == nil {
+			t.Errorf("name %q accepted", name)
+		}
+	}
+	if _, err := Pack([]Entry{{Name: "a", ROCap: "URI:LIT:"}, {Name: "a", ROCap: "URI:LIT:"}}, nil); err == nil {
+		t.Error("duplicate names accepted")
+	}
+	md := NewMetadata(time.Unix(1700000000, 500000000))
+	if !json.Valid(md) || !strings.Contains(string(md), `"linkcrtime": 1700000000.5`) {
+		t.Fatalf("metadata %s", md)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("68:1:a,4:URI:,0:,54:{\"tahoe\": {\"linkcrtime\": 1.0, \"linkmotime\": 1.0}},,"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		entries, err := Parse(b, []byte("0123456789abcdef"))
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			_ = e.Cap()
+		}
+	})
+}
