@@ -42,3 +42,26 @@ func NewMutableWriteCap(key *rsa.PrivateKey, mdmf bool) (*Cap, error) {
 	}
 	return NewSSK(k.WriteKey, k.Fingerprint), nil
 }
+
+// DirectoryOf wraps a mutable or immutable file cap as the directory cap
+// backed by that file (SSK → DIR2, MDMF → DIR2-MDMF, CHK → DIR2-CHK, ...).
+func DirectoryOf(file *Cap) (*Cap, error) {
+	ki, ok := infoOf(file.Kind)
+	if !ok || ki.dir {
+		return nil, fmt.Errorf("a %s cap cannot back a directory", file.Kind)
+	}
+	d := *file
+	d.Kind = kindFor(ki.fam, true)
+	return &d, nil
+}
+
+// FileOf returns the file cap behind a directory cap.
+func FileOf(dir *Cap) (*Cap, error) {
+	ki, ok := infoOf(dir.Kind)
+	if !ok || !ki.dir {
+		return nil, fmt.Errorf("a %s cap is not a directory", dir.Kind)
+	}
+	f := *dir
+	f.Kind = kindFor(ki.fam, false)
+	return &f, nil
+}

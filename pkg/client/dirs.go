@@ -1,0 +1,159 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client/dirnode"
+	"github.com/lafs/lafs/pkg/client/mutable"
+)
+
+// Mkdir creates a new, empty mutable directory (SDMF, or MDMF when mdmf)
+// and returns its write cap.
+func (c *Client) Mkdir(ctx context.Context, mdmf bool) (*caps.Cap, error) {
+	format := mutable.VersionSDMF
+	if mdmf {
+		format = mutable.VersionMDMF
+	}
+	f, err := c.CreateMutable(ctx, nil, format, nil)
+	if err != nil {
+		return nil, err
+	}
+	return caps.DirectoryOf(f)
+}
+
+// ReadDir returns a directory's children. With a write cap the children's
+// write caps are included.
+func (c *Client) ReadDir(ctx context.Context, dir *caps.Cap) ([]dirnode.Entry, error) {
+	if !dir.IsDirectory() {
+		return nil, fmt.Errorf("a %s cap is not a directory", dir.Kind)
+	}
+	file, err := caps.FileOf(dir)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := c.Download(ctx, file, &buf, nil); err != nil {
+		return nil, fmt.Errorf("reading directory: %w", err)
+	}
+	return dirnode.Parse(buf.Bytes(), dir.WriteKey)
+}
+
+// ErrNotFound means a path names no child.
+var ErrNotFound = errors.New("no such child")
+
+// ErrExists means a child of that name already exists.
+var ErrExists = errors.New("a child of that name already exists")
+
+// modifyDir applies change to a writable directory's children and writes
+// the result, retrying when another writer got there first.
+func (c *Client) modifyDir(ctx context.Context, dir *caps.Cap, change func([]dirnode.Entry) ([]dirnode.Entry, error)) error {
+	if dir.IsReadOnly() {
+		return fmt.Errorf("%s is a read-only directory cap: %w", dir.Kind, mutable.ErrReadOnly)
+	}
+	if !dir.IsMutable() {
+		return fmt.Errorf("a %s directory is immutable", dir.Kind)
+	}
+	file, err := caps.FileOf(dir)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		entries, err := c.ReadDir(ctx, dir)
+		if err != nil {
+			return err
+		}
+		entries, err = change(entries)
+		if err != nil {
+			return err
+		}
+		data, err := dirnode.Pack(entries, dir.WriteKey)
+		if err != nil {
+			return err
+		}
+		err = c.OverwriteMutable(ctx, file, data)
+		if !errors.Is(err, mutable.ErrUncoordinated) || attempt >= 4 {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+}
+
+// Link adds (or, with replace, replaces) child name in dir.
+func (c *Client) Link(ctx context.Context, dir *caps.Cap, name string, child *caps.Cap, replace bool) error {
+	if err := dirnode.CheckName(name); err != nil {
+		return err
+	}
+	e := dirnode.Entry{Name: name, Metadata: dirnode.NewMetadata(time.Now())}
+	if child.IsUnknown() {
+		e.ROCap = child.String()
+	} else {
+		if !child.IsReadOnly() {
+			e.RWCap = child.String()
+		}
+		if ro := child.ReadOnly(); ro != nil {
+			e.ROCap = ro.String()
+		}
+	}
+	return c.modifyDir(ctx, dir, func(es []dirnode.Entry) ([]dirnode.Entry, error) {
+		for i := range es {
+			if es[i].Name == name {
+				if !replace {
+					return nil, fmt.Errorf("%q: %w", name, ErrExists)
+				}
+				e.Metadata = es[i].Metadata // keep linkcrtime as Tahoe does
+				es[i] = e
+				return es, nil
+			}
+		}
+		return append(es, e), nil
+	})
+}
+
+// Unlink removes child name from dir.
+func (c *Client) Unlink(ctx context.Context, dir *caps.Cap, name string) error {
+	return c.modifyDir(ctx, dir, func(es []dirnode.Entry) ([]dirnode.Entry, error) {
+		for i := range es {
+			if es[i].Name == name {
+				return append(es[:i], es[i+1:]...), nil
+			}
+		}
+		return nil, fmt.Errorf("%q: %w", name, ErrNotFound)
+	})
+}
+
+// Resolve walks a slash-separated path from a directory cap and returns
+// the cap it names (the root itself for an empty path).
+func (c *Client) Resolve(ctx context.Context, root *caps.Cap, path string) (*caps.Cap, error) {
+	cur := root
+	for _, part := range strings.Split(strings.Trim(path, "/"), "/") {
+		if part == "" {
+			continue
+		}
+		if !cur.IsDirectory() {
+			return nil, fmt.Errorf("%q: not a directory", part)
+		}
+		entries, err := c.ReadDir(ctx, cur)
+		if err != nil {
+			return nil, err
+		}
+		var next *caps.Cap
+		for _, e := range entries {
+			if e.Name == part {
+				if next, err = caps.Parse(e.Cap()); err != nil {
+					return nil, fmt.Errorf("%q: %w", part, err)
+				}
+			}
+		}
+		if next == nil {
+			return nil, fmt.Errorf("%q: %w", part, ErrNotFound)
+		}
+		cur = next
+	}
+	return cur, nil
+}

@@ -1,0 +1,61 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client/mutable"
+	"github.com/lafs/lafs/pkg/nodedir"
+)
+
+func TestDirectories(t *testing.T) {
+	ctx := context.Background()
+	c := localClient(t, 5, nodedir.Encoding{Needed: 3, Happy: 4, Total: 5, MaxSegmentSize: 1 << 20})
+	root, err := c.Mkdir(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root.Kind != caps.KindDIR2 {
+		t.Fatalf("kind %s", root.Kind)
+	}
+	sub, err := c.Mkdir(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := caps.NewLIT([]byte("hi"))
+	if err := c.Link(ctx, root, "sub", sub, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Link(ctx, sub, "héllo.txt", file, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Link(ctx, root, "sub", file, false); !errors.Is(err, ErrExists) {
+		t.Fatalf("duplicate link: %v", err)
+	}
+	got, err := c.Resolve(ctx, root, "sub/héllo.txt")
+	if err != nil || got.String() != file.String() {
+		t.Fatalf("resolve: %v %v", got, err)
+	}
+	// A read cap lists children with read caps only, and cannot write.
+	ro := root.ReadOnly()
+	es, err := c.ReadDir(ctx, ro)
+	if err != nil || len(es) != 1 || es[0].RWCap != "" || es[0].ROCap != sub.ReadOnly().String() {
+		t.Fatalf("read-only listing %+v %v", es, err)
+	}
+	if err := c.Link(ctx, ro, "x", file, false); !errors.Is(err, mutable.ErrReadOnly) {
+		t.Fatalf("link through a read cap: %v", err)
+	}
+	if err := c.Unlink(ctx, sub, "héllo.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Resolve(ctx, root, "sub/héllo.txt"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after unlink: %v", err)
+	}
+	for _, bad := range []string{"", "a/b", "x\x00"} {
+		if err := c.Link(ctx, root, bad, file, false); err == nil {
+			t.Errorf("name %q accepted", bad)
+		}
+	}
+}
