@@ -53,15 +53,21 @@ func newPutCommand(stdio *command.IO) *cli.Command {
 				return command.Usagef("put takes FROM and an optional TO, got %d arguments", cCtx.NArg())
 			}
 			var target *caps.Cap
+			var linkTo *tahoePath
 			if to := cCtx.Args().Get(1); to != "" {
-				cp, err := caps.Parse(to)
-				if err != nil {
-					return err
+				if cp, err := caps.Parse(to); err == nil && cp.IsMutable() && !cp.IsDirectory() {
+					target = cp
+				} else {
+					node, err := openNode(cCtx)
+					if err != nil {
+						return err
+					}
+					tp, err := parseTahoePath(node, to)
+					if err != nil {
+						return err
+					}
+					linkTo = &tp
 				}
-				if !cp.IsMutable() || cp.IsDirectory() {
-					return command.Usagef("TO must be a mutable file's writecap (linking into directories is not supported yet)")
-				}
-				target = cp
 			}
 			format := strings.ToUpper(cCtx.String("format"))
 			switch format {
@@ -95,11 +101,16 @@ func newPutCommand(stdio *command.IO) *cli.Command {
 				return overwriteMutable(cCtx, stdio, c, f, target, g.Quiet)
 			}
 			if isMutable {
-				return putMutable(cCtx, stdio, c, f, format, g.Quiet)
+				return putMutable(cCtx, stdio, c, f, format, g.Quiet, linkTo)
 			}
 			res, err := c.Upload(cCtx.Context, f, size, nil)
 			if err != nil {
 				return err
+			}
+			if linkTo != nil {
+				if err := linkAt(cCtx, c, *linkTo, res.Cap); err != nil {
+					return err
+				}
 			}
 			if !g.Quiet {
 				if res.Uploaded == 0 && res.Kept > 0 {
@@ -126,18 +137,31 @@ func newGetCommand(stdio *command.IO) *cli.Command {
 			if cCtx.NArg() < 1 || cCtx.NArg() > 2 {
 				return command.Usagef("get takes CAP and an optional TO, got %d arguments", cCtx.NArg())
 			}
-			cp, err := caps.Parse(cCtx.Args().Get(0))
-			if err != nil {
-				return err
-			}
-			if cp.IsUnknown() {
-				return fmt.Errorf("%q is not a cap (aliases and paths are not supported yet)", cCtx.Args().Get(0))
-			}
 			c, err := openClient(cCtx, stdio)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
+			cp, err := caps.Parse(cCtx.Args().Get(0))
+			if err != nil || cp.IsUnknown() || cp.IsDirectory() {
+				node, nerr := openNode(cCtx)
+				if nerr != nil {
+					return nerr
+				}
+				tp, perr := parseTahoePath(node, cCtx.Args().Get(0))
+				if perr != nil {
+					if err != nil {
+						return err
+					}
+					return perr
+				}
+				if cp, err = c.Resolve(cCtx.Context, tp.root, tp.path); err != nil {
+					return err
+				}
+				if cp.IsDirectory() {
+					return fmt.Errorf("%s is a directory", cCtx.Args().Get(0))
+				}
+			}
 			to := cCtx.Args().Get(1)
 			if to == "" || to == "-" {
 				return c.Download(cCtx.Context, cp, stdio.Out, nil)
@@ -156,7 +180,7 @@ func newGetCommand(stdio *command.IO) *cli.Command {
 }
 
 // putMutable creates a mutable file from the input.
-func putMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Reader, format string, quiet bool) error {
+func putMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Reader, format string, quiet bool, linkTo *tahoePath) error {
 	data, err := io.ReadAll(io.LimitReader(f, maxMutableSize+1))
 	if err != nil {
 		return fmt.Errorf("reading the file: %w", err)
@@ -177,6 +201,11 @@ func putMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Rea
 	cp, err := c.CreateMutable(cCtx.Context, data, v, key)
 	if err != nil {
 		return err
+	}
+	if linkTo != nil {
+		if err := linkAt(cCtx, c, *linkTo, cp); err != nil {
+			return err
+		}
 	}
 	if !quiet {
 		fmt.Fprintln(stdio.Err, "201 Created")
@@ -231,4 +260,14 @@ func loadRSAKey(path string) (*rsa.PrivateKey, error) {
 		return nil, fmt.Errorf("%s: not an RSA private key", path)
 	}
 	return rk, nil
+}
+
+// linkAt links cp at a path (tahoe put FROM ALIAS:path), replacing what is
+// there as Tahoe's PUT does.
+func linkAt(cCtx *cli.Context, c *client.Client, tp tahoePath, cp *caps.Cap) error {
+	parent, name, err := resolveParent(cCtx, c, tp)
+	if err != nil {
+		return err
+	}
+	return c.Link(cCtx.Context, parent, name, cp, true)
 }
