@@ -86,6 +86,7 @@ func (c *Client) modifyDir(ctx context.Context, dir *caps.Cap, change func([]dir
 
 // Link adds (or, with replace, replaces) child name in dir.
 func (c *Client) Link(ctx context.Context, dir *caps.Cap, name string, child *caps.Cap, replace bool) error {
+	name = dirnode.Normalize(name)
 	if err := dirnode.CheckName(name); err != nil {
 		return err
 	}
@@ -117,6 +118,7 @@ func (c *Client) Link(ctx context.Context, dir *caps.Cap, name string, child *ca
 
 // Unlink removes child name from dir.
 func (c *Client) Unlink(ctx context.Context, dir *caps.Cap, name string) error {
+	name = dirnode.Normalize(name)
 	return c.modifyDir(ctx, dir, func(es []dirnode.Entry) ([]dirnode.Entry, error) {
 		for i := range es {
 			if es[i].Name == name {
@@ -135,6 +137,7 @@ func (c *Client) Resolve(ctx context.Context, root *caps.Cap, path string) (*cap
 		if part == "" {
 			continue
 		}
+		part = dirnode.Normalize(part)
 		if !cur.IsDirectory() {
 			return nil, fmt.Errorf("%q: not a directory", part)
 		}

@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lafs/lafs/pkg/caps"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Entry is one child of a directory.
@@ -96,7 +97,7 @@ func Parse(data []byte, writekey []byte) ([]Entry, error) {
 		if !utf8.Valid(f[0]) {
 			return nil, fmt.Errorf("child name is not UTF-8: %w", ErrFormat)
 		}
-		e := Entry{Name: string(f[0]), ROCap: string(bytes.TrimRight(f[1], " ")), Metadata: append(json.RawMessage(nil), f[3]...)}
+		e := Entry{Name: Normalize(string(f[0])), ROCap: string(bytes.TrimRight(f[1], " ")), Metadata: append(json.RawMessage(nil), f[3]...)}
 		if writekey != nil && len(f[2]) > 0 {
 			rw, err := decryptRW(writekey, f[2])
 			if err != nil {
@@ -157,6 +158,9 @@ func tahoeHMAC(key, data []byte) []byte {
 // be empty.
 func Pack(entries []Entry, writekey []byte) ([]byte, error) {
 	sorted := append([]Entry(nil), entries...)
+	for i := range sorted {
+		sorted[i].Name = Normalize(sorted[i].Name)
+	}
 	sort.Slice(sorted, func(a, b int) bool { return sorted[a].Name < sorted[b].Name })
 	var out []byte
 	for i, e := range sorted {
@@ -184,6 +188,10 @@ func Pack(entries []Entry, writekey []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// Normalize puts a child name in Unicode NFC, as Tahoe does for every name
+// going into or coming out of a directory.
+func Normalize(name string) string { return norm.NFC.String(name) }
 
 // CheckName rejects names a directory cannot hold.
 func CheckName(name string) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +145,51 @@ func FuzzParse(f *testing.F) {
 			_ = e.Cap()
 		}
 	})
+}
+
+func TestNamesAreNFC(t *testing.T) {
+	nfd := "cafe\u0301" // e + combining acute
+	nfc := "caf\u00e9"
+	packed, err := Pack([]Entry{{Name: nfd, ROCap: "URI:LIT:"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := Parse(packed, nil)
+	if err != nil || len(es) != 1 || es[0].Name != nfc {
+		t.Fatalf("entries %+v %v", es, err)
+	}
+	if _, err := Pack([]Entry{{Name: nfd, ROCap: "URI:LIT:"}, {Name: nfc, ROCap: "URI:LIT:"}}, nil); err == nil {
+		t.Fatal("NFD and NFC spellings of one name both accepted")
+	}
+}
+
+func TestTenThousandEntries(t *testing.T) {
+	wk := []byte("0123456789abcdef")
+	var es []Entry
+	for i := 0; i < 10000; i++ {
+		es = append(es, Entry{Name: "file-" + strconv.Itoa(i), RWCap: "URI:SSK:ka5rjfyrmtap2dzo7lb2zpxxda:loysdkneuihxgdfwkfy5rmyw5t4eyvkdjlw2hb5u7uxvn67d6lda", ROCap: "URI:SSK-RO:x", Metadata: NewMetadata(time.Unix(1, 0))})
+	}
+	packed, err := Pack(es, wk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(packed, wk)
+	if err != nil || len(back) != 10000 || back[0].RWCap != es[0].RWCap {
+		t.Fatalf("%d entries back, %v", len(back), err)
+	}
+}
+
+func BenchmarkParse10000(b *testing.B) {
+	wk := []byte("0123456789abcdef")
+	var es []Entry
+	for i := 0; i < 10000; i++ {
+		es = append(es, Entry{Name: "file-" + strconv.Itoa(i), RWCap: "URI:SSK:ka5rjfyrmtap2dzo7lb2zpxxda:loysdkneuihxgdfwkfy5rmyw5t4eyvkdjlw2hb5u7uxvn67d6lda", ROCap: "URI:SSK-RO:x", Metadata: NewMetadata(time.Unix(1, 0))})
+	}
+	packed, _ := Pack(es, wk)
+	b.SetBytes(int64(len(packed)))
+	for b.Loop() {
+		if _, err := Parse(packed, wk); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
