@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 	"time"
@@ -24,34 +23,14 @@ func openNode(cCtx *cli.Context) (*nodedir.Node, error) {
 
 // tahoePath is a path argument resolved to its root directory cap and the
 // path below it.
-type tahoePath struct {
-	root *caps.Cap
-	path string // slash-separated, no leading slash
-}
+type tahoePath = client.Path
 
 func parseTahoePath(node *nodedir.Node, arg string) (tahoePath, error) {
 	aliases, err := node.Aliases()
 	if err != nil {
 		return tahoePath{}, err
 	}
-	rootStr, p, err := nodedir.SplitPath(aliases, arg)
-	if err != nil {
-		return tahoePath{}, err
-	}
-	root, err := caps.Parse(rootStr)
-	if err != nil {
-		return tahoePath{}, err
-	}
-	if strings.HasPrefix(p, "/") {
-		return tahoePath{}, command.Usagef("the remote path %q must not start with a slash", p)
-	}
-	return tahoePath{root: root, path: strings.Trim(p, "/")}, nil
-}
-
-// split returns the parent path and the last name.
-func (t tahoePath) split() (string, string) {
-	dir, name := path.Split(t.path)
-	return strings.Trim(dir, "/"), name
+	return client.ParsePath(aliases, arg)
 }
 
 func newCreateAliasCommand(stdio *command.IO) *cli.Command {
@@ -210,12 +189,8 @@ func newMkdirCommand(stdio *command.IO) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if tp.root != nil {
-				parentPath, name := tp.split()
-				if name == "" {
-					return command.Usagef("mkdir PATH needs a name to create")
-				}
-				parent, err := c.Resolve(cCtx.Context, tp.root, parentPath)
+			if tp.Root != nil {
+				parent, name, err := resolveParent(cCtx, c, tp)
 				if err != nil {
 					return err
 				}
@@ -273,7 +248,7 @@ func newLsCommand(stdio *command.IO) *cli.Command {
 				return err
 			}
 			defer c.Close()
-			target, err := c.Resolve(cCtx.Context, tp.root, tp.path)
+			target, err := c.Resolve(cCtx.Context, tp.Root, tp.Rel)
 			if errors.Is(err, client.ErrNotFound) {
 				return &command.Error{Err: errors.New("No such file or directory"), Code: 2}
 			}
@@ -281,7 +256,7 @@ func newLsCommand(stdio *command.IO) *cli.Command {
 				return err
 			}
 			if !target.IsDirectory() {
-				_, name := tp.split()
+				_, name := tp.Split()
 				fmt.Fprintln(stdio.Out, name)
 				return nil
 			}
@@ -433,12 +408,11 @@ func printLs(cCtx *cli.Context, stdio *command.IO, entries []dirnode.Entry) erro
 
 // resolveParent returns the directory holding a path's last name.
 func resolveParent(cCtx *cli.Context, c *client.Client, tp tahoePath) (*caps.Cap, string, error) {
-	parentPath, name := tp.split()
-	if name == "" {
-		return nil, "", command.Usagef("a path naming a child is needed, not a bare directory")
+	dir, name, err := c.Parent(cCtx.Context, tp)
+	if name == "" && err != nil {
+		return nil, "", command.Usagef("%v", err)
 	}
-	parent, err := c.Resolve(cCtx.Context, tp.root, parentPath)
-	return parent, name, err
+	return dir, name, err
 }
 
 func newLnCommand(stdio *command.IO) *cli.Command {
@@ -484,15 +458,15 @@ func moveOrLink(cCtx *cli.Context, stdio *command.IO, move bool) error {
 		return err
 	}
 	defer c.Close()
-	child, err := c.Resolve(cCtx.Context, from.root, from.path)
+	child, err := c.Resolve(cCtx.Context, from.Root, from.Rel)
 	if err != nil {
 		return err
 	}
 	// Linking into an existing directory keeps the name, as Tahoe does.
 	dest := to
-	if existing, err := c.Resolve(cCtx.Context, to.root, to.path); err == nil && existing.IsDirectory() {
-		_, name := from.split()
-		dest.path = strings.Trim(to.path+"/"+name, "/")
+	if existing, err := c.Resolve(cCtx.Context, to.Root, to.Rel); err == nil && existing.IsDirectory() {
+		_, name := from.Split()
+		dest = to.Join(name)
 	}
 	parent, name, err := resolveParent(cCtx, c, dest)
 	if err != nil {

@@ -155,7 +155,7 @@ func newGetCommand(stdio *command.IO) *cli.Command {
 					}
 					return perr
 				}
-				if cp, err = c.Resolve(cCtx.Context, tp.root, tp.path); err != nil {
+				if cp, err = c.Resolve(cCtx.Context, tp.Root, tp.Rel); err != nil {
 					return err
 				}
 				if cp.IsDirectory() {
