@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/progress"
@@ -79,6 +80,20 @@ func newPutCommand(stdio *command.IO) *cli.Command {
 func runPut(cCtx *cli.Context, s *session, files []string) error {
 	asJSON := s.jsonOutput(cCtx)
 	dry := cCtx.Bool("dry-run")
+	var dest *client.Path
+	destIsDir := false
+	if len(files) >= 2 && isGridPath(files[len(files)-1]) {
+		destArg := files[len(files)-1]
+		p, err := s.path(destArg)
+		if err != nil {
+			return err
+		}
+		dest, files = &p, files[:len(files)-1]
+		destIsDir = strings.HasSuffix(destArg, "/") || strings.HasSuffix(destArg, ":") || len(files) > 1
+		if dry {
+			return command.Usagef("--dry-run uploads nothing, so it cannot link into %s", destArg)
+		}
+	}
 	var c *client.Client
 	if !dry {
 		var err error
@@ -110,6 +125,12 @@ func runPut(cCtx *cli.Context, s *session, files []string) error {
 				return fmt.Errorf("uploading %s: %w", name, err)
 			}
 			out.Cap, out.Happiness, out.Uploaded, out.Kept = res.Cap.String(), res.Happiness, res.Uploaded, res.Kept
+			if dest != nil {
+				if err := linkUpload(cCtx, c, *dest, destIsDir, name, res.Cap); err != nil {
+					f.Close()
+					return err
+				}
+			}
 		}
 		bar.Finish()
 		f.Close()
@@ -145,6 +166,23 @@ func (s *session) dryRunCap(cCtx *cli.Context, f *os.File, size uint64) (*caps.C
 	return chk.ComputeCap(cCtx.Context, f, size, chk.Params{Needed: e.Needed, Total: e.Total, MaxSegmentSize: e.MaxSegmentSize, Convergence: secret})
 }
 
+// linkUpload links an uploaded file at dest: inside it when it is (or is
+// written as) a directory, else as that name.
+func linkUpload(cCtx *cli.Context, c *client.Client, dest client.Path, destIsDir bool, local string, cp *caps.Cap) error {
+	target := dest
+	if existing, err := c.Lookup(cCtx.Context, dest); destIsDir || (err == nil && existing.IsDirectory()) {
+		if local == "-" {
+			return command.Usagef("standard input has no name: give the destination's file name")
+		}
+		target = dest.Join(filepath.Base(local))
+	}
+	dir, name, err := c.Parent(cCtx.Context, target)
+	if err != nil {
+		return err
+	}
+	return c.Link(cCtx.Context, dir, name, cp, true)
+}
+
 type getJSON struct {
 	Cap  string `json:"cap"`
 	File string `json:"file"`
@@ -177,19 +215,31 @@ func newGetCommand(stdio *command.IO) *cli.Command {
 }
 
 func runGet(cCtx *cli.Context, s *session, capStr, to string) error {
-	cp, err := caps.Parse(capStr)
-	if err != nil {
-		return err
-	}
-	if cp.IsUnknown() {
-		return command.WithHint(fmt.Errorf("%q is not a cap", capStr), "caps look like URI:CHK:... or URI:LIT:...")
-	}
-	size, _ := cp.SizeKnown()
 	c, err := s.openClient()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	cp, err := caps.Parse(capStr)
+	if err != nil || cp.IsUnknown() || cp.IsDirectory() {
+		if !isGridPath(capStr) || strings.HasPrefix(capStr, "URI:") && err != nil {
+			if err != nil {
+				return err
+			}
+			return command.WithHint(fmt.Errorf("%q is not a cap or a grid path", capStr), "caps look like URI:CHK:...; paths like alias:dir/file")
+		}
+		p, perr := s.path(capStr)
+		if perr != nil {
+			return perr
+		}
+		if cp, err = c.Lookup(cCtx.Context, p); err != nil {
+			return err
+		}
+		if cp.IsDirectory() {
+			return fmt.Errorf("%s is a directory", capStr)
+		}
+	}
+	size, _ := cp.SizeKnown()
 	if to == "" || to == "-" {
 		return c.Download(cCtx.Context, cp, s.io.Out, nil)
 	}
