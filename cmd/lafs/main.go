@@ -38,6 +38,7 @@ func newApp(stdio *command.IO) *cli.App {
 			newGetCommand(stdio),
 			newLsCommand(stdio),
 			newMkdirCommand(stdio),
+			newCpCommand(stdio),
 			newMvCommand(stdio),
 			newRmCommand(stdio),
 			newStatusCommand(stdio),

@@ -90,6 +90,7 @@ func newApp(stdio *command.IO) *cli.App {
 			newListAliasesCommand(stdio),
 			newMkdirCommand(stdio),
 			newLsCommand(stdio),
+			newCpCommand(stdio),
 			newLnCommand(stdio),
 			newMvCommand(stdio),
 			newUnlinkCommand(stdio, "unlink"),
