@@ -60,3 +60,35 @@ func TestDirectories(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownChildCapsArePreserved: a cap of a kind we do not know is
+// linked, listed and re-packed verbatim (forward compatibility).
+func TestUnknownChildCapsArePreserved(t *testing.T) {
+	ctx := context.Background()
+	c := localClient(t, 4, nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 1 << 20})
+	dir, err := c.Mkdir(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	future, _ := caps.Parse("URI:FUTURE-CAP:abc:def:123")
+	if err := c.Link(ctx, dir, "from-the-future", future, false); err != nil {
+		t.Fatal(err)
+	}
+	// Another change to the directory keeps the unknown child as it was.
+	if err := c.Link(ctx, dir, "plain", caps.NewLIT([]byte("x")), false); err != nil {
+		t.Fatal(err)
+	}
+	es, err := c.ReadDir(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range es {
+		if e.Name == "from-the-future" {
+			found = e.Cap() == "URI:FUTURE-CAP:abc:def:123"
+		}
+	}
+	if !found {
+		t.Fatalf("unknown cap not preserved: %+v", es)
+	}
+}
