@@ -220,24 +220,17 @@ func runGet(cCtx *cli.Context, s *session, capStr, to string) error {
 		return err
 	}
 	defer c.Close()
-	cp, err := caps.Parse(capStr)
-	if err != nil || cp.IsUnknown() || cp.IsDirectory() {
-		if !isGridPath(capStr) || strings.HasPrefix(capStr, "URI:") && err != nil {
-			if err != nil {
-				return err
-			}
-			return command.WithHint(fmt.Errorf("%q is not a cap or a grid path", capStr), "caps look like URI:CHK:...; paths like alias:dir/file")
-		}
-		p, perr := s.path(capStr)
-		if perr != nil {
-			return perr
-		}
-		if cp, err = c.Lookup(cCtx.Context, p); err != nil {
-			return err
-		}
-		if cp.IsDirectory() {
-			return fmt.Errorf("%s is a directory", capStr)
-		}
+	node, err := s.node()
+	if err != nil {
+		return err
+	}
+	aliases, err := node.Aliases()
+	if err != nil {
+		return err
+	}
+	cp, err := c.LookupFile(cCtx.Context, aliases, capStr)
+	if err != nil {
+		return err
 	}
 	size, _ := cp.SizeKnown()
 	if to == "" || to == "-" {

@@ -142,25 +142,17 @@ func newGetCommand(stdio *command.IO) *cli.Command {
 				return err
 			}
 			defer c.Close()
-			cp, err := caps.Parse(cCtx.Args().Get(0))
-			if err != nil || cp.IsUnknown() || cp.IsDirectory() {
-				node, nerr := openNode(cCtx)
-				if nerr != nil {
-					return nerr
-				}
-				tp, perr := parseTahoePath(node, cCtx.Args().Get(0))
-				if perr != nil {
-					if err != nil {
-						return err
-					}
-					return perr
-				}
-				if cp, err = c.Resolve(cCtx.Context, tp.Root, tp.Rel); err != nil {
-					return err
-				}
-				if cp.IsDirectory() {
-					return fmt.Errorf("%s is a directory", cCtx.Args().Get(0))
-				}
+			node, err := openNode(cCtx)
+			if err != nil {
+				return err
+			}
+			aliases, err := node.Aliases()
+			if err != nil {
+				return err
+			}
+			cp, err := c.LookupFile(cCtx.Context, aliases, cCtx.Args().Get(0))
+			if err != nil {
+				return err
 			}
 			to := cCtx.Args().Get(1)
 			if to == "" || to == "-" {

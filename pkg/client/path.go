@@ -87,3 +87,27 @@ func (c *Client) MkdirAll(ctx context.Context, p Path, mdmf bool) (*caps.Cap, er
 	}
 	return cur, nil
 }
+
+// LookupFile resolves a file argument: a file cap as it is, or a path
+// ("alias:dir/file", "URI:DIR2:...:./file") to the file it names. A
+// directory is an error.
+func (c *Client) LookupFile(ctx context.Context, aliases map[string]string, arg string) (*caps.Cap, error) {
+	cp, err := caps.Parse(arg)
+	if err == nil && !cp.IsUnknown() && !cp.IsDirectory() {
+		return cp, nil
+	}
+	if err != nil && !strings.Contains(strings.TrimPrefix(arg, "URI:"), "/") {
+		return nil, err // a malformed cap, not a path into a directory
+	}
+	p, perr := ParsePath(aliases, arg)
+	if perr != nil {
+		return nil, perr
+	}
+	if cp, err = c.Lookup(ctx, p); err != nil {
+		return nil, err
+	}
+	if cp.IsDirectory() {
+		return nil, fmt.Errorf("%s is a directory", arg)
+	}
+	return cp, nil
+}
