@@ -173,12 +173,9 @@ func newGetCommand(stdio *command.IO) *cli.Command {
 
 // putMutable creates a mutable file from the input.
 func putMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Reader, format string, quiet bool, linkTo *tahoePath) error {
-	data, err := io.ReadAll(io.LimitReader(f, maxMutableSize+1))
+	data, err := readMutableInput(f)
 	if err != nil {
-		return fmt.Errorf("reading the file: %w", err)
-	}
-	if len(data) > maxMutableSize {
-		return fmt.Errorf("mutable files are limited to %d bytes here", maxMutableSize)
+		return err
 	}
 	var key *rsa.PrivateKey
 	if p := cCtx.String("private-key-path"); p != "" {
@@ -209,12 +206,9 @@ func putMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Rea
 // overwriteMutable replaces a mutable file's contents (tahoe put FROM
 // WRITECAP), printing the writecap as Tahoe does.
 func overwriteMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Reader, target *caps.Cap, quiet bool) error {
-	data, err := io.ReadAll(io.LimitReader(f, maxMutableSize+1))
+	data, err := readMutableInput(f)
 	if err != nil {
-		return fmt.Errorf("reading the file: %w", err)
-	}
-	if len(data) > maxMutableSize {
-		return fmt.Errorf("mutable files are limited to %d bytes here", maxMutableSize)
+		return err
 	}
 	if err := c.OverwriteMutable(cCtx.Context, target, data); err != nil {
 		return err
@@ -224,6 +218,19 @@ func overwriteMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f 
 	}
 	_, err = fmt.Fprintln(stdio.Out, target.String())
 	return err
+}
+
+// readMutableInput reads a mutable file's new contents, which are held in
+// memory while publishing.
+func readMutableInput(f io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(f, maxMutableSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the file: %w", err)
+	}
+	if len(data) > maxMutableSize {
+		return nil, fmt.Errorf("mutable files are limited to %d bytes here", maxMutableSize)
+	}
+	return data, nil
 }
 
 // maxMutableSize bounds a mutable file held in memory while publishing.
