@@ -302,10 +302,29 @@ func dirJSON(dir *caps.Cap, entries []dirnode.Entry) []any {
 	return []any{"dirnode", d}
 }
 
+// lsOptions are ls's output switches.
+type lsOptions struct {
+	long, uri, readonlyURI, classify bool
+}
+
 // printLs prints entries as Tahoe's ls does.
 func printLs(cCtx *cli.Context, stdio *command.IO, entries []dirnode.Entry) error {
+	o := lsOptions{long: cCtx.Bool("long"), uri: cCtx.Bool("uri"), readonlyURI: cCtx.Bool("readonly-uri"), classify: cCtx.Bool("classify")}
+	lines, unknown := formatLs(entries, o, time.Now())
+	for _, l := range lines {
+		fmt.Fprintln(stdio.Out, l)
+	}
+	if unknown {
+		fmt.Fprintln(stdio.Err, "\nThis listing included unknown objects. Using a webapi server that supports\na later version of Tahoe may help.")
+	}
+	return nil
+}
+
+// formatLs lays out Tahoe's ls lines: optional type/size/link time, the
+// name, optional caps; columns padded to their widest cell, right-aligned
+// except cap columns (and a lone column).
+func formatLs(entries []dirnode.Entry, o lsOptions, now time.Time) ([]string, bool) {
 	sort.Slice(entries, func(a, b int) bool { return entries[a].Name < entries[b].Name })
-	now := time.Now()
 	var rows [][]string
 	unknown := false
 	for _, e := range entries {
@@ -353,17 +372,17 @@ func printLs(cCtx *cli.Context, stdio *command.IO, entries []dirnode.Entry) erro
 		perm += map[bool]string{true: "w", false: "-"}[e.RWCap != ""]
 		perm += map[bool]string{true: "x", false: "-"}[t0 == "d"]
 		var row []string
-		if cCtx.Bool("long") {
+		if o.long {
 			row = append(row, perm, size, ctimeS)
 		}
-		if !cCtx.Bool("classify") {
+		if !o.classify {
 			classify = ""
 		}
 		row = append(row, e.Name+classify)
-		if cCtx.Bool("uri") {
+		if o.uri {
 			row = append(row, e.Cap())
 		}
-		if cCtx.Bool("readonly-uri") {
+		if o.readonlyURI {
 			ro := e.ROCap
 			if ro == "" {
 				ro = "-"
@@ -389,6 +408,7 @@ func printLs(cCtx *cli.Context, stdio *command.IO, entries []dirnode.Entry) erro
 	if len(left) == 1 {
 		left[0] = true
 	}
+	var lines []string
 	for _, row := range rows {
 		parts := make([]string, len(row))
 		for i, cell := range row {
@@ -398,12 +418,9 @@ func printLs(cCtx *cli.Context, stdio *command.IO, entries []dirnode.Entry) erro
 				parts[i] = fmt.Sprintf("%*s", widths[i], cell)
 			}
 		}
-		fmt.Fprintln(stdio.Out, strings.TrimRight(strings.Join(parts, " "), " "))
+		lines = append(lines, strings.TrimRight(strings.Join(parts, " "), " "))
 	}
-	if unknown {
-		fmt.Fprintln(stdio.Err, "\nThis listing included unknown objects. Using a webapi server that supports\na later version of Tahoe may help.")
-	}
-	return nil
+	return lines, unknown
 }
 
 // resolveParent returns the directory holding a path's last name.
