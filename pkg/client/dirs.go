@@ -199,3 +199,29 @@ func (c *Client) Resolve(ctx context.Context, root *caps.Cap, path string) (*cap
 	}
 	return cur, nil
 }
+
+// MkdirImmutable creates an immutable directory (DIR2-CHK, or DIR2-LIT
+// when small) holding children, which must all be deeply immutable: no
+// write caps and no mutable read caps.
+func (c *Client) MkdirImmutable(ctx context.Context, children []dirnode.Entry) (*caps.Cap, error) {
+	for i, e := range children {
+		if e.RWCap != "" {
+			return nil, fmt.Errorf("child %q: an immutable directory cannot hold a write cap", e.Name)
+		}
+		if _, err := caps.ParseDeepImmutable(e.ROCap); err != nil {
+			return nil, fmt.Errorf("child %q: %w", e.Name, err)
+		}
+		if children[i].Metadata == nil {
+			children[i].Metadata = dirnode.NewMetadata(time.Now())
+		}
+	}
+	data, err := dirnode.Pack(children, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Upload(ctx, bytes.NewReader(data), uint64(len(data)), nil)
+	if err != nil {
+		return nil, err
+	}
+	return caps.DirectoryOf(res.Cap)
+}

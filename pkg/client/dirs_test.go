@@ -1,11 +1,14 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/client/mutable"
 	"github.com/lafs/lafs/pkg/nodedir"
 )
@@ -90,5 +93,42 @@ func TestUnknownChildCapsArePreserved(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("unknown cap not preserved: %+v", es)
+	}
+}
+
+func TestImmutableDirectories(t *testing.T) {
+	ctx := context.Background()
+	c := localClient(t, 4, nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 1 << 20})
+	file := caps.NewLIT([]byte("small"))
+	big, err := c.Upload(ctx, bytes.NewReader(testData(5000)), 5000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiny, err := c.MkdirImmutable(ctx, nil)
+	if err != nil || tiny.Kind != caps.KindDIR2LIT {
+		t.Fatalf("empty immutable directory: %v %v", tiny, err)
+	}
+	var es []dirnode.Entry
+	for i := 0; i < 20; i++ {
+		es = append(es, EntryFor("f"+strconv.Itoa(i), file))
+	}
+	es = append(es, EntryFor("big", big.Cap), EntryFor("empty", tiny))
+	d, err := c.MkdirImmutable(ctx, es)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Kind != caps.KindDIR2CHK || d.IsMutable() {
+		t.Fatalf("kind %s", d.Kind)
+	}
+	got, err := c.Resolve(ctx, d, "big")
+	if err != nil || got.String() != big.Cap.String() {
+		t.Fatalf("resolve: %v %v", got, err)
+	}
+	if err := c.Link(ctx, d, "x", file, false); err == nil {
+		t.Fatal("linked into an immutable directory")
+	}
+	mut, _ := c.Mkdir(ctx, false)
+	if _, err := c.MkdirImmutable(ctx, []dirnode.Entry{EntryFor("m", mut.ReadOnly())}); err == nil {
+		t.Fatal("mutable child accepted in an immutable directory")
 	}
 }
