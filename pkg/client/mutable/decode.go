@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -79,30 +80,70 @@ func (e *NotEnoughSharesError) Error() string {
 	return msg
 }
 
+// DecodeShares parses raw share data (what a storage server's mutable
+// container holds, keyed by share number) and decodes it as Decode does.
+// Shares that do not parse are rejected like shares that fail Verify.
+func DecodeShares(c *caps.Cap, raw map[int][]byte, w io.Writer, onBad func(shnum int, err error)) error {
+	nums := make([]int, 0, len(raw))
+	for n := range raw {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	var shares []*Share
+	for _, n := range nums {
+		s, err := ParseShare(n, raw[n])
+		if err != nil {
+			if onBad != nil {
+				onBad(n, fmt.Errorf("share %d: %w", n, err))
+			}
+			continue
+		}
+		shares = append(shares, s)
+	}
+	if len(shares) == 0 {
+		return &NotEnoughSharesError{Found: 0, Needed: 1}
+	}
+	return Decode(c, shares, w, onBad)
+}
+
+// rejections records rejected shares: by identity, so that a bad share of
+// one version does not exclude the same share number of another, and by
+// number for the error reported.
+type rejections struct {
+	shares map[*Share]bool
+	byNum  map[int]error
+	onBad  func(int, error)
+}
+
+func (r *rejections) reject(s *Share, err error) {
+	r.shares[s] = true
+	r.byNum[s.Num] = err
+	if r.onBad != nil {
+		r.onBad(s.Num, err)
+	}
+}
+
 // Decode picks the newest version (highest seqnum, then root hash) among
 // shares that pass Verify and have at least k of their kind, decodes and
-// decrypts it into w. onBad, when set, hears about each rejected share.
+// decrypts it into w. When a version's shares turn out to hold too few good
+// blocks, the next older version with k good shares is tried. onBad, when
+// set, hears about each rejected share.
 func Decode(c *caps.Cap, shares []*Share, w io.Writer, onBad func(shnum int, err error)) error {
 	if c.ReadKey == nil {
 		return fmt.Errorf("a %s cap cannot read the file's contents", c.Kind)
 	}
-	bad := map[int]error{}
+	bad := &rejections{shares: map[*Share]bool{}, byNum: map[int]error{}, onBad: onBad}
 	versions := map[VersionKey][]*Share{}
 	for _, s := range shares {
 		if err := s.Verify(c); err != nil {
-			bad[s.Num] = err
-			if onBad != nil {
-				onBad(s.Num, err)
-			}
+			bad.reject(s, err)
 			continue
 		}
 		versions[s.Key()] = append(versions[s.Key()], s)
 	}
 	var keys []VersionKey
-	for k, ss := range versions {
-		if len(ss) > 0 {
-			keys = append(keys, k)
-		}
+	for k := range versions {
+		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(a, b int) bool {
 		if keys[a].Seqnum != keys[b].Seqnum {
@@ -110,21 +151,38 @@ func Decode(c *caps.Cap, shares []*Share, w io.Writer, onBad func(shnum int, err
 		}
 		return keys[a].RootHash > keys[b].RootHash
 	})
-	best := 0
-	for _, k := range keys {
-		ss := distinct(versions[k])
-		if len(ss) > best {
-			best = len(ss)
-		}
-		if len(ss) >= ss[0].Needed {
-			return decodeVersion(c, ss, w, bad, onBad)
-		}
-	}
-	needed := 0
+	best, needed := 0, 0
 	if len(shares) > 0 {
 		needed = shares[0].Needed
 	}
-	return &NotEnoughSharesError{Found: best, Needed: needed, Bad: bad}
+	for _, k := range keys {
+		ss := distinct(versions[k])
+		needed = ss[0].Needed
+		if len(ss) > best {
+			best = len(ss)
+		}
+		if len(ss) < ss[0].Needed {
+			continue
+		}
+		// Blocks are checked before anything is written, so a version
+		// that fails here has written nothing and an older one may be
+		// tried.
+		plain, err := decodeVersion(c, ss, bad)
+		if err != nil {
+			var ne *NotEnoughSharesError
+			if errors.As(err, &ne) {
+				continue
+			}
+			return err
+		}
+		for _, seg := range plain {
+			if _, err := w.Write(seg); err != nil {
+				return fmt.Errorf("writing plaintext: %w", err)
+			}
+		}
+		return nil
+	}
+	return &NotEnoughSharesError{Found: best, Needed: needed, Bad: bad.byNum}
 }
 
 // distinct keeps one share per share number, in ascending order.
@@ -139,13 +197,16 @@ func distinct(ss []*Share) []*Share {
 	return out
 }
 
-func decodeVersion(c *caps.Cap, ss []*Share, w io.Writer, bad map[int]error, onBad func(int, error)) error {
+// decodeVersion decodes and decrypts every segment of one version from its
+// verified shares, returning the plaintext segments.
+func decodeVersion(c *caps.Cap, ss []*Share, bad *rejections) ([][]byte, error) {
 	first := ss[0]
 	k := first.Needed
 	fec, err := infectious.NewFEC(k, first.Total)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("erasure code %d-of-%d: %w", k, first.Total, err)
 	}
+	var out [][]byte
 	for i := 0; i < first.NumSegments(); i++ {
 		plain, padded, bl := first.segment(i)
 		var pieces []infectious.Share
@@ -154,7 +215,7 @@ func decodeVersion(c *caps.Cap, ss []*Share, w io.Writer, bad map[int]error, onB
 			if len(pieces) == k {
 				break
 			}
-			if _, isBad := bad[s.Num]; isBad {
+			if bad.shares[s] {
 				continue
 			}
 			sl, blk, err := s.checkBlock(i)
@@ -162,35 +223,30 @@ func decodeVersion(c *caps.Cap, ss []*Share, w io.Writer, bad map[int]error, onB
 				err = corrupt("share %d: block %d is %d bytes, want %d", s.Num, i, len(blk), bl)
 			}
 			if err != nil {
-				bad[s.Num] = err
-				if onBad != nil {
-					onBad(s.Num, err)
-				}
+				bad.reject(s, err)
 				continue
 			}
 			if salt == nil {
 				salt = sl
 			} else if subtle.ConstantTimeCompare(salt, sl) != 1 {
-				return corrupt("shares disagree on segment %d's salt", i)
+				return nil, corrupt("shares disagree on segment %d's salt", i)
 			}
 			pieces = append(pieces, infectious.Share{Number: s.Num, Data: blk})
 		}
 		if len(pieces) < k {
-			return &NotEnoughSharesError{Found: len(pieces), Needed: k, Bad: bad}
+			return nil, &NotEnoughSharesError{Found: len(pieces), Needed: k, Bad: bad.byNum}
 		}
 		seg := make([]byte, padded)
 		if err := fec.Rebuild(pieces, func(p infectious.Share) { copy(seg[uint64(p.Number)*bl:], p.Data) }); err != nil {
-			return fmt.Errorf("erasure decoding: %w", err)
+			return nil, fmt.Errorf("erasure decoding segment %d: %w", i, err)
 		}
 		ct := seg[:plain]
 		block, err := aes.NewCipher(caps.MutableDataKey(salt, c.ReadKey))
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("segment %d key: %w", i, err)
 		}
 		cipher.NewCTR(block, make([]byte, aes.BlockSize)).XORKeyStream(ct, ct)
-		if _, err := w.Write(ct); err != nil {
-			return fmt.Errorf("writing plaintext: %w", err)
-		}
+		out = append(out, ct)
 	}
-	return nil
+	return out, nil
 }

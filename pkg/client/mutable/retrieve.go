@@ -27,18 +27,27 @@ func Retrieve(ctx context.Context, c *caps.Cap, servers []storage.Server, w io.W
 	copy(si[:], c.StorageIndex)
 	var shares []*Share
 	for _, srv := range servers {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("retrieving mutable file: %w", err)
+		}
 		nums, err := srv.ListMutableShares(ctx, si)
 		if err != nil {
 			continue // an unreachable server holds nothing we can use
 		}
 		for _, n := range nums {
 			b, err := srv.ReadMutableShareChunk(ctx, si, n, 0, maxShareRead)
-			if err == nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return fmt.Errorf("retrieving mutable file: %w", ctxErr)
+			}
+			if err != nil {
+				err = fmt.Errorf("reading share %d: %w", n, err)
+			} else {
 				var s *Share
 				if s, err = ParseShare(n, b); err == nil {
 					shares = append(shares, s)
 					continue
 				}
+				err = fmt.Errorf("share %d: %w", n, err)
 			}
 			if onBad != nil {
 				onBad(n, err)

@@ -1,14 +1,23 @@
-// Package mutable handles Tahoe-LAFS mutable files (SDMF and MDMF). It
-// reads them: parses shares, checks them exactly as Tahoe's retrieve does
-// (RSA-PSS signature over the signed header, the public key's fingerprint
-// against the cap, the share hash chain against the signed root hash, every
-// block against its share's block hash tree) and decrypts the newest
-// version. It creates them: Build lays shares out byte for byte as Tahoe's
-// publisher does, and Create writes a new file's shares with write
-// enablers through read-test-write.
+// Package mutable reads and writes the shares of Tahoe-LAFS mutable files
+// (SDMF and MDMF), byte-compatible with Tahoe.
 //
-// Not here yet: modifying an existing file (a servermap of every server's
-// version, publishing seqnum+1 over it, detecting uncoordinated writes).
+// Reading: ParseShare parses the share data inside a storage server's
+// mutable container (SDMF's header with its IV and 32-bit offsets, MDMF's
+// header with 64-bit offsets, per-segment salts and salt-covering block
+// hashes), strictly and without trusting any length or offset. Verify
+// checks a share as Tahoe's retrieve does: the verification key against
+// the cap's fingerprint, the RSA-PSS (MGF1-SHA256, 32-byte salt) signature
+// over the signed prefix, the share hash chain against the signed root
+// hash. Decode, DecodeShares and Retrieve pick the newest version (seqnum,
+// then root hash) with k good shares, check every block against its block
+// hash tree, erasure-decode and decrypt with AES-CTR under the per-salt
+// data key, skipping any share that fails.
+//
+// Writing: Build lays out a new version's shares as Tahoe's publisher
+// does, Create writes a new file and Overwrite replaces a file's contents
+// with test-and-set writes. Partial (in-place segment) MDMF updates,
+// servermap-based repair and the storage container format (pkg/storage)
+// are not here; directory contents are parsed by pkg/client/dirnode.
 package mutable
 
 import (
