@@ -1,6 +1,7 @@
 package mutable
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
@@ -133,23 +134,30 @@ func Decode(c *caps.Cap, shares []*Share, w io.Writer, onBad func(shnum int, err
 		return fmt.Errorf("a %s cap cannot read the file's contents", c.Kind)
 	}
 	bad := &rejections{shares: map[*Share]bool{}, byNum: map[int]error{}, onBad: onBad}
-	versions := map[VersionKey][]*Share{}
+	// Shares are grouped by their whole signed prefix, as Tahoe groups
+	// them by version info: one group agrees on seqnum, root hash, salt,
+	// encoding, segment size and length.
+	versions := map[string][]*Share{}
 	for _, s := range shares {
 		if err := s.Verify(c); err != nil {
 			bad.reject(s, err)
 			continue
 		}
-		versions[s.Key()] = append(versions[s.Key()], s)
+		versions[string(s.Signed)] = append(versions[string(s.Signed)], s)
 	}
-	var keys []VersionKey
+	var keys []string
 	for k := range versions {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(a, b int) bool {
-		if keys[a].Seqnum != keys[b].Seqnum {
-			return keys[a].Seqnum > keys[b].Seqnum
+		x, y := versions[keys[a]][0], versions[keys[b]][0]
+		if x.Seqnum != y.Seqnum {
+			return x.Seqnum > y.Seqnum
 		}
-		return keys[a].RootHash > keys[b].RootHash
+		if d := bytes.Compare(x.RootHash, y.RootHash); d != 0 {
+			return d > 0
+		}
+		return keys[a] > keys[b]
 	})
 	best, needed := 0, 0
 	if len(shares) > 0 {

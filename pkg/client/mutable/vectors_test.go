@@ -322,3 +322,22 @@ func TestNewestRecoverableVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestSharesOfAnotherFile gives one file's shares to another file's cap:
+// every share fails the fingerprint check and nothing is written.
+func TestSharesOfAnotherFile(t *testing.T) {
+	other, err := caps.Parse(loadVector(t, "mdmf").Cap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	rejected := 0
+	err = DecodeShares(other, rawShares(t, loadVector(t, "sdmf")), &out, func(int, error) { rejected++ })
+	var ne *NotEnoughSharesError
+	if !errors.As(err, &ne) || ne.Found != 0 || rejected != 6 || out.Len() != 0 {
+		t.Fatalf("%v (%d rejected, %d bytes)", err, rejected, out.Len())
+	}
+	if !strings.Contains(err.Error(), "fingerprint") {
+		t.Fatalf("error does not say why: %v", err)
+	}
+}
