@@ -2,6 +2,7 @@ package mutable
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/binary"
@@ -339,5 +340,35 @@ func TestSharesOfAnotherFile(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "fingerprint") {
 		t.Fatalf("error does not say why: %v", err)
+	}
+}
+
+func TestRetrieveFewServersAndCancel(t *testing.T) {
+	for _, name := range []string{"sdmf", "mdmf"} {
+		v := loadVector(t, name)
+		c, _ := caps.Parse(v.Cap)
+		want := sha256ctr(v.Data.Seed, v.Data.Length)
+		// Any three of the six nodes are enough.
+		three := v
+		three.Shares = v.Shares[3:]
+		var out bytes.Buffer
+		if err := Retrieve(context.Background(), c.ReadOnly(), servers(t, three, nil), &out, nil); err != nil || !bytes.Equal(out.Bytes(), want) {
+			t.Fatalf("%s, three nodes: %v", name, err)
+		}
+		// Two are not.
+		two := v
+		two.Shares = v.Shares[:2]
+		out.Reset()
+		err := Retrieve(context.Background(), c, servers(t, two, nil), &out, nil)
+		var ne *NotEnoughSharesError
+		if !errors.As(err, &ne) || ne.Found != 2 || ne.Needed != 3 || out.Len() != 0 {
+			t.Fatalf("%s, two nodes: %v", name, err)
+		}
+		// A cancelled context stops the search with the context's error.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := Retrieve(ctx, c, servers(t, v, nil), &out, nil); !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s, cancelled: %v", name, err)
+		}
 	}
 }
