@@ -73,6 +73,8 @@ type NotEnoughSharesError struct {
 	Bad           map[int]error
 }
 
+// Error says how many good shares were found, how many are needed and why
+// one share was rejected.
 func (e *NotEnoughSharesError) Error() string {
 	msg := fmt.Sprintf("not enough good shares of the newest version: found %d, need %d", e.Found, e.Needed)
 	for _, err := range e.Bad {
