@@ -77,10 +77,16 @@ type NotEnoughSharesError struct {
 // one share was rejected.
 func (e *NotEnoughSharesError) Error() string {
 	msg := fmt.Sprintf("not enough good shares of the newest version: found %d, need %d", e.Found, e.Needed)
-	for _, err := range e.Bad {
-		return msg + fmt.Sprintf(" (%v, and %d more rejected)", err, len(e.Bad)-1)
+	if len(e.Bad) == 0 {
+		return msg
 	}
-	return msg
+	first := -1
+	for n := range e.Bad {
+		if first < 0 || n < first {
+			first = n
+		}
+	}
+	return msg + fmt.Sprintf(" (%v, and %d more rejected)", e.Bad[first], len(e.Bad)-1)
 }
 
 // DecodeShares parses raw share data (what a storage server's mutable
