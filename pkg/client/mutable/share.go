@@ -208,11 +208,14 @@ func (s *Share) parseMDMF(b []byte) error {
 	return s.parseTrees(chainBytes, bhtBytes, s.NumSegments())
 }
 
-// parseTrees reads the share hash chain (2-byte index, 32-byte hash
-// entries; possibly zero-padded at the end in MDMF) and the block hash tree
-// over nsegs leaves.
+// parseTrees reads the share hash chain (whole 2-byte index, 32-byte hash
+// entries) and the block hash tree over nsegs leaves, which must fill its
+// region exactly.
 func (s *Share) parseTrees(chain, bht []byte, nsegs int) error {
 	const entry = 2 + hashtree.HashSize
+	if len(chain)%entry != 0 {
+		return corrupt("share hash chain is %d bytes, not a multiple of %d", len(chain), entry)
+	}
 	s.ShareHashChain = map[int][]byte{}
 	for i := 0; i+entry <= len(chain); i += entry {
 		node := int(binary.BigEndian.Uint16(chain[i:]))
@@ -223,10 +226,10 @@ func (s *Share) parseTrees(chain, bht []byte, nsegs int) error {
 		s.ShareHashChain[node] = h
 	}
 	nodes := hashtree.Size(nsegs)
-	if len(bht) < nodes*hashtree.HashSize {
-		return corrupt("block hash tree has %d bytes, needs %d", len(bht), nodes*hashtree.HashSize)
+	if len(bht) != nodes*hashtree.HashSize {
+		return corrupt("block hash tree has %d bytes, a tree over %d segments has %d", len(bht), nsegs, nodes*hashtree.HashSize)
 	}
-	t, err := hashtree.Parse(bht[:nodes*hashtree.HashSize], nodes)
+	t, err := hashtree.Parse(bht, nodes)
 	if err != nil {
 		return corrupt("block hash tree: %v", err)
 	}
