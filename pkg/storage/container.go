@@ -401,7 +401,19 @@ func (c *mutableFile) putU64(off int64, v uint64) error {
 // DataLength is the length of the share data in the container.
 func (c *mutableFile) DataLength() (int64, error) {
 	v, err := c.u64(mutableDataLenOffset)
-	return int64(v), err
+	if err != nil {
+		return 0, err
+	}
+	// The data sits before any extra leases, so a length beyond the file is
+	// a corrupt container, not data to be read.
+	st, err := c.f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("mutable container: %w", err)
+	}
+	if v > 1<<62 || int64(v) > st.Size()-mutableDataOffset {
+		return 0, fmt.Errorf("mutable container claims %d data bytes in a %d-byte file: %w", v, st.Size(), ErrUnknownContainer)
+	}
+	return int64(v), nil
 }
 
 // WriteEnabler returns the stored write enabler and the node id that
