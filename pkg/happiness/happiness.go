@@ -112,8 +112,7 @@ func newMatcher(n int, edges func(u int) []int) *matcher {
 	return m
 }
 
-// try looks for an augmenting path from server u, exploring shares in
-// ascending order.
+// neighbours returns server u's candidate shares, built on first use.
 func (m *matcher) neighbours(u int) []int {
 	if !m.built[u] {
 		m.adj[u], m.built[u] = m.edges(u), true
@@ -121,6 +120,8 @@ func (m *matcher) neighbours(u int) []int {
 	return m.adj[u]
 }
 
+// try looks for an augmenting path from server u, trying its candidate
+// shares in the order of its list (free ones first).
 func (m *matcher) try(u int) bool {
 	// A free share first: the common case, and it keeps chains short.
 	for _, sh := range m.neighbours(u) {

@@ -109,7 +109,7 @@ func checkShares(where string, shares []int) error {
 func (r *Request) Input() (Input, []string) {
 	var ids []string
 	index := map[string]int{}
-	add := func(id string, ro bool) {
+	add := func(id string) {
 		if _, ok := index[id]; ok {
 			return
 		}
@@ -120,10 +120,10 @@ func (r *Request) Input() (Input, []string) {
 		return Input{}, nil
 	}
 	for _, id := range r.Servers {
-		add(id, false)
+		add(id)
 	}
 	for _, id := range r.Readonly {
-		add(id, true)
+		add(id)
 	}
 	in := Input{NumServers: len(ids), ReadOnly: make([]bool, len(ids)), Existing: make([][]int, len(ids)), Shares: r.Shares}
 	for _, id := range r.Readonly {
