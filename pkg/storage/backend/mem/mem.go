@@ -397,4 +397,3 @@ func (w *writer) Close() error {
 	w.data = nil
 	return nil
 }
-
