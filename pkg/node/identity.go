@@ -1,28 +1,26 @@
-package storage
+package node
 
 import (
-	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
-	"net"
-	"net/http"
-	"net/url"
-	"strconv"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/storage/gbswire"
 )
 
 // GenerateCertificate makes a self-signed TLS certificate and its key, both
@@ -59,13 +57,6 @@ func GenerateCertificate() (certPEM, keyPEM []byte, err error) {
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), nil
 }
 
-// SPKIHash is a certificate's identity in GBS (RFC 7469): the unpadded
-// URL-safe base64 of the SHA-256 of its DER SubjectPublicKeyInfo.
-func SPKIHash(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
 // TubID is Foolscap's id for a certificate: the base32 of the SHA-1 of its
 // DER encoding. Tahoe derives a storage server's node id (in mutable
 // containers, write enablers and lease secrets) from it.
@@ -85,87 +76,127 @@ func NodeIDFromTubID(tubID string) ([20]byte, error) {
 	return id, nil
 }
 
-// NURL locates a GBS storage service: pb://SPKIHASH@HOST:PORT/SWISSNUM#v=1.
-type NURL struct {
-	SPKIHash string
-	Host     string
-	Port     int
+// Identity is a node's long-lived identity, kept in the node directory in
+// Tahoe's files.
+type Identity struct {
+	// SigningKey is the ed25519 key (private/node.privkey).
+	SigningKey ed25519.PrivateKey
+	// Certificate is the TLS certificate and key (private/node.pem).
+	Certificate tls.Certificate
+	// PermutationSeed is the base32 seed of the permuted ring (permutation-seed).
+	PermutationSeed string
+	// Swissnum authorizes storage clients (from private/storage.furl).
 	Swissnum string
 }
 
-// String formats the NURL in exactly the form Tahoe's parser accepts.
-func (n NURL) String() string {
-	return "pb://" + n.SPKIHash + "@" + net.JoinHostPort(n.Host, strconv.Itoa(n.Port)) + "/" + n.Swissnum + "#v=1"
+// ServerID is the node's id in announcements and servers.yaml: "v0-" and
+// the base32 public key.
+func (id *Identity) ServerID() string {
+	return "v0-" + caps.Base32Encode(id.SigningKey.Public().(ed25519.PublicKey))
 }
 
-// Address is HOST:PORT.
-func (n NURL) Address() string { return net.JoinHostPort(n.Host, strconv.Itoa(n.Port)) }
+// SPKIHash is the certificate's GBS identity.
+func (id *Identity) SPKIHash() string { return gbswire.SPKIHash(id.Certificate.Leaf) }
 
-// ParseNURL parses a GBS NURL. It rejects Foolscap FURLs (no "#v=1") and
-// connection hints of the "tcp:HOST:PORT" form.
-func ParseNURL(s string) (NURL, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return NURL{}, fmt.Errorf("NURL %q: %w", s, err)
-	}
-	if u.Scheme != "pb" {
-		return NURL{}, fmt.Errorf("NURL %q: scheme %q, want pb", s, u.Scheme)
-	}
-	if u.Fragment != "v=1" {
-		return NURL{}, fmt.Errorf("NURL %q: missing #v=1 (a Foolscap FURL?)", s)
-	}
-	if u.User == nil || u.User.Username() == "" {
-		return NURL{}, fmt.Errorf("NURL %q: missing SPKI hash", s)
-	}
-	h := u.User.Username()
-	if b, err := base64.RawURLEncoding.DecodeString(h); err != nil || len(b) != sha256.Size {
-		return NURL{}, fmt.Errorf("NURL %q: SPKI hash is not unpadded base64url SHA-256", s)
-	}
-	host, portS, err := net.SplitHostPort(u.Host)
-	if err != nil || host == "" || strings.Contains(host, ":") && !strings.Contains(u.Host, "[") {
-		return NURL{}, fmt.Errorf("NURL %q: want HOST:PORT", s)
-	}
-	port, err := strconv.Atoi(portS)
-	if err != nil || port <= 0 || port > 65535 {
-		return NURL{}, fmt.Errorf("NURL %q: bad port", s)
-	}
-	sw := strings.TrimPrefix(u.Path, "/")
-	if sw == "" || strings.Contains(sw, "/") {
-		return NURL{}, fmt.Errorf("NURL %q: want one swissnum path segment", s)
-	}
-	return NURL{SPKIHash: h, Host: host, Port: port, Swissnum: sw}, nil
+// TubID is the certificate's Foolscap tub id.
+func (id *Identity) TubID() string { return TubID(id.Certificate.Leaf.Raw) }
+
+// NodeID is the 20-byte node id Tahoe derives from the tub id.
+func (id *Identity) NodeID() [20]byte {
+	n, _ := NodeIDFromTubID(id.TubID())
+	return n
 }
 
-// FURL formats Tahoe's Foolscap form of the same service:
-// pb://TUBID@tcp:HOST:PORT/SWISSNUM.
-func FURL(tubID, host string, port int, swissnum string) string {
-	return "pb://" + tubID + "@tcp:" + net.JoinHostPort(host, strconv.Itoa(port)) + "/" + swissnum
-}
-
-// ServeTLS serves h over TLS with cert on ln until ctx is cancelled, then
-// shuts down gracefully (in-flight requests get up to five seconds).
-func ServeTLS(ctx context.Context, ln net.Listener, h http.Handler, cert tls.Certificate) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       5 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+// LoadIdentity reads the node's identity files, creating any that are
+// missing (as Tahoe does on first start).
+func LoadIdentity(dir string) (*Identity, error) {
+	priv := filepath.Join(dir, "private")
+	if err := os.MkdirAll(priv, 0o700); err != nil {
+		return nil, fmt.Errorf("create private directory: %w", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.ServeTLS(ln, "", "") }()
-	select {
-	case err := <-done:
-		return fmt.Errorf("serve GBS: %w", err)
-	case <-ctx.Done():
+	id := &Identity{}
+	// ed25519 signing key.
+	keyPath := filepath.Join(priv, "node.privkey")
+	raw, err := os.ReadFile(keyPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("generate node key: %w", err)
+		}
+		if err := os.WriteFile(keyPath, []byte("priv-v0-"+caps.Base32Encode(k.Seed())+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("write node key: %w", err)
+		}
+		id.SigningKey = k
+	case err != nil:
+		return nil, fmt.Errorf("read node key: %w", err)
+	default:
+		s := strings.TrimSpace(string(raw))
+		if !strings.HasPrefix(s, "priv-v0-") {
+			return nil, fmt.Errorf("%s: not a priv-v0- key", keyPath)
+		}
+		seed, err := caps.Base32DecodeLen(strings.TrimPrefix(s, "priv-v0-"), ed25519.SeedSize)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", keyPath, err)
+		}
+		id.SigningKey = ed25519.NewKeyFromSeed(seed)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
+	pub := id.SigningKey.Public().(ed25519.PublicKey)
+	if err := os.WriteFile(filepath.Join(dir, "node.pubkey"), []byte("pub-v0-"+caps.Base32Encode(pub)+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("write node.pubkey: %w", err)
 	}
-	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve GBS: %w", err)
+	// TLS certificate.
+	pemPath := filepath.Join(priv, "node.pem")
+	pemBytes, err := os.ReadFile(pemPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		c, k, gerr := GenerateCertificate()
+		if gerr != nil {
+			return nil, gerr
+		}
+		pemBytes = append(c, k...)
+		if err := os.WriteFile(pemPath, pemBytes, 0o600); err != nil {
+			return nil, fmt.Errorf("write node.pem: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read node.pem: %w", err)
 	}
-	return nil
+	if id.Certificate, err = tls.X509KeyPair(pemBytes, pemBytes); err != nil {
+		return nil, fmt.Errorf("%s: %w", pemPath, err)
+	}
+	if id.Certificate.Leaf == nil {
+		blk, _ := pem.Decode(pemBytes)
+		if id.Certificate.Leaf, err = x509.ParseCertificate(blk.Bytes); err != nil {
+			return nil, fmt.Errorf("%s: %w", pemPath, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "my_nodeid"), []byte(id.TubID()+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("write my_nodeid: %w", err)
+	}
+	// Permutation seed.
+	seedPath := filepath.Join(dir, "permutation-seed")
+	if b, err := os.ReadFile(seedPath); err == nil && strings.TrimSpace(string(b)) != "" {
+		id.PermutationSeed = strings.TrimSpace(string(b))
+	} else {
+		id.PermutationSeed = caps.Base32Encode(pub)
+		if err := os.WriteFile(seedPath, []byte(id.PermutationSeed+"\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("write permutation-seed: %w", err)
+		}
+	}
+	// Swissnum, kept in the storage FURL as Tahoe keeps it.
+	furlPath := filepath.Join(priv, "storage.furl")
+	if b, err := os.ReadFile(furlPath); err == nil {
+		f := strings.TrimSpace(string(b))
+		id.Swissnum = f[strings.LastIndex(f, "/")+1:]
+	}
+	if id.Swissnum == "" {
+		sw := make([]byte, 20)
+		if _, err := rand.Read(sw); err != nil {
+			return nil, fmt.Errorf("generate swissnum: %w", err)
+		}
+		id.Swissnum = caps.Base32Encode(sw)
+		if err := os.WriteFile(furlPath, []byte("pb://"+id.TubID()+"@/"+id.Swissnum+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("write storage.furl: %w", err)
+		}
+	}
+	return id, nil
 }

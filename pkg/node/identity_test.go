@@ -1,4 +1,4 @@
-package storage
+package node
 
 import (
 	"os"
@@ -56,37 +56,5 @@ func TestLoadTahoeIdentity(t *testing.T) {
 	}
 	if nid := id.NodeID(); len(nid) != 20 || TubID(id.Certificate.Leaf.Raw) != vectorTubID {
 		t.Errorf("node id %x", nid)
-	}
-}
-
-func TestParseNURL(t *testing.T) {
-	const h = "g3-DP0ftNC4EFMqoQupvspRDI-qC3h598_MM7lt81Uo"
-	for _, tc := range []struct {
-		name, in string
-		want     NURL
-		ok       bool
-	}{
-		{"ipv4", "pb://" + h + "@127.0.0.1:3457/swiss#v=1", NURL{h, "127.0.0.1", 3457, "swiss"}, true},
-		{"hostname", "pb://" + h + "@example.org:1/s#v=1", NURL{h, "example.org", 1, "s"}, true},
-		{"ipv6", "pb://" + h + "@[::1]:3457/s#v=1", NURL{h, "::1", 3457, "s"}, true},
-		{"foolscap hint form", "pb://" + h + "@tcp:127.0.0.1:3457/s#v=1", NURL{}, false},
-		{"no version", "pb://" + h + "@127.0.0.1:3457/s", NURL{}, false},
-		{"short hash", "pb://abc@127.0.0.1:3457/s#v=1", NURL{}, false},
-		{"https", "https://" + h + "@127.0.0.1:3457/s#v=1", NURL{}, false},
-		{"no port", "pb://" + h + "@127.0.0.1/s#v=1", NURL{}, false},
-		{"two segments", "pb://" + h + "@127.0.0.1:3457/s/t#v=1", NURL{}, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseNURL(tc.in)
-			if (err == nil) != tc.ok || got != tc.want {
-				t.Fatalf("ParseNURL = %+v, %v", got, err)
-			}
-			if tc.ok && got.String() != tc.in {
-				t.Fatalf("String() = %q", got.String())
-			}
-		})
-	}
-	if f := FURL(vectorTubID, "127.0.0.1", 3457, "sw"); f != "pb://"+vectorTubID+"@tcp:127.0.0.1:3457/sw" {
-		t.Fatalf("FURL %q", f)
 	}
 }

@@ -1,4 +1,4 @@
-package storage_test
+package node_test
 
 import (
 	"bufio"
@@ -17,7 +17,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lafs/lafs/pkg/client/gbs"
+	"github.com/lafs/lafs/pkg/node"
 	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/gbswire"
 )
 
 const runNodeEnv = "LAFS_STORAGE_TEST_RUN_NODE"
@@ -36,7 +38,7 @@ func TestMain(m *testing.M) {
 				time.Sleep(10 * time.Millisecond)
 			}
 		}()
-		if err := storage.RunNode(ctx, dir, nil); err != nil {
+		if err := node.RunNode(ctx, dir, nil); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(1)
 		}
@@ -46,30 +48,30 @@ func TestMain(m *testing.M) {
 }
 
 func TestNodeOptionsValidate(t *testing.T) {
-	base := storage.NewNodeOptions()
-	with := func(f func(*storage.NodeOptions)) storage.NodeOptions {
+	base := node.NewNodeOptions()
+	with := func(f func(*node.NodeOptions)) node.NodeOptions {
 		o := base
 		f(&o)
 		return o
 	}
 	for _, tc := range []struct {
 		name    string
-		opts    storage.NodeOptions
+		opts    node.NodeOptions
 		wantErr string
 	}{
-		{"port and location", with(func(o *storage.NodeOptions) {
+		{"port and location", with(func(o *node.NodeOptions) {
 			o.Port, o.Location = "tcp:3457:interface=127.0.0.1", "tcp:127.0.0.1:3457"
 		}), ""},
-		{"hostname", with(func(o *storage.NodeOptions) { o.Hostname = "example.org" }), ""},
-		{"listen none", with(func(o *storage.NodeOptions) { o.Listen = "none" }), ""},
-		{"hostname with port", with(func(o *storage.NodeOptions) {
+		{"hostname", with(func(o *node.NodeOptions) { o.Hostname = "example.org" }), ""},
+		{"listen none", with(func(o *node.NodeOptions) { o.Listen = "none" }), ""},
+		{"hostname with port", with(func(o *node.NodeOptions) {
 			o.Port, o.Location, o.Hostname = "tcp:3457", "tcp:127.0.0.1:3457", "example.org"
 		}), "--hostname cannot be used with --location/--port"},
-		{"port without location", with(func(o *storage.NodeOptions) { o.Port = "tcp:3457" }), "--port must be used with --location"},
-		{"location without port", with(func(o *storage.NodeOptions) { o.Location = "tcp:h:1" }), "--location must be used with --port"},
+		{"port without location", with(func(o *node.NodeOptions) { o.Port = "tcp:3457" }), "--port must be used with --location"},
+		{"location without port", with(func(o *node.NodeOptions) { o.Location = "tcp:h:1" }), "--location must be used with --port"},
 		{"tcp without hostname", base, "--listen=tcp requires --hostname="},
-		{"hostname with listen none", with(func(o *storage.NodeOptions) { o.Listen, o.Hostname = "none", "h" }), "--hostname cannot be used when --listen=none"},
-		{"tor", with(func(o *storage.NodeOptions) { o.Listen, o.Hostname = "tor", "h" }), "--listen= must be one/some of"},
+		{"hostname with listen none", with(func(o *node.NodeOptions) { o.Listen, o.Hostname = "none", "h" }), "--hostname cannot be used when --listen=none"},
+		{"tor", with(func(o *node.NodeOptions) { o.Listen, o.Hostname = "tor", "h" }), "--listen= must be one/some of"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.opts.Validate()
@@ -79,7 +81,7 @@ func TestNodeOptionsValidate(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, storage.ErrUsage) {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, node.ErrUsage) {
 				t.Fatalf("got %v, want %q", err, tc.wantErr)
 			}
 		})
@@ -96,7 +98,7 @@ func TestParseSize(t *testing.T) {
 		{"2GiB", 2 << 30, true}, {"5MiB", 5 << 20, true}, {"100 M", 1e8, true}, {"100000kb", 1e8, true}, {"1024 Ki", 1 << 20, true}, {"1048576 B", 1 << 20, true}, {"0", 0, true}, {"x", 0, false}, {"-1", 0, false},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := storage.ParseSize(tc.in)
+			got, err := node.ParseSize(tc.in)
 			if (err == nil) != tc.ok || got != tc.want {
 				t.Fatalf("ParseSize(%q) = %d, %v", tc.in, got, err)
 			}
@@ -107,11 +109,11 @@ func TestParseSize(t *testing.T) {
 func createTestNode(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "node")
-	opts := storage.NewNodeOptions()
+	opts := node.NewNodeOptions()
 	opts.Nickname = "test-node"
 	opts.Hostname = "127.0.0.1"
 	opts.WebPort = "none"
-	if err := storage.CreateNode(dir, opts); err != nil {
+	if err := node.CreateNode(dir, opts); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -139,7 +141,7 @@ func TestCreateNodeFiles(t *testing.T) {
 			t.Errorf("%s: %q %v", tc.file, b, err)
 		}
 	}
-	id, err := storage.LoadIdentity(dir)
+	id, err := node.LoadIdentity(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +154,11 @@ func TestCreateNodeFiles(t *testing.T) {
 		t.Errorf("permutation seed %s", seed)
 	}
 	// Loading again keeps the identity.
-	id2, err := storage.LoadIdentity(dir)
+	id2, err := node.LoadIdentity(dir)
 	if err != nil || id2.ServerID() != id.ServerID() || id2.SPKIHash() != id.SPKIHash() || id2.Swissnum != id.Swissnum {
 		t.Fatalf("identity changed on reload")
 	}
-	if err := storage.CreateNode(dir, storage.NewNodeOptions()); err == nil {
+	if err := node.CreateNode(dir, node.NewNodeOptions()); err == nil {
 		t.Fatal("CreateNode over a non-empty directory succeeded")
 	}
 }
@@ -167,7 +169,7 @@ func TestRunNode(t *testing.T) {
 	dir := createTestNode(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- storage.RunNode(ctx, dir, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- node.RunNode(ctx, dir, slog.New(slog.DiscardHandler)) }()
 	nurlPath := filepath.Join(dir, "private", "storage.nurl")
 	var nurl string
 	for i := 0; i < 500; i++ {
@@ -187,7 +189,7 @@ func TestRunNode(t *testing.T) {
 	}
 	defer c.Close()
 	v, err := c.Version(ctx)
-	if err != nil || string(v.ApplicationVersion) != storage.ApplicationVersion {
+	if err != nil || string(v.ApplicationVersion) != node.ApplicationVersion {
 		t.Fatalf("version %+v %v", v, err)
 	}
 	var si storage.StorageIndex
@@ -200,7 +202,7 @@ func TestRunNode(t *testing.T) {
 		t.Fatalf("write: %+v %v", wr, err)
 	}
 
-	id, _ := storage.LoadIdentity(dir)
+	id, _ := node.LoadIdentity(dir)
 	raw, err := os.ReadFile(filepath.Join(dir, "private", "servers.yaml.entry"))
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +222,7 @@ func TestRunNode(t *testing.T) {
 	if nurls, _ := ann["anonymous-storage-NURLs"].([]any); len(nurls) != 1 || nurls[0] != nurl {
 		t.Errorf("NURLs %v, want [%s]", ann["anonymous-storage-NURLs"], nurl)
 	}
-	n, _ := storage.ParseNURL(nurl)
+	n, _ := gbswire.ParseNURL(nurl)
 	if furl, _ := ann["anonymous-storage-FURL"].(string); furl != "pb://"+id.TubID()+"@tcp:"+n.Address()+"/"+id.Swissnum {
 		t.Errorf("FURL %q", furl)
 	}

@@ -1,52 +1,72 @@
-package storage
+// Package gbsserver is the HTTP storage protocol server ("Great Black
+// Swamp", docs/specifications/http-storage-node-protocol.rst) over any
+// storage.Server: routing, swissnum authorization, secrets, bodies, status
+// codes and content negotiation, and TLS serving (ServeTLS) with the
+// node's certificate, which clients pin by its SPKI hash in the NURL.
+//
+// Servers that can stream implement the optional ChunkWriter and
+// ShareOpener (pkg/storage/shares does); others are driven through the
+// plain interface. It does not store anything itself, and knows nothing of
+// share containers or backends; the wire format is pkg/storage/gbswire.
+package gbsserver
 
 import (
+	"context"
 	"crypto/subtle"
-	"encoding/base64"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/gbswire"
 )
 
-// Secret kinds carried in X-Tahoe-Authorization headers.
-const (
-	SecretLeaseRenew   = "lease-renew-secret"
-	SecretLeaseCancel  = "lease-cancel-secret"
-	SecretUpload       = "upload-secret"
-	SecretWriteEnabler = "write-enabler"
-)
+// ChunkWriter is implemented by servers that take an immutable chunk as a
+// stream, so a PATCH body is written as it arrives rather than buffered.
+// It must refuse a range beyond the allocation before reading r, and treat
+// a body shorter than n as storage.ErrBadRequest.
+type ChunkWriter interface {
+	WriteShareChunkFrom(ctx context.Context, si storage.StorageIndex, shnum int, uploadSecret []byte, offset uint64, r io.Reader, n int64) (storage.WriteResult, error)
+}
 
-// HTTPOptions tune the GBS HTTP server.
-type HTTPOptions struct {
+// ShareOpener is implemented by servers that open a complete share for
+// streaming reads of its data (mutable selects the container kind), so a
+// GET is answered with its exact length and without buffering.
+type ShareOpener interface {
+	OpenShare(ctx context.Context, si storage.StorageIndex, shnum int, mutable bool) (storage.ShareData, error)
+}
+
+// Options tune the server.
+type Options struct {
 	// MaxChunkSize bounds one PATCH body (default 64 MiB).
 	MaxChunkSize int64
 	// MaxMutableRequest bounds one read-test-write body (default 128 MiB).
 	MaxMutableRequest int64
-	// Logger gets one debug line per request; discarded when nil.
+	// Logger gets one debug line per request (method, path, status,
+	// duration: never a secret); discarded when nil.
 	Logger *slog.Logger
 }
 
-// HTTPServer serves the GBS protocol (docs/specifications/
-// http-storage-node-protocol.rst) for a Local server. Wrap it in TLS with
-// ServeTLS or Listen.
-type HTTPServer struct {
-	local   *Local
+// Server serves GBS for a storage.Server. Wrap it in TLS with ServeTLS.
+type Server struct {
+	srv     storage.Server
 	authz   []byte // the exact Authorization header value expected
-	opts    HTTPOptions
+	opts    Options
 	mux     *http.ServeMux
 	bufPool sync.Pool
 }
 
-// NewHTTPServer serves local to clients presenting swissnum (the last path
-// segment of the NURL).
-func NewHTTPServer(local *Local, swissnum string, opts HTTPOptions) *HTTPServer {
+// New serves srv to clients presenting swissnum (the last path segment of
+// the NURL).
+func New(srv storage.Server, swissnum string, opts Options) *Server {
 	if opts.MaxChunkSize <= 0 {
 		opts.MaxChunkSize = 64 << 20
 	}
@@ -56,32 +76,33 @@ func NewHTTPServer(local *Local, swissnum string, opts HTTPOptions) *HTTPServer 
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &HTTPServer{
-		local: local,
-		authz: []byte(AuthorizationHeader(swissnum)),
+	s := &Server{
+		srv:   srv,
+		authz: []byte(gbswire.AuthorizationHeader(swissnum)),
 		opts:  opts,
 		mux:   http.NewServeMux(),
 	}
 	s.bufPool.New = func() any { b := make([]byte, 64<<10); return &b }
+	const (
+		lease  = gbswire.SecretLeaseRenew
+		cancel = gbswire.SecretLeaseCancel
+		upload = gbswire.SecretUpload
+		we     = gbswire.SecretWriteEnabler
+	)
 	m := s.mux
-	m.HandleFunc("GET /storage/v1/version", s.version)
-	m.HandleFunc("PUT /storage/v1/lease/{si}", s.lease)
-	m.HandleFunc("POST /storage/v1/immutable/{si}", s.allocate)
-	m.HandleFunc("PATCH /storage/v1/immutable/{si}/{shnum}", s.write)
-	m.HandleFunc("PUT /storage/v1/immutable/{si}/{shnum}/abort", s.abort)
-	m.HandleFunc("GET /storage/v1/immutable/{si}/shares", s.listShares(false))
-	m.HandleFunc("GET /storage/v1/immutable/{si}/{shnum}", s.read(false))
-	m.HandleFunc("POST /storage/v1/immutable/{si}/{shnum}/corrupt", s.corrupt(false))
-	m.HandleFunc("POST /storage/v1/mutable/{si}/read-test-write", s.readTestWrite)
-	m.HandleFunc("GET /storage/v1/mutable/{si}/shares", s.listShares(true))
-	m.HandleFunc("GET /storage/v1/mutable/{si}/{shnum}", s.read(true))
-	m.HandleFunc("POST /storage/v1/mutable/{si}/{shnum}/corrupt", s.corrupt(true))
+	m.Handle("GET /storage/v1/version", s.h(nil, pathNone, s.version))
+	m.Handle("PUT /storage/v1/lease/{si}", s.h([]string{lease, cancel}, pathSI, s.lease))
+	m.Handle("POST /storage/v1/immutable/{si}", s.h([]string{lease, cancel, upload}, pathSI, s.allocate))
+	m.Handle("PATCH /storage/v1/immutable/{si}/{shnum}", s.h([]string{upload}, pathShare, s.write))
+	m.Handle("PUT /storage/v1/immutable/{si}/{shnum}/abort", s.h([]string{upload}, pathShare, s.abort))
+	m.Handle("GET /storage/v1/immutable/{si}/shares", s.h(nil, pathNone, s.listShares(false)))
+	m.Handle("GET /storage/v1/immutable/{si}/{shnum}", s.h(nil, pathShare, s.read(false)))
+	m.Handle("POST /storage/v1/immutable/{si}/{shnum}/corrupt", s.h(nil, pathShare, s.corrupt(false)))
+	m.Handle("POST /storage/v1/mutable/{si}/read-test-write", s.h([]string{lease, cancel, we}, pathSI, s.readTestWrite))
+	m.Handle("GET /storage/v1/mutable/{si}/shares", s.h(nil, pathNone, s.listShares(true)))
+	m.Handle("GET /storage/v1/mutable/{si}/{shnum}", s.h(nil, pathShare, s.read(true)))
+	m.Handle("POST /storage/v1/mutable/{si}/{shnum}/corrupt", s.h(nil, pathShare, s.corrupt(true)))
 	return s
-}
-
-// AuthorizationHeader is the Authorization value for swissnum.
-func AuthorizationHeader(swissnum string) string {
-	return "Tahoe-LAFS " + base64.StdEncoding.EncodeToString([]byte(swissnum))
 }
 
 type statusWriter struct {
@@ -104,7 +125,7 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 }
 
 // ServeHTTP checks the swissnum on every request, then routes it.
-func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), s.authz) != 1 {
@@ -115,75 +136,60 @@ func (s *HTTPServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.opts.Logger.Debug("gbs request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", time.Since(start))
 }
 
-// secrets parses X-Tahoe-Authorization headers, requiring exactly the kinds
-// named.
-func secrets(r *http.Request, want ...string) (map[string][]byte, error) {
-	got := map[string][]byte{}
-	for _, hv := range r.Header.Values("X-Tahoe-Authorization") {
-		kind, val, ok := strings.Cut(strings.TrimSpace(hv), " ")
-		if !ok {
-			return nil, fmt.Errorf("bad X-Tahoe-Authorization header: %w", ErrBadRequest)
-		}
-		switch kind {
-		case SecretLeaseRenew, SecretLeaseCancel, SecretUpload, SecretWriteEnabler:
-		default:
-			return nil, fmt.Errorf("unknown secret %q: %w", kind, ErrBadRequest)
-		}
-		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(val))
-		if err != nil || len(b) == 0 {
-			return nil, fmt.Errorf("failed to decode secret %s: %w", kind, ErrBadRequest)
-		}
-		if (kind == SecretLeaseRenew || kind == SecretLeaseCancel || kind == SecretWriteEnabler) && len(b) != 32 {
-			return nil, fmt.Errorf("%s must be 32 bytes: %w", kind, ErrBadRequest)
-		}
-		if _, dup := got[kind]; dup {
-			return nil, fmt.Errorf("secret %s given twice: %w", kind, ErrBadRequest)
-		}
-		got[kind] = b
-	}
-	if len(got) != len(want) {
-		return nil, fmt.Errorf("expected secrets %v: %w", want, ErrBadRequest)
-	}
-	for _, k := range want {
-		if _, ok := got[k]; !ok {
-			return nil, fmt.Errorf("expected secrets %v: %w", want, ErrBadRequest)
-		}
-	}
-	return got, nil
+// pathKind says which path values a route carries.
+type pathKind int
+
+const (
+	pathNone  pathKind = iota
+	pathSI             // {si}
+	pathShare          // {si}/{shnum}
+)
+
+// call is one request, its secrets and path values parsed.
+type call struct {
+	r       *http.Request
+	secrets map[string][]byte
+	si      storage.StorageIndex
+	shnum   int
 }
 
-func leaseFrom(sec map[string][]byte) LeaseSecrets {
-	var l LeaseSecrets
-	copy(l.Renew[:], sec[SecretLeaseRenew])
-	copy(l.Cancel[:], sec[SecretLeaseCancel])
-	return l
+// decode reads the request body (at most limit bytes) into v.
+func (c *call) decode(limit int64, v any) error {
+	return gbswire.DecodeBody(c.r.Body, c.r.Header.Get("Content-Type"), limit, v)
 }
 
-// StatusFor maps a Server error to its HTTP status.
-func StatusFor(err error) int {
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, ErrConflict):
-		return http.StatusConflict
-	case errors.Is(err, ErrUnauthorized):
-		return http.StatusUnauthorized
-	case errors.Is(err, ErrTooLarge):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, ErrNotAllowed):
-		return http.StatusMethodNotAllowed
-	case errors.Is(err, ErrBadRequest):
-		return http.StatusBadRequest
-	case errors.Is(err, errUnsupportedMedia):
-		return http.StatusUnsupportedMediaType
-	case errors.Is(err, errNotAcceptable):
-		return http.StatusNotAcceptable
-	}
-	return http.StatusInternalServerError
+func (c *call) lease() storage.LeaseSecrets { return gbswire.LeaseFrom(c.secrets) }
+
+// h adapts a handler: it parses exactly the secrets named and the path
+// values, and answers any error the handler returns with its status.
+func (s *Server) h(want []string, path pathKind, fn func(w http.ResponseWriter, c *call) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := &call{r: r}
+		var err error
+		if c.secrets, err = gbswire.ParseSecrets(r.Header, want...); err != nil {
+			s.fail(w, err)
+			return
+		}
+		if path >= pathSI {
+			if c.si, err = parseSI(r); err != nil {
+				s.fail(w, err)
+				return
+			}
+		}
+		if path >= pathShare {
+			if c.shnum, err = parseShare(r); err != nil {
+				s.fail(w, err)
+				return
+			}
+		}
+		if err := fn(w, c); err != nil {
+			s.fail(w, err)
+		}
+	})
 }
 
-func (s *HTTPServer) fail(w http.ResponseWriter, err error) {
-	code := StatusFor(err)
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	code := gbswire.StatusFor(err)
 	msg := http.StatusText(code)
 	if code != http.StatusInternalServerError {
 		msg = err.Error()
@@ -196,192 +202,141 @@ func (s *HTTPServer) fail(w http.ResponseWriter, err error) {
 }
 
 // send writes v in the encoding the request's Accept header allows.
-func (s *HTTPServer) send(w http.ResponseWriter, r *http.Request, code int, v any) {
-	media := negotiate(r.Header.Get("Accept"))
+func (s *Server) send(w http.ResponseWriter, r *http.Request, code int, v any) error {
+	media := gbswire.Negotiate(r.Header.Get("Accept"))
 	var body []byte
 	var err error
 	switch media {
-	case MediaCBOR:
-		if ver, ok := v.(Version); ok {
-			body, err = MarshalVersion(ver)
+	case gbswire.MediaCBOR:
+		if ver, ok := v.(storage.Version); ok {
+			body, err = gbswire.MarshalVersion(ver)
 		} else {
-			body, err = MarshalCBOR(v)
+			body, err = gbswire.MarshalCBOR(v)
 		}
-	case MediaJSON:
-		if ver, ok := v.(Version); ok {
-			v = versionJSON(ver)
+	case gbswire.MediaJSON:
+		if ver, ok := v.(storage.Version); ok {
+			v = gbswire.VersionJSON(ver)
 		}
 		body, err = json.Marshal(v)
 	default:
-		err = errNotAcceptable
+		err = gbswire.ErrNotAcceptable
 	}
 	if err != nil {
-		s.fail(w, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", media)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(code)
 	w.Write(body)
+	return nil
 }
 
-func pathSI(r *http.Request) (StorageIndex, error) {
-	si, err := ParseStorageIndex(r.PathValue("si"))
+func parseSI(r *http.Request) (storage.StorageIndex, error) {
+	si, err := storage.ParseStorageIndex(r.PathValue("si"))
 	if err != nil {
-		return si, fmt.Errorf("storage index: %w", ErrNotFound)
+		return si, fmt.Errorf("storage index: %w", storage.ErrNotFound)
 	}
 	return si, nil
 }
 
-func pathShare(r *http.Request) (int, error) {
+func parseShare(r *http.Request) (int, error) {
 	v := r.PathValue("shnum")
-	n, err := parseDecimal(v)
+	n, err := gbswire.ParseDecimal(v)
 	if err != nil {
-		return 0, fmt.Errorf("share number %q: %w", v, ErrNotFound)
+		return 0, fmt.Errorf("share number %q: %w", v, storage.ErrNotFound)
 	}
 	if n > 255 {
-		return 0, fmt.Errorf("share number %d: %w", n, ErrBadRequest)
+		return 0, fmt.Errorf("share number %d: %w", n, storage.ErrBadRequest)
 	}
 	return int(n), nil
 }
 
-func pathBoth(r *http.Request) (StorageIndex, int, error) {
-	si, err := pathSI(r)
+func (s *Server) version(w http.ResponseWriter, c *call) error {
+	v, err := s.srv.Version(c.r.Context())
 	if err != nil {
-		return si, 0, err
+		return err
 	}
-	n, err := pathShare(r)
-	return si, n, err
+	return s.send(w, c.r, http.StatusOK, v)
 }
 
-func (s *HTTPServer) version(w http.ResponseWriter, r *http.Request) {
-	if _, err := secrets(r); err != nil {
-		s.fail(w, err)
-		return
-	}
-	v, err := s.local.Version(r.Context())
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	s.send(w, r, http.StatusOK, v)
-}
-
-func (s *HTTPServer) lease(w http.ResponseWriter, r *http.Request) {
-	sec, err := secrets(r, SecretLeaseRenew, SecretLeaseCancel)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	si, err := pathSI(r)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	if err := s.local.AddOrRenewLease(r.Context(), si, leaseFrom(sec)); err != nil {
-		s.fail(w, err)
-		return
+func (s *Server) lease(w http.ResponseWriter, c *call) error {
+	if err := s.srv.AddOrRenewLease(c.r.Context(), c.si, c.lease()); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (s *HTTPServer) allocate(w http.ResponseWriter, r *http.Request) {
-	sec, err := secrets(r, SecretLeaseRenew, SecretLeaseCancel, SecretUpload)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	si, err := pathSI(r)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	var req AllocateRequest
-	if err := decodeBody(r.Body, r.Header.Get("Content-Type"), 8192, &req); err != nil {
-		s.fail(w, err)
-		return
+func (s *Server) allocate(w http.ResponseWriter, c *call) error {
+	var req gbswire.AllocateRequest
+	if err := c.decode(8192, &req); err != nil {
+		return err
 	}
 	if len(req.ShareNumbers) > 256 {
-		s.fail(w, fmt.Errorf("too many share numbers: %w", ErrBadRequest))
-		return
+		return fmt.Errorf("too many share numbers: %w", storage.ErrBadRequest)
 	}
 	for _, n := range req.ShareNumbers {
 		if n > 255 {
-			s.fail(w, fmt.Errorf("share number %d: %w", n, ErrBadRequest))
-			return
+			return fmt.Errorf("share number %d: %w", n, storage.ErrBadRequest)
 		}
 	}
-	res, err := s.local.AllocateBuckets(r.Context(), si, leaseFrom(sec), sec[SecretUpload], req.ShareNumbers.Ints(), req.AllocatedSize)
+	res, err := s.srv.AllocateBuckets(c.r.Context(), c.si, c.lease(), c.secrets[gbswire.SecretUpload], req.ShareNumbers.Ints(), req.AllocatedSize)
 	if err != nil {
-		s.fail(w, err)
-		return
+		return err
 	}
-	s.send(w, r, http.StatusOK, AllocateResponse{AlreadyHave: toShareSet(res.AlreadyHave), Allocated: toShareSet(res.Allocated)})
+	return s.send(w, c.r, http.StatusOK, gbswire.AllocateResponse{AlreadyHave: gbswire.ToShareSet(res.AlreadyHave), Allocated: gbswire.ToShareSet(res.Allocated)})
 }
 
-func (s *HTTPServer) write(w http.ResponseWriter, r *http.Request) {
-	sec, err := secrets(r, SecretUpload)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	si, n, err := pathBoth(r)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	start, end, _, ok := ParseContentRange(r.Header.Get("Content-Range"))
+func (s *Server) write(w http.ResponseWriter, c *call) error {
+	start, end, _, ok := gbswire.ParseContentRange(c.r.Header.Get("Content-Range"))
 	if !ok {
 		w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
-		return
+		return nil
 	}
 	if int64(end-start) > s.opts.MaxChunkSize {
-		s.fail(w, fmt.Errorf("chunk of %d bytes over the %d-byte limit: %w", end-start, s.opts.MaxChunkSize, ErrTooLarge))
-		return
+		return fmt.Errorf("chunk of %d bytes over the %d-byte limit: %w", end-start, s.opts.MaxChunkSize, storage.ErrTooLarge)
 	}
-	u, err := s.local.beginWrite(si, n, sec[SecretUpload])
-	if err != nil {
-		s.fail(w, err)
-		return
+	body := io.LimitReader(c.r.Body, int64(end-start))
+	secret := c.secrets[gbswire.SecretUpload]
+	var res storage.WriteResult
+	var err error
+	if cw, ok := s.srv.(ChunkWriter); ok {
+		res, err = cw.WriteShareChunkFrom(c.r.Context(), c.si, c.shnum, secret, start, body, int64(end-start))
+	} else {
+		res, err = s.writePieces(c.r.Context(), c.si, c.shnum, secret, start, end, body)
 	}
-	res, err := s.writeBody(r, si, n, u, start, end)
-	s.local.endWrite(u)
 	if err != nil {
-		s.fail(w, err)
-		return
+		return err
 	}
 	code := http.StatusOK
 	if res.Complete {
 		code = http.StatusCreated
 	}
 	if res.Required == nil {
-		res.Required = []Range{}
+		res.Required = []storage.Range{}
 	}
-	s.send(w, r, code, WriteResponse{Required: res.Required})
+	return s.send(w, c.r, code, gbswire.WriteResponse{Required: res.Required})
 }
 
-// writeBody streams a PATCH body into an upload in 64 KiB pieces.
-func (s *HTTPServer) writeBody(r *http.Request, si StorageIndex, n int, u *upload, start, end uint64) (WriteResult, error) {
-	if end > uint64(u.size) {
-		return WriteResult{}, fmt.Errorf("bytes %d-%d beyond the allocated %d: %w", start, end, u.size, ErrTooLarge)
-	}
+// writePieces streams a PATCH body into a server without ChunkWriter, one
+// WriteShareChunk per 64 KiB piece.
+func (s *Server) writePieces(ctx context.Context, si storage.StorageIndex, n int, secret []byte, start, end uint64, body io.Reader) (storage.WriteResult, error) {
 	bp := s.bufPool.Get().(*[]byte)
 	defer s.bufPool.Put(bp)
 	buf := *bp
-	body := io.LimitReader(r.Body, int64(end-start))
-	var res WriteResult
+	var res storage.WriteResult
 	for off := start; off < end; {
-		if err := r.Context().Err(); err != nil {
+		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 		k, err := io.ReadFull(body, buf[:min(uint64(len(buf)), end-off)])
 		if k == 0 {
 			if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				err = fmt.Errorf("body shorter than Content-Range: %w", ErrBadRequest)
+				err = fmt.Errorf("body shorter than Content-Range: %w", storage.ErrBadRequest)
 			}
 			return res, err
 		}
-		if res, err = s.local.writeLocked(r.Context(), si, n, u, off, buf[:k]); err != nil {
+		if res, err = s.srv.WriteShareChunk(ctx, si, n, secret, off, buf[:k]); err != nil {
 			return res, err
 		}
 		off += uint64(k)
@@ -389,81 +344,58 @@ func (s *HTTPServer) writeBody(r *http.Request, si StorageIndex, n int, u *uploa
 	return res, nil
 }
 
-func (s *HTTPServer) abort(w http.ResponseWriter, r *http.Request) {
-	sec, err := secrets(r, SecretUpload)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	si, n, err := pathBoth(r)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	if err := s.local.AbortUpload(r.Context(), si, n, sec[SecretUpload]); err != nil {
-		s.fail(w, err)
-		return
+func (s *Server) abort(w http.ResponseWriter, c *call) error {
+	if err := s.srv.AbortUpload(c.r.Context(), c.si, c.shnum, c.secrets[gbswire.SecretUpload]); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusOK)
+	return nil
 }
 
-func (s *HTTPServer) listShares(mutable bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if _, err := secrets(r); err != nil {
-			s.fail(w, err)
-			return
-		}
-		si, err := pathSI(r)
+func (s *Server) listShares(mutable bool) func(http.ResponseWriter, *call) error {
+	return func(w http.ResponseWriter, c *call) error {
+		si, err := parseSI(c.r)
 		if err != nil {
 			// An unknown storage index lists as empty.
-			s.send(w, r, http.StatusOK, ShareSet{})
-			return
+			return s.send(w, c.r, http.StatusOK, gbswire.ShareSet{})
 		}
 		var shares []int
 		if mutable {
-			shares, err = s.local.ListMutableShares(r.Context(), si)
+			shares, err = s.srv.ListMutableShares(c.r.Context(), si)
 		} else {
-			shares, err = s.local.ListShares(r.Context(), si)
+			shares, err = s.srv.ListShares(c.r.Context(), si)
 		}
 		if err != nil {
-			s.fail(w, err)
-			return
+			return err
 		}
-		s.send(w, r, http.StatusOK, toShareSet(shares))
+		return s.send(w, c.r, http.StatusOK, gbswire.ToShareSet(shares))
 	}
 }
 
-func (s *HTTPServer) read(mutable bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if _, err := secrets(r); err != nil {
-			s.fail(w, err)
-			return
+func (s *Server) read(mutable bool) func(http.ResponseWriter, *call) error {
+	return func(w http.ResponseWriter, c *call) error {
+		op, ok := s.srv.(ShareOpener)
+		if !ok {
+			return s.readPieces(w, c, mutable)
 		}
-		si, n, err := pathBoth(r)
+		sr, err := op.OpenShare(c.r.Context(), c.si, c.shnum, mutable)
 		if err != nil {
-			s.fail(w, err)
-			return
-		}
-		sr, err := s.local.OpenShareReader(si, n, mutable)
-		if err != nil {
-			s.fail(w, err)
-			return
+			return err
 		}
 		defer sr.Close()
-		length := uint64(sr.Len())
+		length := uint64(sr.Size())
 		start, end := uint64(0), length
 		code := http.StatusOK
-		if h := r.Header.Get("Range"); h != "" {
-			var ok bool
-			start, end, ok = ParseRange(h)
+		if h := c.r.Header.Get("Range"); h != "" {
+			start, end, ok = gbswire.ParseRange(h)
 			if !ok {
 				w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
-				return
+				return nil
 			}
 			end = min(end, length)
 			if start >= end {
 				w.WriteHeader(http.StatusNoContent)
-				return
+				return nil
 			}
 			code = http.StatusPartialContent
 			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end-1, length))
@@ -475,94 +407,149 @@ func (s *HTTPServer) read(mutable bool) http.HandlerFunc {
 		defer s.bufPool.Put(bp)
 		buf := *bp
 		for off := start; off < end; {
-			k, err := sr.ReadData(buf[:min(uint64(len(buf)), end-off)], int64(off))
+			k, err := sr.ReadAt(buf[:min(uint64(len(buf)), end-off)], int64(off))
 			if k > 0 {
 				if _, werr := w.Write(buf[:k]); werr != nil {
-					return
+					return nil // the client went away; headers are sent
 				}
 				off += uint64(k)
 			}
 			if err != nil || k == 0 {
-				return
+				return nil
 			}
 		}
+		return nil
 	}
 }
 
-func (s *HTTPServer) corrupt(mutable bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if _, err := secrets(r); err != nil {
-			s.fail(w, err)
-			return
+// readPieces answers a read from a server without ShareOpener: the range
+// (or the whole share, up to MaxChunkSize) is read through ReadShareChunk.
+// The total length is known only when the read comes back short; otherwise
+// Content-Range says "*".
+func (s *Server) readPieces(w http.ResponseWriter, c *call, mutable bool) error {
+	read := s.srv.ReadShareChunk
+	if mutable {
+		read = s.srv.ReadMutableShareChunk
+	}
+	start, end := uint64(0), uint64(s.opts.MaxChunkSize)
+	ranged := false
+	if h := c.r.Header.Get("Range"); h != "" {
+		var ok bool
+		if start, end, ok = gbswire.ParseRange(h); !ok {
+			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+			return nil
 		}
-		si, n, err := pathBoth(r)
-		if err != nil {
-			s.fail(w, err)
-			return
+		if end-start > uint64(s.opts.MaxChunkSize) {
+			return fmt.Errorf("range of %d bytes over the %d-byte limit: %w", end-start, s.opts.MaxChunkSize, storage.ErrTooLarge)
 		}
-		var req CorruptRequest
-		if err := decodeBody(r.Body, r.Header.Get("Content-Type"), 32768, &req); err != nil {
-			s.fail(w, err)
-			return
+		ranged = true
+	}
+	data, err := read(c.r.Context(), c.si, c.shnum, start, end-start)
+	if err != nil {
+		return err
+	}
+	if !ranged && uint64(len(data)) == end {
+		return fmt.Errorf("share over the %d-byte limit of an unranged read: %w", s.opts.MaxChunkSize, storage.ErrTooLarge)
+	}
+	code := http.StatusOK
+	if ranged {
+		if len(data) == 0 {
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+		code = http.StatusPartialContent
+		total := "*"
+		if uint64(len(data)) < end-start {
+			total = strconv.FormatUint(start+uint64(len(data)), 10)
+		}
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%s", start, start+uint64(len(data))-1, total))
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(code)
+	w.Write(data)
+	return nil
+}
+
+func (s *Server) corrupt(mutable bool) func(http.ResponseWriter, *call) error {
+	return func(w http.ResponseWriter, c *call) error {
+		var req gbswire.CorruptRequest
+		if err := c.decode(32768, &req); err != nil {
+			return err
 		}
 		if len(req.Reason) == 0 || len(req.Reason) > 32765 {
-			s.fail(w, fmt.Errorf("reason must be 1 to 32765 bytes: %w", ErrBadRequest))
-			return
+			return fmt.Errorf("reason must be 1 to 32765 bytes: %w", storage.ErrBadRequest)
 		}
+		var err error
 		if mutable {
-			err = s.local.AdviseCorruptMutableShare(r.Context(), si, n, req.Reason)
+			err = s.srv.AdviseCorruptMutableShare(c.r.Context(), c.si, c.shnum, req.Reason)
 		} else {
-			err = s.local.AdviseCorruptShare(r.Context(), si, n, req.Reason)
+			err = s.srv.AdviseCorruptShare(c.r.Context(), c.si, c.shnum, req.Reason)
 		}
 		if err != nil {
-			s.fail(w, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusOK)
+		return nil
 	}
 }
 
-func (s *HTTPServer) readTestWrite(w http.ResponseWriter, r *http.Request) {
-	sec, err := secrets(r, SecretLeaseRenew, SecretLeaseCancel, SecretWriteEnabler)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	si, err := pathSI(r)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	var req ReadTestWriteRequest
-	if err := decodeBody(r.Body, r.Header.Get("Content-Type"), s.opts.MaxMutableRequest, &req); err != nil {
-		s.fail(w, err)
-		return
+func (s *Server) readTestWrite(w http.ResponseWriter, c *call) error {
+	var req storage.ReadTestWriteRequest
+	if err := c.decode(s.opts.MaxMutableRequest, &req); err != nil {
+		return err
 	}
 	if err := validateRTW(req); err != nil {
-		s.fail(w, err)
-		return
+		return err
 	}
-	ms := MutableSecrets{Lease: leaseFrom(sec)}
-	copy(ms.WriteEnabler[:], sec[SecretWriteEnabler])
-	res, err := s.local.ReadTestWrite(r.Context(), si, ms, req)
+	ms := storage.MutableSecrets{Lease: c.lease()}
+	copy(ms.WriteEnabler[:], c.secrets[gbswire.SecretWriteEnabler])
+	res, err := s.srv.ReadTestWrite(c.r.Context(), c.si, ms, req)
 	if err != nil {
-		s.fail(w, err)
-		return
+		return err
 	}
-	s.send(w, r, http.StatusOK, res)
+	return s.send(w, c.r, http.StatusOK, res)
 }
 
-func validateRTW(req ReadTestWriteRequest) error {
+func validateRTW(req storage.ReadTestWriteRequest) error {
 	if len(req.TestWriteVectors) > 256 || len(req.ReadVector) > 30 {
-		return fmt.Errorf("too many vectors: %w", ErrBadRequest)
+		return fmt.Errorf("too many vectors: %w", storage.ErrBadRequest)
 	}
 	for n, tw := range req.TestWriteVectors {
 		if n > 255 {
-			return fmt.Errorf("share number %d: %w", n, ErrBadRequest)
+			return fmt.Errorf("share number %d: %w", n, storage.ErrBadRequest)
 		}
 		if len(tw.Test) > 30 {
-			return fmt.Errorf("too many test vectors: %w", ErrBadRequest)
+			return fmt.Errorf("too many test vectors: %w", storage.ErrBadRequest)
 		}
+	}
+	return nil
+}
+
+// ServeTLS serves h over TLS with cert on ln until ctx is cancelled, then
+// shuts down gracefully (in-flight requests get up to five seconds).
+func ServeTLS(ctx context.Context, ln net.Listener, h http.Handler, cert tls.Certificate) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeTLS(ln, "", "") }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("serve GBS: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve GBS: %w", err)
 	}
 	return nil
 }

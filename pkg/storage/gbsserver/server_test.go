@@ -1,4 +1,4 @@
-package storage
+package gbsserver_test
 
 import (
 	"bytes"
@@ -13,6 +13,14 @@ import (
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/backend"
+	"github.com/lafs/lafs/pkg/storage/backend/disk"
+	"github.com/lafs/lafs/pkg/storage/backend/mem"
+	"github.com/lafs/lafs/pkg/storage/gbsserver"
+	. "github.com/lafs/lafs/pkg/storage/gbswire"
+	"github.com/lafs/lafs/pkg/storage/shares"
 )
 
 const testSwissnum = "swissnumswissnumswissnumswissnum"
@@ -20,21 +28,64 @@ const testSwissnum = "swissnumswissnumswissnumswissnum"
 type gbsTest struct {
 	t     *testing.T
 	srv   *httptest.Server
-	local *Local
+	store *shares.Store
+	// plain: the server sees only storage.Server, so a full ranged read
+	// cannot say the share's length (Content-Range ".../*").
+	plain bool
 }
 
-// newGBSTest serves a fresh store over real TLS on 127.0.0.1.
-func newGBSTest(t *testing.T, opts LocalOptions) *gbsTest {
-	t.Helper()
-	store, err := OpenDiskStore(t.TempDir())
+// serverKinds are the servers every protocol test runs against: the share
+// store over each backend, and the store seen only through the plain
+// storage.Server interface (no ChunkWriter or ShareOpener), which the
+// server must serve just the same.
+var serverKinds = []struct {
+	name  string
+	open  func(t *testing.T) backend.Backend
+	plain bool
+}{
+	{"disk", openDisk, false},
+	{"mem", openMem, false},
+	{"plain", openMem, true},
+}
+
+func openDisk(t *testing.T) backend.Backend {
+	b, err := disk.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	local := NewLocal(store, opts)
-	srv := httptest.NewUnstartedServer(NewHTTPServer(local, testSwissnum, HTTPOptions{}))
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	return &gbsTest{t: t, srv: srv, local: local}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func openMem(t *testing.T) backend.Backend { return mem.New(mem.Options{Capacity: 1 << 40}) }
+
+// plainServer hides the store's optional interfaces.
+type plainServer struct{ storage.Server }
+
+// forEachServer runs fn as a subtest per server kind.
+func forEachServer(t *testing.T, fn func(t *testing.T, newGBS func(t *testing.T, opts shares.Options) *gbsTest)) {
+	for _, k := range serverKinds {
+		t.Run(k.name, func(t *testing.T) {
+			fn(t, func(t *testing.T, opts shares.Options) *gbsTest {
+				return newGBSTestOver(t, k.open(t), k.plain, opts, gbsserver.Options{})
+			})
+		})
+	}
+}
+
+// newGBSTestOver serves a fresh store over real TLS on 127.0.0.1.
+func newGBSTestOver(t *testing.T, b backend.Backend, plain bool, opts shares.Options, sopts gbsserver.Options) *gbsTest {
+	t.Helper()
+	store := shares.New(b, opts)
+	t.Cleanup(func() { store.Close() })
+	var srv storage.Server = store
+	if plain {
+		srv = plainServer{store}
+	}
+	ts := httptest.NewUnstartedServer(gbsserver.New(srv, testSwissnum, sopts))
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	return &gbsTest{t: t, srv: ts, store: store, plain: plain}
 }
 
 type hdr map[string][]string
@@ -97,7 +148,13 @@ const (
 // TestVersionShape checks the version message field by field against the
 // spec's CDDL: byte-string keys, the three v1 fields, application-version.
 func TestVersionShape(t *testing.T) {
-	g := newGBSTest(t, LocalOptions{ApplicationVersion: "lafs-x"})
+	forEachServer(t, func(t *testing.T, newGBSTest func(*testing.T, shares.Options) *gbsTest) {
+		g := newGBSTest(t, shares.Options{ApplicationVersion: "lafs-x"})
+		testVersionShape(t, g)
+	})
+}
+
+func testVersionShape(t *testing.T, g *gbsTest) {
 	resp, body := g.do("GET", "/storage/v1/version", nil, nil)
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != MediaCBOR {
 		t.Fatalf("status %d, type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
@@ -109,9 +166,9 @@ func TestVersionShape(t *testing.T) {
 	if len(top) != 2 {
 		t.Fatalf("version has %d fields", len(top))
 	}
-	v1, ok := top[cbor.ByteString(versionV1Key)].(map[any]any)
+	v1, ok := top[cbor.ByteString(VersionV1Key)].(map[any]any)
 	if !ok {
-		t.Fatalf("no byte-string key %q: %v", versionV1Key, top)
+		t.Fatalf("no byte-string key %q: %v", VersionV1Key, top)
 	}
 	for _, k := range []string{"maximum-immutable-share-size", "maximum-mutable-share-size", "available-space"} {
 		if _, ok := v1[cbor.ByteString(k)].(uint64); !ok {
@@ -126,13 +183,19 @@ func TestVersionShape(t *testing.T) {
 	}
 	// The parser used by the client reads it back.
 	v, err := UnmarshalVersion(body)
-	if err != nil || string(v.ApplicationVersion) != "lafs-x" || v.MaximumMutableShareSize != maxMutableShareSize {
+	if err != nil || string(v.ApplicationVersion) != "lafs-x" || v.MaximumMutableShareSize != shares.MaxMutableShareSize {
 		t.Fatalf("UnmarshalVersion: %+v %v", v, err)
 	}
 }
 
 func TestShapesAndStatuses(t *testing.T) {
-	g := newGBSTest(t, LocalOptions{})
+	forEachServer(t, func(t *testing.T, newGBSTest func(*testing.T, shares.Options) *gbsTest) {
+		g := newGBSTest(t, shares.Options{})
+		testShapesAndStatuses(t, g)
+	})
+}
+
+func testShapesAndStatuses(t *testing.T, g *gbsTest) {
 	// Allocate: sets are tag 258.
 	resp, body := g.do("POST", "/storage/v1/immutable/"+si1, allocHeaders("u1"),
 		mustCBOR(t, AllocateRequest{ShareNumbers: ShareSet{1, 7}, AllocatedSize: 48}))
@@ -214,6 +277,9 @@ func TestShapesAndStatuses(t *testing.T) {
 				h["Range"] = []string{tc.rng}
 			}
 			resp, body := g.do("GET", "/storage/v1/immutable/"+si1+"/7", h, nil)
+			if g.plain && tc.name == "range" {
+				tc.cr = "bytes 0-15/*"
+			}
 			if resp.StatusCode != tc.want || (tc.want < 300 && string(body) != tc.body) || resp.Header.Get("Content-Range") != tc.cr {
 				t.Fatalf("status %d body %q content-range %q", resp.StatusCode, body, resp.Header.Get("Content-Range"))
 			}
@@ -224,9 +290,9 @@ func TestShapesAndStatuses(t *testing.T) {
 		"write-enabler " + b64(we32), "lease-cancel-secret " + b64(cancel32), "lease-renew-secret " + b64(renew32),
 	}}
 	ten := uint64(10)
-	rtw := ReadTestWriteRequest{
-		TestWriteVectors: map[uint64]TestWriteVectors{3: {Test: []TestVector{{0, 1, []byte{}}}, Write: []WriteVector{{0, []byte("xxxxxxxxxx")}}, NewLength: &ten}},
-		ReadVector:       []ReadVector{},
+	rtw := storage.ReadTestWriteRequest{
+		TestWriteVectors: map[uint64]storage.TestWriteVectors{3: {Test: []storage.TestVector{{Offset: 0, Size: 1, Specimen: []byte{}}}, Write: []storage.WriteVector{{Offset: 0, Data: []byte("xxxxxxxxxx")}}, NewLength: &ten}},
+		ReadVector:       []storage.ReadVector{},
 	}
 	resp, body = g.do("POST", "/storage/v1/mutable/"+si2+"/read-test-write", mh, mustCBOR(t, rtw))
 	var rtwRes map[string]any
@@ -236,14 +302,14 @@ func TestShapesAndStatuses(t *testing.T) {
 	if _, ok := rtwRes["data"].(map[any]any); !ok || len(rtwRes) != 2 {
 		t.Fatalf("read-test-write response shape: %v", rtwRes)
 	}
-	rtw.ReadVector = []ReadVector{{Offset: 2, Size: 100}}
+	rtw.ReadVector = []storage.ReadVector{{Offset: 2, Size: 100}}
 	resp, body = g.do("POST", "/storage/v1/mutable/"+si2+"/read-test-write", mh, mustCBOR(t, rtw))
-	var rtwRes2 ReadTestWriteResult
+	var rtwRes2 storage.ReadTestWriteResult
 	if resp.StatusCode != 200 || UnmarshalCBOR(body, &rtwRes2) != nil || rtwRes2.Success || string(rtwRes2.Data[3][0]) != "xxxxxxxx" {
 		t.Fatalf("second read-test-write: %d %+v", resp.StatusCode, rtwRes2)
 	}
 	resp, body = g.do("GET", "/storage/v1/mutable/"+si2+"/3", hdr{"Range": {"bytes=0-16"}}, nil)
-	if resp.StatusCode != 206 || string(body) != "xxxxxxxxxx" || resp.Header.Get("Content-Range") != "bytes 0-9/10" {
+	if resp.StatusCode != 206 || string(body) != "xxxxxxxxxx" || resp.Header.Get("Content-Range") != "bytes 0-9/10" && !(g.plain && resp.Header.Get("Content-Range") == "bytes 0-9/*") {
 		t.Fatalf("mutable read: %d %q %q", resp.StatusCode, body, resp.Header.Get("Content-Range"))
 	}
 	resp, _ = g.do("PUT", "/storage/v1/lease/"+si1, hdr{"X-Tahoe-Authorization": {"lease-renew-secret " + b64(renew32), "lease-cancel-secret " + b64(cancel32)}}, nil)
@@ -257,7 +323,13 @@ func TestShapesAndStatuses(t *testing.T) {
 }
 
 func TestAuthAndSecrets(t *testing.T) {
-	g := newGBSTest(t, LocalOptions{})
+	forEachServer(t, func(t *testing.T, newGBSTest func(*testing.T, shares.Options) *gbsTest) {
+		g := newGBSTest(t, shares.Options{})
+		testAuthAndSecrets(t, g)
+	})
+}
+
+func testAuthAndSecrets(t *testing.T, g *gbsTest) {
 	alloc := mustCBOR(t, AllocateRequest{ShareNumbers: ShareSet{1}, AllocatedSize: 10})
 	path := "/storage/v1/immutable/" + si1
 	for _, tc := range []struct {
@@ -280,7 +352,7 @@ func TestAuthAndSecrets(t *testing.T) {
 		{"body too large", "POST", path, allocHeaders("u"), make([]byte, 9000), 413},
 		{"not acceptable", "GET", "/storage/v1/version", hdr{"Accept": {"text/html"}}, nil, 406},
 		{"bad storage index", "GET", "/storage/v1/immutable/xyz/1", nil, nil, 404},
-		{"wrong write enabler length", "POST", "/storage/v1/mutable/" + si1 + "/read-test-write", hdr{"X-Tahoe-Authorization": {"write-enabler " + b64([]byte("x")), "lease-cancel-secret " + b64(cancel32), "lease-renew-secret " + b64(renew32)}}, mustCBOR(t, ReadTestWriteRequest{}), 400},
+		{"wrong write enabler length", "POST", "/storage/v1/mutable/" + si1 + "/read-test-write", hdr{"X-Tahoe-Authorization": {"write-enabler " + b64([]byte("x")), "lease-cancel-secret " + b64(cancel32), "lease-renew-secret " + b64(renew32)}}, mustCBOR(t, storage.ReadTestWriteRequest{}), 400},
 		{"lease on nothing", "PUT", "/storage/v1/lease/" + si1, hdr{"X-Tahoe-Authorization": {"lease-renew-secret " + b64(renew32), "lease-cancel-secret " + b64(cancel32)}}, nil, 404},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -293,7 +365,13 @@ func TestAuthAndSecrets(t *testing.T) {
 }
 
 func TestJSONNegotiation(t *testing.T) {
-	g := newGBSTest(t, LocalOptions{})
+	forEachServer(t, func(t *testing.T, newGBSTest func(*testing.T, shares.Options) *gbsTest) {
+		g := newGBSTest(t, shares.Options{})
+		testJSONNegotiation(t, g)
+	})
+}
+
+func testJSONNegotiation(t *testing.T, g *gbsTest) {
 	resp, body := g.do("POST", "/storage/v1/immutable/"+si1,
 		hdr{"X-Tahoe-Authorization": allocHeaders("u")["X-Tahoe-Authorization"], "Content-Type": {MediaJSON}, "Accept": {"application/json"}},
 		[]byte(`{"share-numbers": [1, 7], "allocated-size": 48}`))
@@ -315,53 +393,22 @@ func TestJSONNegotiation(t *testing.T) {
 		{"application/cbor;q=0, */*", MediaJSON},
 		{"application/json;q=0.9, application/*;q=0.5", MediaJSON},
 	} {
-		if got := negotiate(tc.accept); got != tc.want {
+		if got := Negotiate(tc.accept); got != tc.want {
 			t.Errorf("negotiate(%q) = %q, want %q", tc.accept, got, tc.want)
 		}
-	}
-}
-
-// TestReservedSpace: allocations that would eat into reserved space are
-// refused, and version reports the space left.
-func TestReservedSpace(t *testing.T) {
-	store, err := OpenDiskStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	free, err := store.FreeSpace()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := NewLocal(store, LocalOptions{ReservedSpace: free - (10 << 20)})
-	ctx := context.Background()
-	v, _ := l.Version(ctx)
-	if v.AvailableSpace > 11<<20 {
-		t.Fatalf("available %d with all but 10 MiB reserved", v.AvailableSpace)
-	}
-	var si StorageIndex
-	res, err := l.AllocateBuckets(ctx, si, LeaseSecrets{}, []byte("u"), []int{0, 1, 2}, 4<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Allocated) > 2 {
-		t.Fatalf("allocated %v beyond the reservation", res.Allocated)
-	}
-	all := NewLocal(store, LocalOptions{ReservedSpace: free * 2})
-	si[0] = 1
-	if res, _ := all.AllocateBuckets(ctx, si, LeaseSecrets{}, []byte("u"), []int{0}, 1); len(res.Allocated) != 0 {
-		t.Fatalf("allocated with everything reserved")
-	}
-	ro := NewLocal(store, LocalOptions{ReadOnly: true})
-	si[0] = 2
-	if res, _ := ro.AllocateBuckets(ctx, si, LeaseSecrets{}, []byte("u"), []int{0}, 1); len(res.Allocated) != 0 {
-		t.Fatalf("read-only server allocated")
 	}
 }
 
 // TestJSONReadTestWrite sends the spec's mutable example as JSON (bytes as
 // base64) and reads the JSON answer.
 func TestJSONReadTestWrite(t *testing.T) {
-	g := newGBSTest(t, LocalOptions{})
+	forEachServer(t, func(t *testing.T, newGBSTest func(*testing.T, shares.Options) *gbsTest) {
+		g := newGBSTest(t, shares.Options{})
+		testJSONReadTestWrite(t, g)
+	})
+}
+
+func testJSONReadTestWrite(t *testing.T, g *gbsTest) {
 	mh := hdr{
 		"X-Tahoe-Authorization": {"write-enabler " + b64(we32), "lease-cancel-secret " + b64(cancel32), "lease-renew-secret " + b64(renew32)},
 		"Content-Type":          {MediaJSON},
@@ -404,15 +451,8 @@ func (h *recordingHandler) WithGroup(string) slog.Handler      { return h }
 
 // TestRequestLog: one debug-level line per request, nothing above debug.
 func TestRequestLog(t *testing.T) {
-	store, err := OpenDiskStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec := &recordingHandler{}
-	srv := httptest.NewUnstartedServer(NewHTTPServer(NewLocal(store, LocalOptions{}), testSwissnum, HTTPOptions{Logger: slog.New(rec)}))
-	srv.StartTLS()
-	defer srv.Close()
-	g := &gbsTest{t: t, srv: srv}
+	g := newGBSTestOver(t, openMem(t), false, shares.Options{}, gbsserver.Options{Logger: slog.New(rec)})
 	g.do("GET", "/storage/v1/version", nil, nil)
 	g.do("GET", "/storage/v1/version", hdr{"Authorization": {"wrong"}}, nil)
 	g.do("GET", "/storage/v1/immutable/"+si1+"/shares", nil, nil)

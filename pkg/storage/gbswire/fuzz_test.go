@@ -1,14 +1,17 @@
-package storage
+package gbswire
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/lafs/lafs/pkg/storage"
 )
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 func FuzzParseRange(f *testing.F) {
 	for _, s := range []string{"bytes=0-15", "bytes=40-99", "bytes=5-", "bytes=0-1,4-5", "items=0-1", "bytes=-5", "bytes= 3-4", "bytes=18446744073709551615-18446744073709551615"} {
@@ -50,13 +53,13 @@ func cborSeeds(f *testing.F) {
 	for _, v := range []any{
 		AllocateRequest{ShareNumbers: ShareSet{1, 7}, AllocatedSize: 48},
 		AllocateResponse{AlreadyHave: ShareSet{1}, Allocated: ShareSet{7}},
-		WriteResponse{Required: []Range{{16, 48}}},
+		WriteResponse{Required: []storage.Range{{Begin: 16, End: 48}}},
 		CorruptRequest{Reason: "expected hash abcd, got hash efgh"},
-		ReadTestWriteRequest{
-			TestWriteVectors: map[uint64]TestWriteVectors{3: {Test: []TestVector{{0, 1, []byte{}}}, Write: []WriteVector{{0, []byte("xxxxxxxxxx")}}, NewLength: &ten}},
-			ReadVector:       []ReadVector{{3, 12}},
+		storage.ReadTestWriteRequest{
+			TestWriteVectors: map[uint64]storage.TestWriteVectors{3: {Test: []storage.TestVector{{Offset: 0, Size: 1, Specimen: []byte{}}}, Write: []storage.WriteVector{{Offset: 0, Data: []byte("xxxxxxxxxx")}}, NewLength: &ten}},
+			ReadVector:       []storage.ReadVector{{Offset: 3, Size: 12}},
 		},
-		ReadTestWriteResult{Success: true, Data: map[uint64][][]byte{0: {[]byte("foo")}}},
+		storage.ReadTestWriteResult{Success: true, Data: map[uint64][][]byte{0: {[]byte("foo")}}},
 		ShareSet{1, 5},
 	} {
 		b, err := MarshalCBOR(v)
@@ -65,7 +68,7 @@ func cborSeeds(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	v, _ := MarshalVersion(Version{1, 2, 3, []byte("x")})
+	v, _ := MarshalVersion(storage.Version{MaximumImmutableShareSize: 1, MaximumMutableShareSize: 2, AvailableSpace: 3, ApplicationVersion: []byte("x")})
 	f.Add(v)
 }
 
@@ -97,8 +100,8 @@ func FuzzDecodeCBOR(f *testing.F) {
 		roundTrip[AllocateResponse](t, data)
 		roundTrip[WriteResponse](t, data)
 		roundTrip[CorruptRequest](t, data)
-		roundTrip[ReadTestWriteRequest](t, data)
-		roundTrip[ReadTestWriteResult](t, data)
+		roundTrip[storage.ReadTestWriteRequest](t, data)
+		roundTrip[storage.ReadTestWriteResult](t, data)
 		roundTrip[ShareSet](t, data)
 		if v, err := UnmarshalVersion(data); err == nil {
 			enc, _ := MarshalVersion(v)
@@ -131,47 +134,12 @@ func FuzzParseNURL(f *testing.F) {
 	})
 }
 
-// FuzzShareContainer feeds arbitrary bytes to the container readers as a
-// share file: they must fail cleanly, never panic or read out of bounds.
-func FuzzShareContainer(f *testing.F) {
-	for _, name := range []string{"chk/s1/5", "sdmf/s1/1", "mdmf/s1/2", "dir/s1/4"} {
-		b, err := os.ReadFile(filepath.Join(vectorDir, "files", name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Add(append(bytes.Clone(mutableMagicV2), make([]byte, 500)...))
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(dir, "share")
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		kind, size, leases, err := readShareLeases(p)
-		if err != nil {
-			return
-		}
-		if size < 0 || size > int64(len(data)) {
-			t.Fatalf("%v share claims %d data bytes in a %d-byte file", kind, size, len(data))
-		}
-		_ = leases
-		if kind == KindMutable {
-			c, err := openMutable(p, false)
-			if err == nil {
-				c.ReadData(0, size)
-				c.Close()
-			}
-		}
-	})
-}
-
 func FuzzNegotiate(f *testing.F) {
 	for _, s := range []string{"", "*/*", "application/json, application/cbor;q=0.5", "text/html", "application/cbor;q=0, */*", "a/b;q=x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, accept string) {
-		switch got := negotiate(accept); got {
+		switch got := Negotiate(accept); got {
 		case MediaCBOR, MediaJSON, "":
 		default:
 			t.Fatalf("negotiate(%q) = %q", accept, got)
@@ -180,12 +148,11 @@ func FuzzNegotiate(f *testing.F) {
 }
 
 func FuzzSecrets(f *testing.F) {
-	f.Add("lease-renew-secret "+b64(renew32), "lease-cancel-secret "+b64(cancel32))
+	f.Add("lease-renew-secret "+b64(bytes.Repeat([]byte{1}, 32)), "lease-cancel-secret "+b64(bytes.Repeat([]byte{2}, 32)))
 	f.Add("upload-secret "+b64([]byte("u")), "")
 	f.Add("write-enabler !!", "bogus x")
 	f.Fuzz(func(t *testing.T, a, b string) {
-		r := &http.Request{Header: http.Header{"X-Tahoe-Authorization": {a, b}}}
-		got, err := secrets(r, SecretLeaseRenew, SecretLeaseCancel)
+		got, err := ParseSecrets(http.Header{"X-Tahoe-Authorization": {a, b}}, SecretLeaseRenew, SecretLeaseCancel)
 		if err != nil {
 			return
 		}
@@ -195,14 +162,20 @@ func FuzzSecrets(f *testing.F) {
 	})
 }
 
-func FuzzParseStorageIndex(f *testing.F) {
-	f.Add("aaaaaaaaaaaaaaaaaaaaaaaaaa")
-	f.Add("i74rtiv64t7ak26jozv4nn2rkq")
-	f.Add("i74rtiv64t7ak26jozv4nn2rkr")
-	f.Fuzz(func(t *testing.T, s string) {
-		si, err := ParseStorageIndex(s)
-		if err == nil && si.String() != s {
-			t.Fatalf("%q parsed to %s", s, si)
+// FuzzDecodeBody feeds arbitrary bodies and content types to DecodeBody:
+// one clear error or a value, never a panic; the limit holds.
+func FuzzDecodeBody(f *testing.F) {
+	cborSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, ct := range []string{"", MediaCBOR, MediaJSON, "text/plain", "application/cbor; x=\""} {
+			var req storage.ReadTestWriteRequest
+			err := DecodeBody(bytes.NewReader(data), ct, 4096, &req)
+			if err != nil && StatusFor(err) == http.StatusInternalServerError {
+				t.Fatalf("DecodeBody(%q) error maps to 500: %v", ct, err)
+			}
+			if len(data) > 4096 && err == nil {
+				t.Fatalf("body of %d bytes over a 4096-byte limit accepted", len(data))
+			}
 		}
 	})
 }

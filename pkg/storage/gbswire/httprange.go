@@ -1,4 +1,4 @@
-package storage
+package gbswire
 
 import (
 	"mime"
@@ -39,7 +39,7 @@ func ParseContentRange(h string) (start, end uint64, length int64, ok bool) {
 	}
 	length = -1
 	if total != "*" {
-		n, err := parseDecimal(total)
+		n, err := ParseDecimal(total)
 		if err != nil || n <= last || n > 1<<62 {
 			return 0, 0, 0, false
 		}
@@ -53,15 +53,17 @@ func parseSpan(s string) (first, last uint64, ok bool) {
 	if !found {
 		return 0, 0, false
 	}
-	f, err1 := parseDecimal(a)
-	l, err2 := parseDecimal(b)
+	f, err1 := ParseDecimal(a)
+	l, err2 := ParseDecimal(b)
 	if err1 != nil || err2 != nil || l < f || l >= 1<<62 {
 		return 0, 0, false
 	}
 	return f, l, true
 }
 
-func parseDecimal(s string) (uint64, error) {
+// ParseDecimal parses a plain decimal number as HTTP headers and GBS paths
+// carry it: digits only, no sign, at most 19 of them.
+func ParseDecimal(s string) (uint64, error) {
 	if s == "" || len(s) > 19 {
 		return 0, strconv.ErrSyntax
 	}
@@ -73,11 +75,11 @@ func parseDecimal(s string) (uint64, error) {
 	return strconv.ParseUint(s, 10, 64)
 }
 
-// negotiate picks the response media type for an Accept header (RFC 9110
+// Negotiate picks the response media type for an Accept header (RFC 9110
 // §12.5.1): CBOR when the header is absent or CBOR is at least as acceptable
 // as JSON; "" when neither is acceptable. An explicit media range overrides
 // wildcards, and application/* overrides */*.
-func negotiate(accept string) string {
+func Negotiate(accept string) string {
 	if strings.TrimSpace(accept) == "" {
 		return MediaCBOR
 	}

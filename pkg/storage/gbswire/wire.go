@@ -1,4 +1,15 @@
-package storage
+// Package gbswire is what the GBS ("Great Black Swamp", Tahoe-LAFS's HTTP
+// storage protocol) client and server share: the CBOR encoding and decoding
+// modes and limits, the message bodies, media types and content
+// negotiation, NURL parsing and formatting, the SPKI hash that pins a
+// server's certificate, the Authorization and X-Tahoe-Authorization
+// headers, Range and Content-Range parsing, and the mapping between
+// storage's error sentinels and HTTP status codes.
+//
+// It holds no server or client state and does no I/O beyond reading a
+// request body it is handed (DecodeBody); the server is
+// pkg/storage/gbsserver, the client pkg/client/gbs.
+package gbswire
 
 import (
 	"bytes"
@@ -10,6 +21,8 @@ import (
 	"sort"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/lafs/lafs/pkg/storage"
 )
 
 // Media types of GBS message bodies.
@@ -18,33 +31,43 @@ const (
 	MediaJSON = "application/json"
 )
 
-// versionV1Key is the protocol identifier keying the version message.
-const versionV1Key = "http://allmydata.org/tahoe/protocols/storage/v1"
+// VersionV1Key is the protocol identifier keying the version message.
+const VersionV1Key = "http://allmydata.org/tahoe/protocols/storage/v1"
+
+const versionV1Key = VersionV1Key
 
 // cborSetTag is the CBOR tag for a set (IANA registry, tag 258).
 const cborSetTag = 258
 
+// The CBOR modes are built once from constant options and never change.
 var (
-	cborEnc cbor.EncMode
-	cborDec cbor.DecMode
+	cborEnc = mustEncMode()
+	cborDec = mustDecMode()
 )
 
-func init() {
-	var err error
-	// Core deterministic encoding (RFC 8949 §4.2): map keys and struct fields
-	// in bytewise order, so equal messages are equal bytes.
-	if cborEnc, err = (cbor.EncOptions{Sort: cbor.SortCoreDeterministic}).EncMode(); err != nil {
-		panic(err)
+// mustEncMode is core deterministic encoding (RFC 8949 §4.2): map keys and
+// struct fields in bytewise order, so equal messages are equal bytes.
+func mustEncMode() cbor.EncMode {
+	m, err := (cbor.EncOptions{Sort: cbor.SortCoreDeterministic}).EncMode()
+	if err != nil {
+		panic(err) // the options are constant: a programming error
 	}
-	if cborDec, err = (cbor.DecOptions{
+	return m
+}
+
+// mustDecMode bounds what a peer's message can make the decoder allocate.
+func mustDecMode() cbor.DecMode {
+	m, err := (cbor.DecOptions{
 		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
 		MaxNestedLevels:  16,
 		MaxArrayElements: 1 << 16,
 		MaxMapPairs:      1 << 12,
 		IndefLength:      cbor.IndefLengthAllowed,
-	}).DecMode(); err != nil {
-		panic(err)
+	}).DecMode()
+	if err != nil {
+		panic(err) // the options are constant: a programming error
 	}
+	return m
 }
 
 // ShareSet is a set of share numbers: CBOR tag 258 around an array on the
@@ -84,7 +107,8 @@ func (s *ShareSet) UnmarshalCBOR(b []byte) error {
 	return nil
 }
 
-func toShareSet(s []int) ShareSet {
+// ToShareSet converts share numbers to a sorted set.
+func ToShareSet(s []int) ShareSet {
 	out := make(ShareSet, len(s))
 	for i, v := range s {
 		out[i] = uint64(v)
@@ -118,7 +142,7 @@ type AllocateResponse struct {
 // WriteResponse is the body of a PATCH response that did not complete the
 // share.
 type WriteResponse struct {
-	Required []Range `cbor:"required" json:"required"`
+	Required []storage.Range `cbor:"required" json:"required"`
 }
 
 // CorruptRequest is the body of a corruption advisory.
@@ -128,7 +152,7 @@ type CorruptRequest struct {
 
 // MarshalVersion encodes a version message exactly as Tahoe's server does:
 // byte-string keys, in Tahoe's order.
-func MarshalVersion(v Version) ([]byte, error) {
+func MarshalVersion(v storage.Version) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte(0xa2) // map of 2
 	put := func(x any) {
@@ -155,10 +179,10 @@ func MarshalVersion(v Version) ([]byte, error) {
 }
 
 // UnmarshalVersion decodes a version message (byte- or text-string keys).
-func UnmarshalVersion(data []byte) (Version, error) {
+func UnmarshalVersion(data []byte) (storage.Version, error) {
 	var top map[any]any
 	if err := cborDec.Unmarshal(data, &top); err != nil {
-		return Version{}, fmt.Errorf("decode version: %w", err)
+		return storage.Version{}, fmt.Errorf("decode version: %w", err)
 	}
 	get := func(m map[any]any, k string) (any, bool) {
 		for key, v := range m {
@@ -179,7 +203,7 @@ func UnmarshalVersion(data []byte) (Version, error) {
 		}
 		return nil, false
 	}
-	var out Version
+	var out storage.Version
 	v1any, ok := get(top, versionV1Key)
 	v1, isMap := v1any.(map[any]any)
 	if !ok || !isMap {
@@ -214,8 +238,8 @@ func UnmarshalVersion(data []byte) (Version, error) {
 	return out, nil
 }
 
-// versionJSON is the JSON rendering of the version message.
-func versionJSON(v Version) map[string]any {
+// VersionJSON is the JSON rendering of the version message.
+func VersionJSON(v storage.Version) map[string]any {
 	return map[string]any{
 		versionV1Key: map[string]uint64{
 			"maximum-immutable-share-size": v.MaximumImmutableShareSize,
@@ -243,40 +267,42 @@ func UnmarshalCBOR(data []byte, v any) error {
 	return nil
 }
 
-// decodeBody reads a request body of at most limit bytes in the encoding its
-// Content-Type names (CBOR when absent).
-func decodeBody(r io.Reader, contentType string, limit int64, v any) error {
+// DecodeBody reads a request body of at most limit bytes in the encoding its
+// Content-Type names (CBOR when absent). Errors wrap storage.ErrBadRequest,
+// storage.ErrTooLarge or ErrUnsupportedMedia.
+func DecodeBody(r io.Reader, contentType string, limit int64, v any) error {
 	media := MediaCBOR
 	if contentType != "" {
 		mt, _, err := mime.ParseMediaType(contentType)
 		if err != nil {
-			return errUnsupportedMedia
+			return ErrUnsupportedMedia
 		}
 		media = mt
 	}
 	if media != MediaCBOR && media != MediaJSON {
-		return errUnsupportedMedia
+		return ErrUnsupportedMedia
 	}
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return fmt.Errorf("read request body: %w", err)
 	}
 	if int64(len(data)) > limit {
-		return fmt.Errorf("request body over %d bytes: %w", limit, ErrTooLarge)
+		return fmt.Errorf("request body over %d bytes: %w", limit, storage.ErrTooLarge)
 	}
 	if media == MediaJSON {
 		if err := json.Unmarshal(data, v); err != nil {
-			return fmt.Errorf("decode JSON: %v: %w", err, ErrBadRequest)
+			return fmt.Errorf("decode JSON: %v: %w", err, storage.ErrBadRequest)
 		}
 		return nil
 	}
 	if err := UnmarshalCBOR(data, v); err != nil {
-		return fmt.Errorf("%v: %w", err, ErrBadRequest)
+		return fmt.Errorf("%v: %w", err, storage.ErrBadRequest)
 	}
 	return nil
 }
 
+// Errors of content negotiation, mapped to 415 and 406 by StatusFor.
 var (
-	errUnsupportedMedia = errors.New("unsupported media type")
-	errNotAcceptable    = errors.New("not acceptable")
+	ErrUnsupportedMedia = errors.New("unsupported media type")
+	ErrNotAcceptable    = errors.New("not acceptable")
 )

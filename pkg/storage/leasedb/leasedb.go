@@ -1,4 +1,14 @@
-package storage
+// Package leasedb is the lease database of Tahoe's docs/proposed/leasedb.rst
+// in SQLite (modernc.org/sqlite, pure Go): every share a store holds and
+// every lease on it, so expiry and space accounting are queries rather than
+// walks over share containers. It implements shares.LeaseRecorder; the
+// containers stay authoritative and the database is rebuilt from a share
+// backend when it is missing.
+//
+// It does not read or write share containers itself beyond Rebuild's walk
+// (through shares.Inspect), and nothing outside the storage node links it:
+// clients do not.
+package leasedb
 
 import (
 	"context"
@@ -10,21 +20,25 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+
+	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/backend"
+	"github.com/lafs/lafs/pkg/storage/shares"
 )
 
-// LeaseDB is the lease database of docs/proposed/leasedb.rst: every share
-// the store holds and every lease on it, in SQLite, so expiry and space
-// accounting are queries rather than walks over share files. The share
-// containers stay authoritative (Tahoe reads its leases from them); the
-// database mirrors them and is rebuilt from the share store when it is
-// missing, with a starter lease for any share that has none.
-type LeaseDB struct {
+// DB is the lease database: every share the store holds and every lease on
+// it. The share containers stay authoritative (Tahoe reads its leases from
+// them); the database mirrors them and is rebuilt from the share backend
+// when it is missing, with a starter lease for any share that has none.
+type DB struct {
 	db *sql.DB
 }
 
-// LeaseRecord is one row of the leases table.
-type LeaseRecord struct {
-	StorageIndex StorageIndex
+var _ shares.LeaseRecorder = (*DB)(nil)
+
+// Record is one row of the leases table.
+type Record struct {
+	StorageIndex storage.StorageIndex
 	Share        int
 	Owner        uint32
 	RenewHash    [32]byte
@@ -57,10 +71,10 @@ CREATE TABLE IF NOT EXISTS leases (
 CREATE INDEX IF NOT EXISTS leases_expiration ON leases (expiration);
 `
 
-// OpenLeaseDB opens the lease database at path. When the file does not
-// exist it is created and rebuilt from store (which may be nil for an empty
-// database); now dates the starter leases.
-func OpenLeaseDB(ctx context.Context, path string, store *DiskStore, now time.Time) (*LeaseDB, error) {
+// Open opens the lease database at path. When the file does not exist it
+// is created and rebuilt from the shares in b (which may be nil for an
+// empty database); now dates the starter leases.
+func Open(ctx context.Context, path string, b backend.Backend, now time.Time) (*DB, error) {
 	_, statErr := os.Stat(path)
 	fresh := errors.Is(statErr, fs.ErrNotExist)
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)")
@@ -72,9 +86,9 @@ func OpenLeaseDB(ctx context.Context, path string, store *DiskStore, now time.Ti
 		db.Close()
 		return nil, fmt.Errorf("create lease database schema: %w", err)
 	}
-	l := &LeaseDB{db: db}
-	if fresh && store != nil {
-		if err := l.Rebuild(ctx, store, now); err != nil {
+	l := &DB{db: db}
+	if fresh && b != nil {
+		if err := l.Rebuild(ctx, b, now); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -83,15 +97,15 @@ func OpenLeaseDB(ctx context.Context, path string, store *DiskStore, now time.Ti
 }
 
 // Close closes the database.
-func (l *LeaseDB) Close() error { return l.db.Close() }
+func (l *DB) Close() error { return l.db.Close() }
 
 // PutShare records share shnum of si with its size and exactly these
 // leases, replacing what was recorded before.
-func (l *LeaseDB) PutShare(ctx context.Context, si StorageIndex, shnum int, kind ContainerKind, size int64, leases []Lease) error {
+func (l *DB) PutShare(ctx context.Context, si storage.StorageIndex, shnum int, kind shares.ContainerKind, size int64, leases []shares.Lease) error {
 	return l.putShare(ctx, si, shnum, kind, size, leases, time.Time{})
 }
 
-func (l *LeaseDB) putShare(ctx context.Context, si StorageIndex, shnum int, kind ContainerKind, size int64, leases []Lease, starterAt time.Time) error {
+func (l *DB) putShare(ctx context.Context, si storage.StorageIndex, shnum int, kind shares.ContainerKind, size int64, leases []shares.Lease, starterAt time.Time) error {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("lease database: %w", err)
@@ -107,7 +121,7 @@ func (l *LeaseDB) putShare(ctx context.Context, si StorageIndex, shnum int, kind
 }
 
 // putShareTx records one share and its leases inside tx.
-func putShareTx(ctx context.Context, tx *sql.Tx, si StorageIndex, shnum int, kind ContainerKind, size int64, leases []Lease, starterAt time.Time) error {
+func putShareTx(ctx context.Context, tx *sql.Tx, si storage.StorageIndex, shnum int, kind shares.ContainerKind, size int64, leases []shares.Lease, starterAt time.Time) error {
 	s := si.String()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO shares(storage_index, shnum, kind, size) VALUES (?,?,?,?)
 		ON CONFLICT(storage_index, shnum) DO UPDATE SET kind=excluded.kind, size=excluded.size`, s, shnum, kind.String(), size); err != nil {
@@ -125,7 +139,7 @@ func putShareTx(ctx context.Context, tx *sql.Tx, si StorageIndex, shnum int, kin
 	if len(leases) == 0 && !starterAt.IsZero() {
 		var zero [32]byte
 		if _, err := tx.ExecContext(ctx, `INSERT INTO leases(storage_index, shnum, owner, renew_secret_hash, cancel_secret_hash, expiration, starter) VALUES (?,?,0,?,?,?,1)`,
-			s, shnum, zero[:], zero[:], starterAt.Unix()+leaseRenewalSeconds); err != nil {
+			s, shnum, zero[:], zero[:], starterAt.Unix()+shares.LeaseDuration); err != nil {
 			return fmt.Errorf("record starter lease of %s/%d: %w", si, shnum, err)
 		}
 	}
@@ -133,17 +147,18 @@ func putShareTx(ctx context.Context, tx *sql.Tx, si StorageIndex, shnum int, kin
 }
 
 // DeleteShare forgets a share and its leases.
-func (l *LeaseDB) DeleteShare(ctx context.Context, si StorageIndex, shnum int) error {
+func (l *DB) DeleteShare(ctx context.Context, si storage.StorageIndex, shnum int) error {
 	if _, err := l.db.ExecContext(ctx, `DELETE FROM shares WHERE storage_index=? AND shnum=?`, si.String(), shnum); err != nil {
 		return fmt.Errorf("forget share %s/%d: %w", si, shnum, err)
 	}
 	return nil
 }
 
-// Rebuild empties the database and fills it from the share store: the
+// Rebuild empties the database and fills it from the share backend: the
 // leases each container carries, or a starter lease expiring 31 days after
-// now for a share that carries none.
-func (l *LeaseDB) Rebuild(ctx context.Context, store *DiskStore, now time.Time) error {
+// now for a share that carries none. Containers of unknown formats are
+// skipped.
+func (l *DB) Rebuild(ctx context.Context, b backend.Backend, now time.Time) error {
 	// One transaction: a rebuild is all or nothing, and fast.
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -153,23 +168,20 @@ func (l *LeaseDB) Rebuild(ctx context.Context, store *DiskStore, now time.Time) 
 	if _, err := tx.ExecContext(ctx, `DELETE FROM leases; DELETE FROM shares;`); err != nil {
 		return fmt.Errorf("clear lease database: %w", err)
 	}
-	err = store.WalkBuckets(func(si StorageIndex) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		nums, err := store.Shares(si)
+	err = b.Walk(ctx, func(si storage.StorageIndex) error {
+		nums, err := b.List(ctx, si)
 		if err != nil {
 			return err
 		}
 		for _, n := range nums {
-			kind, size, leases, err := readShareLeases(store.SharePath(si, n))
-			if errors.Is(err, ErrUnknownContainer) {
+			info, err := inspect(ctx, b, si, n)
+			if errors.Is(err, shares.ErrUnknownContainer) || errors.Is(err, backend.ErrNotExist) {
 				continue
 			}
 			if err != nil {
 				return err
 			}
-			if err := putShareTx(ctx, tx, si, n, kind, size, leases, now); err != nil {
+			if err := putShareTx(ctx, tx, si, n, info.Kind, info.DataLength, info.Leases, now); err != nil {
 				return err
 			}
 		}
@@ -184,50 +196,29 @@ func (l *LeaseDB) Rebuild(ctx context.Context, store *DiskStore, now time.Time) 
 	return nil
 }
 
-// readShareLeases reads the container kind, data size and leases of a share file.
-func readShareLeases(path string) (ContainerKind, int64, []Lease, error) {
-	f, err := os.Open(path)
+func inspect(ctx context.Context, b backend.Backend, si storage.StorageIndex, n int) (shares.ContainerInfo, error) {
+	r, err := b.Open(ctx, si, n)
 	if err != nil {
-		return KindUnknown, 0, nil, fmt.Errorf("open share: %w", err)
+		return shares.ContainerInfo{}, fmt.Errorf("open share %s/%d: %w", si, n, err)
 	}
-	hdr := make([]byte, 32)
-	n, _ := f.ReadAt(hdr, 0)
-	f.Close()
-	switch DetectContainer(hdr[:n]) {
-	case KindImmutable:
-		c, err := openImmutable(path, false)
-		if err != nil {
-			return KindUnknown, 0, nil, err
-		}
-		defer c.Close()
-		ls, err := c.Leases()
-		return KindImmutable, c.dataLen, ls, err
-	case KindMutable:
-		c, err := openMutable(path, false)
-		if err != nil {
-			return KindUnknown, 0, nil, err
-		}
-		defer c.Close()
-		dl, err := c.DataLength()
-		if err != nil {
-			return KindUnknown, 0, nil, err
-		}
-		ls, _, err := c.Leases()
-		return KindMutable, dl, ls, err
+	defer r.Close()
+	info, err := shares.Inspect(r)
+	if err != nil {
+		return info, fmt.Errorf("share %s/%d: %w", si, n, err)
 	}
-	return KindUnknown, 0, nil, fmt.Errorf("%s: %w", path, ErrUnknownContainer)
+	return info, nil
 }
 
 // Leases returns the leases recorded for si, ordered by share.
-func (l *LeaseDB) Leases(ctx context.Context, si StorageIndex) ([]LeaseRecord, error) {
+func (l *DB) Leases(ctx context.Context, si storage.StorageIndex) ([]Record, error) {
 	rows, err := l.db.QueryContext(ctx, `SELECT shnum, owner, renew_secret_hash, cancel_secret_hash, expiration, starter FROM leases WHERE storage_index=? ORDER BY shnum, expiration`, si.String())
 	if err != nil {
 		return nil, fmt.Errorf("query leases: %w", err)
 	}
 	defer rows.Close()
-	var out []LeaseRecord
+	var out []Record
 	for rows.Next() {
-		r := LeaseRecord{StorageIndex: si}
+		r := Record{StorageIndex: si}
 		var renew, cancel []byte
 		var exp int64
 		if err := rows.Scan(&r.Share, &r.Owner, &renew, &cancel, &exp, &r.Starter); err != nil {
@@ -241,15 +232,9 @@ func (l *LeaseDB) Leases(ctx context.Context, si StorageIndex) ([]LeaseRecord, e
 	return out, rows.Err()
 }
 
-// ShareRef names one share.
-type ShareRef struct {
-	StorageIndex StorageIndex
-	Share        int
-}
-
 // ExpiredShares lists the shares whose every lease expired before now: the
 // ones an expirer may delete.
-func (l *LeaseDB) ExpiredShares(ctx context.Context, now time.Time) ([]ShareRef, error) {
+func (l *DB) ExpiredShares(ctx context.Context, now time.Time) ([]shares.ShareRef, error) {
 	rows, err := l.db.QueryContext(ctx, `SELECT s.storage_index, s.shnum FROM shares s
 		WHERE NOT EXISTS (SELECT 1 FROM leases l WHERE l.storage_index=s.storage_index AND l.shnum=s.shnum AND l.expiration >= ?)
 		ORDER BY s.storage_index, s.shnum`, now.Unix())
@@ -257,14 +242,14 @@ func (l *LeaseDB) ExpiredShares(ctx context.Context, now time.Time) ([]ShareRef,
 		return nil, fmt.Errorf("query expired shares: %w", err)
 	}
 	defer rows.Close()
-	var out []ShareRef
+	var out []shares.ShareRef
 	for rows.Next() {
 		var s string
-		var r ShareRef
+		var r shares.ShareRef
 		if err := rows.Scan(&s, &r.Share); err != nil {
 			return nil, fmt.Errorf("scan share: %w", err)
 		}
-		if r.StorageIndex, err = ParseStorageIndex(s); err != nil {
+		if r.StorageIndex, err = storage.ParseStorageIndex(s); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -273,7 +258,7 @@ func (l *LeaseDB) ExpiredShares(ctx context.Context, now time.Time) ([]ShareRef,
 }
 
 // SpaceUsed is the total share data recorded, in bytes, and the number of shares.
-func (l *LeaseDB) SpaceUsed(ctx context.Context) (bytes int64, shares int64, err error) {
+func (l *DB) SpaceUsed(ctx context.Context) (bytes int64, shares int64, err error) {
 	if err := l.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(size),0), COUNT(*) FROM shares`).Scan(&bytes, &shares); err != nil {
 		return 0, 0, fmt.Errorf("query space used: %w", err)
 	}

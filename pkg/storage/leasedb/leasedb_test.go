@@ -1,34 +1,115 @@
-package storage
+package leasedb_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/backend"
+	"github.com/lafs/lafs/pkg/storage/backend/backendtest"
+	"github.com/lafs/lafs/pkg/storage/backend/disk"
+	"github.com/lafs/lafs/pkg/storage/backend/mem"
+	"github.com/lafs/lafs/pkg/storage/leasedb"
+	"github.com/lafs/lafs/pkg/storage/shares"
 )
 
-// TestLeaseDBMirrorsAndRebuilds uploads through a Local with a lease
+// vectorShare is one share file Tahoe's storage server wrote (a copy of
+// the entries of ../shares/testdata's manifest that these tests use).
+type vectorShare struct {
+	Node  string `json:"node"`
+	Shnum int    `json:"shnum"`
+	Path  string `json:"path"`
+}
+
+type vectorEntry struct {
+	StorageIndex string        `json:"storage_index"`
+	Shares       []vectorShare `json:"shares"`
+}
+
+const vectorDir = "testdata/tahoe-share-files"
+
+func loadVectors(t *testing.T) map[string]vectorEntry {
+	raw, err := os.ReadFile(filepath.Join(vectorDir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]vectorEntry{}
+	for _, k := range []string{"chk", "mdmf"} {
+		var e vectorEntry
+		if err := json.Unmarshal(m[k], &e); err != nil {
+			t.Fatal(err)
+		}
+		out[k] = e
+	}
+	return out
+}
+
+// installVectors puts node's shares of e into b.
+func installVectors(t *testing.T, b backend.Backend, e vectorEntry, node string) {
+	si, err := storage.ParseStorageIndex(e.StorageIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range e.Shares {
+		if s.Node != node {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(vectorDir, s.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		backendtest.Put(t, b, si, s.Shnum, data)
+	}
+}
+
+var testBackends = []struct {
+	name string
+	open func(t *testing.T) backend.Backend
+}{
+	{"disk", func(t *testing.T) backend.Backend {
+		b, err := disk.Open(filepath.Join(t.TempDir(), "storage"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return b
+	}},
+	{"mem", func(t *testing.T) backend.Backend { return mem.New(mem.Options{Capacity: 1 << 40}) }},
+}
+
+// TestLeaseDBMirrorsAndRebuilds uploads through a share store with a lease
 // database, checks the rows, deletes the database and rebuilds it from the
 // share store (including Tahoe's own share files, and a starter lease for a
 // share that carries none).
 func TestLeaseDBMirrorsAndRebuilds(t *testing.T) {
+	for _, tb := range testBackends {
+		t.Run(tb.name, func(t *testing.T) { testMirrorsAndRebuilds(t, tb.open(t)) })
+	}
+}
+
+func testMirrorsAndRebuilds(t *testing.T, store backend.Backend) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	store, err := OpenDiskStore(filepath.Join(dir, "storage"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	dbPath := filepath.Join(dir, "leasedb.sqlite")
 	now := time.Unix(1_800_000_000, 0)
-	db, err := OpenLeaseDB(ctx, dbPath, store, now)
+	db, err := leasedb.Open(ctx, dbPath, store, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewLocal(store, LocalOptions{Leases: db, Now: func() time.Time { return now }})
-	var si StorageIndex
+	l := shares.New(store, shares.Options{Leases: db, Now: func() time.Time { return now }})
+	defer l.Close()
+	var si storage.StorageIndex
 	copy(si[:], "leasedb-immut")
-	lease := LeaseSecrets{Renew: [32]byte{1}, Cancel: [32]byte{2}}
+	lease := storage.LeaseSecrets{Renew: [32]byte{1}, Cancel: [32]byte{2}}
 	if _, err := l.AllocateBuckets(ctx, si, lease, []byte("u"), []int{0, 1}, 100); err != nil {
 		t.Fatal(err)
 	}
@@ -37,26 +118,26 @@ func TestLeaseDBMirrorsAndRebuilds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var msi StorageIndex
+	var msi storage.StorageIndex
 	copy(msi[:], "leasedb-mutable")
 	nl := uint64(50)
-	if _, err := l.ReadTestWrite(ctx, msi, MutableSecrets{WriteEnabler: [32]byte{9}, Lease: lease}, ReadTestWriteRequest{
-		TestWriteVectors: map[uint64]TestWriteVectors{4: {Write: []WriteVector{{0, make([]byte, 50)}}, NewLength: &nl}},
+	if _, err := l.ReadTestWrite(ctx, msi, storage.MutableSecrets{WriteEnabler: [32]byte{9}, Lease: lease}, storage.ReadTestWriteRequest{
+		TestWriteVectors: map[uint64]storage.TestWriteVectors{4: {Write: []storage.WriteVector{{Offset: 0, Data: make([]byte, 50)}}, NewLength: &nl}},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	// Renew with a second client's secrets a day later: two leases.
 	now = now.Add(24 * time.Hour)
-	if err := l.AddOrRenewLease(ctx, si, LeaseSecrets{Renew: [32]byte{3}, Cancel: [32]byte{4}}); err != nil {
+	if err := l.AddOrRenewLease(ctx, si, storage.LeaseSecrets{Renew: [32]byte{3}, Cancel: [32]byte{4}}); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := db.Leases(ctx, si)
 	if err != nil || len(recs) != 4 {
 		t.Fatalf("leases of %s: %d, %v", si, len(recs), err)
 	}
-	used, shares, err := db.SpaceUsed(ctx)
-	if err != nil || used != 250 || shares != 3 {
-		t.Fatalf("space used %d in %d shares, %v", used, shares, err)
+	used, count, err := db.SpaceUsed(ctx)
+	if err != nil || used != 250 || count != 3 {
+		t.Fatalf("space used %d in %d shares, %v", used, count, err)
 	}
 	expired, err := db.ExpiredShares(ctx, now.Add(31*24*time.Hour-time.Hour))
 	if err != nil || len(expired) != 1 || expired[0].StorageIndex != msi {
@@ -73,22 +154,16 @@ func TestLeaseDBMirrorsAndRebuilds(t *testing.T) {
 			installVectors(t, store, e, "s1")
 		}
 	}
-	var bare StorageIndex
+	var bare storage.StorageIndex
 	copy(bare[:], "leasedb-bare")
-	c, err := createImmutable(filepath.Join(t.TempDir(), "x"), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.WriteData(make([]byte, 10), 0)
-	c.Close()
-	os.MkdirAll(store.BucketDir(bare), 0o755)
-	if err := os.Rename(c.f.Name(), store.SharePath(bare, 2)); err != nil {
-		t.Fatal(err)
-	}
+	// An immutable container (version 2, 10 data bytes) with no lease.
+	backendtest.Put(t, store, bare, 2, append([]byte{0, 0, 0, 2, 0, 0, 0, 10, 0, 0, 0, 0}, make([]byte, 10)...))
+	// And a file that is no share container at all: skipped.
+	backendtest.Put(t, store, bare, 3, bytes.Repeat([]byte("junk"), 10))
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		os.Remove(dbPath + suffix)
 	}
-	db, err = OpenLeaseDB(ctx, dbPath, store, now)
+	db, err = leasedb.Open(ctx, dbPath, store, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,40 +171,50 @@ func TestLeaseDBMirrorsAndRebuilds(t *testing.T) {
 	if recs, _ := db.Leases(ctx, si); len(recs) != 4 {
 		t.Fatalf("rebuilt leases of %s: %d", si, len(recs))
 	}
-	if _, shares, _ := db.SpaceUsed(ctx); shares != 6 {
-		t.Fatalf("rebuilt shares: %d, want 6", shares)
+	if _, count, _ := db.SpaceUsed(ctx); count != 6 {
+		t.Fatalf("rebuilt shares: %d, want 6", count)
 	}
 	recs, err = db.Leases(ctx, bare)
-	if err != nil || len(recs) != 1 || !recs[0].Starter || !recs[0].Expiration.Equal(now.Add(leaseRenewalSeconds*time.Second)) {
+	if err != nil || len(recs) != 1 || !recs[0].Starter || !recs[0].Expiration.Equal(now.Add(shares.LeaseDuration*time.Second)) {
 		t.Fatalf("starter lease: %+v %v", recs, err)
 	}
 	vs := loadVectors(t)
-	chkSI, _ := ParseStorageIndex(vs["chk"].StorageIndex)
+	chkSI, _ := storage.ParseStorageIndex(vs["chk"].StorageIndex)
 	recs, _ = db.Leases(ctx, chkSI)
-	p := parseShareFile(t, filepath.Join(vectorDir, vs["chk"].Shares[0].Path))
-	if len(recs) != 1 || recs[0].RenewHash != p.leases[0].RenewSecret || recs[0].Expiration.Unix() != int64(p.leases[0].Expiration) {
+	raw, err := os.ReadFile(filepath.Join(vectorDir, vs["chk"].Shares[0].Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := shares.Inspect(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].RenewHash != info.Leases[0].RenewSecret || recs[0].Expiration.Unix() != int64(info.Leases[0].Expiration) {
 		t.Fatalf("lease rebuilt from Tahoe's container: %+v", recs)
 	}
 }
 
 func TestExpireShares(t *testing.T) {
+	for _, tb := range testBackends {
+		t.Run(tb.name, func(t *testing.T) { testExpireShares(t, tb.open(t)) })
+	}
+}
+
+func testExpireShares(t *testing.T, store backend.Backend) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	store, err := OpenDiskStore(filepath.Join(dir, "storage"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Unix(1_800_000_000, 0)
-	db, err := OpenLeaseDB(ctx, filepath.Join(dir, "leases.sqlite"), store, now)
+	db, err := leasedb.Open(ctx, filepath.Join(dir, "leases.sqlite"), store, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	l := NewLocal(store, LocalOptions{Leases: db, Now: func() time.Time { return now }})
-	var old, fresh StorageIndex
+	l := shares.New(store, shares.Options{Leases: db, Now: func() time.Time { return now }})
+	defer l.Close()
+	var old, fresh storage.StorageIndex
 	old[0], fresh[0] = 1, 2
-	for _, si := range []StorageIndex{old, fresh} {
-		if _, err := l.AllocateBuckets(ctx, si, LeaseSecrets{}, []byte("u"), []int{0}, 3); err != nil {
+	for _, si := range []storage.StorageIndex{old, fresh} {
+		if _, err := l.AllocateBuckets(ctx, si, storage.LeaseSecrets{}, []byte("u"), []int{0}, 3); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := l.WriteShareChunk(ctx, si, 0, []byte("u"), 0, []byte("abc")); err != nil {
@@ -148,7 +233,7 @@ func TestExpireShares(t *testing.T) {
 	if s, _ := l.ListShares(ctx, fresh); len(s) != 1 {
 		t.Fatalf("live share deleted: %v", s)
 	}
-	if _, shares, _ := db.SpaceUsed(ctx); shares != 1 {
-		t.Fatalf("database still counts %d shares", shares)
+	if _, count, _ := db.SpaceUsed(ctx); count != 1 {
+		t.Fatalf("database still counts %d shares", count)
 	}
 }

@@ -1,4 +1,4 @@
-package storage
+package shares
 
 import (
 	"bytes"
@@ -13,7 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/blake2b"
+
 	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/backend"
+	"github.com/lafs/lafs/pkg/storage/backend/backendtest"
+	"github.com/lafs/lafs/pkg/storage/backend/mem"
 )
 
 type vectorShare struct {
@@ -85,27 +91,36 @@ type parsedShare struct {
 
 func parseShareFile(t testing.TB, path string) parsedShare {
 	t.Helper()
-	kind, size, leases, err := readShareLeases(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := parsedShare{kind: kind, leases: leases, data: make([]byte, size)}
+	return parseShareBytes(t, b)
+}
+
+func parseShareBytes(t testing.TB, b []byte) parsedShare {
+	t.Helper()
+	f := bytes.NewReader(b)
+	info, err := Inspect(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kind, size := info.Kind, info.DataLength
+	p := parsedShare{kind: kind, leases: info.Leases, data: make([]byte, size)}
 	switch kind {
 	case KindImmutable:
-		c, err := openImmutable(path, false)
+		c, err := parseImmutable(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
 		if _, err := c.ReadData(p.data, 0); err != nil {
 			t.Fatal(err)
 		}
 	case KindMutable:
-		c, err := openMutable(path, false)
+		c, err := parseMutable(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
 		if p.data, err = c.ReadData(0, size); err != nil {
 			t.Fatal(err)
 		}
@@ -183,16 +198,21 @@ func TestVectorContainersRead(t *testing.T) {
 // TestVectorContainersRebuild writes each container again from the data and
 // leases read out of it and requires byte-identical files.
 func TestVectorContainersRebuild(t *testing.T) {
-	dir := t.TempDir()
+	ctx := context.Background()
 	for name, e := range loadVectors(t) {
 		for _, s := range e.Shares {
 			t.Run(name+"/"+s.Node, func(t *testing.T) {
 				orig := readVectorFile(t, s)
 				p := parseShareFile(t, filepath.Join(vectorDir, s.Path))
-				out := filepath.Join(dir, name+"-"+s.Node)
+				mb := mem.New(mem.Options{})
+				out, err := mb.Create(ctx, storage.StorageIndex{}, 0, -1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer out.Close()
 				switch p.kind {
 				case KindImmutable:
-					c, err := createImmutable(out, int64(len(p.data)))
+					c, err := newImmutable(out, int64(len(p.data)))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -204,9 +224,8 @@ func TestVectorContainersRebuild(t *testing.T) {
 					if err := c.WriteData(p.data, 0); err != nil {
 						t.Fatal(err)
 					}
-					c.Close()
 				case KindMutable:
-					c, err := createMutable(out, p.nodeID, p.we)
+					c, err := newMutable(out, p.nodeID, p.we)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -218,10 +237,9 @@ func TestVectorContainersRebuild(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					c.Close()
 				}
-				got, err := os.ReadFile(out)
-				if err != nil {
+				got := make([]byte, out.Size())
+				if _, err := out.ReadAt(got, 0); err != nil {
 					t.Fatal(err)
 				}
 				if !bytes.Equal(got, orig) {
@@ -232,46 +250,50 @@ func TestVectorContainersRebuild(t *testing.T) {
 	}
 }
 
-// installVectors lays the vector share files out in a DiskStore as Tahoe's
-// storage server did.
-func installVectors(t testing.TB, store *DiskStore, e vectorEntry, node string) {
+// installVectors puts the vector share files of one node into a backend,
+// under the storage index and share number Tahoe's storage server used
+// (on disk: at the very path, see TestVectorDiskLayout).
+func installVectors(t testing.TB, b backend.Backend, e vectorEntry, node string) {
 	t.Helper()
+	si, err := storage.ParseStorageIndex(e.StorageIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range e.Shares {
 		if s.Node != node {
 			continue
 		}
-		dst := filepath.Join(store.Dir(), filepath.FromSlash(s.OnDisk[len("storage/"):]))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
+		if want := "storage/shares/" + e.StorageIndex[:2] + "/" + e.StorageIndex + "/" + strconv.Itoa(s.Shnum); s.OnDisk != want {
+			t.Fatalf("vector on_disk %q, want %q", s.OnDisk, want)
 		}
-		if err := os.WriteFile(dst, readVectorFile(t, s), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		backendtest.Put(t, b, si, s.Shnum, readVectorFile(t, s))
 	}
 }
 
 // TestVectorServeAndWrite puts Tahoe's share files in a store, serves their
-// data through Local, and uploads the same data again through Local with the
+// data through the Store, and uploads the same data again through the Store with the
 // same clock, expecting the same container bytes (lease secrets aside, which
 // Tahoe stored only hashed).
 func TestVectorServeAndWrite(t *testing.T) {
+	forEachBackend(t, testVectorServeAndWrite)
+}
+
+func testVectorServeAndWrite(t *testing.T, open func(t *testing.T) backend.Backend) {
 	ctx := context.Background()
 	for name, e := range loadVectors(t) {
 		t.Run(name, func(t *testing.T) {
 			s := e.Shares[0]
 			orig := readVectorFile(t, s)
 			p := parseShareFile(t, filepath.Join(vectorDir, s.Path))
-			si, err := ParseStorageIndex(e.StorageIndex)
+			si, err := storage.ParseStorageIndex(e.StorageIndex)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// Serve Tahoe's file.
-			src, err := OpenDiskStore(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			src := open(t)
 			installVectors(t, src, e, s.Node)
-			l := NewLocal(src, LocalOptions{})
+			l := New(src, Options{})
+			defer l.Close()
 			got, err := l.ListShares(ctx, si)
 			if err != nil || len(got) != 1 || got[0] != s.Shnum {
 				t.Fatalf("ListShares = %v, %v; want [%d]", got, err, s.Shnum)
@@ -289,14 +311,12 @@ func TestVectorServeAndWrite(t *testing.T) {
 				t.Fatalf("read past the end: %d bytes, %v", len(tail), err)
 			}
 
-			// Write the same share through Local with Tahoe's clock.
-			lease := LeaseSecrets{Renew: [32]byte{1}, Cancel: [32]byte{2}}
+			// Write the same share through the Store with Tahoe's clock.
+			lease := storage.LeaseSecrets{Renew: [32]byte{1}, Cancel: [32]byte{2}}
 			now := time.Unix(int64(p.leases[0].Expiration)-leaseRenewalSeconds, 0)
-			dst, err := OpenDiskStore(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := NewLocal(dst, LocalOptions{NodeID: p.nodeID, Now: func() time.Time { return now }})
+			dst := open(t)
+			w := New(dst, Options{NodeID: p.nodeID, Now: func() time.Time { return now }})
+			defer w.Close()
 			if p.kind == KindImmutable {
 				res, err := w.AllocateBuckets(ctx, si, lease, []byte("upload"), []int{s.Shnum}, uint64(len(p.data)))
 				if err != nil || len(res.Allocated) != 1 {
@@ -307,24 +327,21 @@ func TestVectorServeAndWrite(t *testing.T) {
 				}
 			} else {
 				nl := uint64(len(p.data))
-				_, err := w.ReadTestWrite(ctx, si, MutableSecrets{WriteEnabler: p.we, Lease: lease}, ReadTestWriteRequest{
-					TestWriteVectors: map[uint64]TestWriteVectors{uint64(s.Shnum): {Write: []WriteVector{{0, p.data}}, NewLength: &nl}},
+				_, err := w.ReadTestWrite(ctx, si, storage.MutableSecrets{WriteEnabler: p.we, Lease: lease}, storage.ReadTestWriteRequest{
+					TestWriteVectors: map[uint64]storage.TestWriteVectors{uint64(s.Shnum): {Write: []storage.WriteVector{{Offset: 0, Data: p.data}}, NewLength: &nl}},
 				})
 				if err != nil {
 					t.Fatal(err)
 				}
 			}
-			written, err := os.ReadFile(dst.SharePath(si, s.Shnum))
-			if err != nil {
-				t.Fatal(err)
-			}
+			written := backendtest.Get(t, dst, si, s.Shnum)
 			// Put Tahoe's hashed secrets into ours and compare every byte.
 			want := bytes.Clone(orig)
-			rh, ch := blake2b256(lease.Renew[:]), blake2b256(lease.Cancel[:])
+			rh, ch := blake2b.Sum256(lease.Renew[:]), blake2b.Sum256(lease.Cancel[:])
 			want = bytes.Replace(want, p.leases[0].RenewSecret[:], rh[:], 1)
 			want = bytes.Replace(want, p.leases[0].CancelSecret[:], ch[:], 1)
 			if !bytes.Equal(written, want) {
-				t.Fatalf("container written through Local differs from Tahoe's")
+				t.Fatalf("container written through the Store differs from Tahoe's")
 			}
 		})
 	}
@@ -339,7 +356,8 @@ func counting(n int) string {
 	return string(b)
 }
 
-// TestBlake2b256 checks against Python's hashlib.blake2b(digest_size=32).
+// TestBlake2b256 checks the lease-secret hash (x/crypto's BLAKE2b-256)
+// against Python's hashlib.blake2b(digest_size=32), as Tahoe computes it.
 func TestBlake2b256(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"empty", "", "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8"},
@@ -350,7 +368,7 @@ func TestBlake2b256(t *testing.T) {
 		{"two full blocks", counting(256), "582f782226018ec33076bd8d1c42413530ac7e1126260ffc0f306ba3befc3f24"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := blake2b256([]byte(tc.in))
+			got := blake2b.Sum256([]byte(tc.in))
 			if hex.EncodeToString(got[:]) != tc.want {
 				t.Fatalf("got %x", got)
 			}
@@ -361,12 +379,14 @@ func TestBlake2b256(t *testing.T) {
 // TestV1Containers: containers of schema version 1 (lease secrets in clear,
 // written by Tahoe before 1.17) are read, renewed and extended in their own
 // schema.
-func TestV1Containers(t *testing.T) {
+func TestV1Containers(t *testing.T) { forEachBackend(t, testV1Containers) }
+
+func testV1Containers(t *testing.T, open func(t *testing.T) backend.Backend) {
 	ctx := context.Background()
 	vs := loadVectors(t)
 	now := time.Unix(1_900_000_000, 0)
-	old := LeaseSecrets{Renew: [32]byte{0xaa}, Cancel: [32]byte{0xbb}}
-	other := LeaseSecrets{Renew: [32]byte{0xcc}, Cancel: [32]byte{0xdd}}
+	old := storage.LeaseSecrets{Renew: [32]byte{0xaa}, Cancel: [32]byte{0xbb}}
+	other := storage.LeaseSecrets{Renew: [32]byte{0xcc}, Cancel: [32]byte{0xdd}}
 	for _, name := range []string{"chk", "sdmf"} {
 		t.Run(name, func(t *testing.T) {
 			e := vs[name]
@@ -381,23 +401,17 @@ func TestV1Containers(t *testing.T) {
 			} else {
 				copy(b, mutableMagicV1)
 			}
-			store, err := OpenDiskStore(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			si, _ := ParseStorageIndex(e.StorageIndex)
-			path := store.SharePath(si, s.Shnum)
-			os.MkdirAll(filepath.Dir(path), 0o755)
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			l := NewLocal(store, LocalOptions{Now: func() time.Time { return now }})
-			for _, sec := range []LeaseSecrets{old, other} {
+			store := open(t)
+			si, _ := storage.ParseStorageIndex(e.StorageIndex)
+			backendtest.Put(t, store, si, s.Shnum, b)
+			l := New(store, Options{Now: func() time.Time { return now }})
+			defer l.Close()
+			for _, sec := range []storage.LeaseSecrets{old, other} {
 				if err := l.AddOrRenewLease(ctx, si, sec); err != nil {
 					t.Fatal(err)
 				}
 			}
-			q := parseShareFile(t, path)
+			q := parseShareBytes(t, backendtest.Get(t, store, si, s.Shnum))
 			if !bytes.Equal(q.data, p.data) {
 				t.Fatal("share data changed")
 			}

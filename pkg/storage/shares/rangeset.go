@@ -1,6 +1,10 @@
-package storage
+package shares
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/lafs/lafs/pkg/storage"
+)
 
 // span is a half-open interval [begin, end).
 type span struct{ begin, end int64 }
@@ -45,17 +49,17 @@ func (r *rangeSet) overlaps(b, e int64) []span {
 func (r *rangeSet) covered() int64 { return r.total }
 
 // missing is the complement of the set within [0, size).
-func (r *rangeSet) missing(size int64) []Range {
-	out := []Range{}
+func (r *rangeSet) missing(size int64) []storage.Range {
+	out := []storage.Range{}
 	pos := int64(0)
 	for _, s := range r.spans {
 		if s.begin > pos {
-			out = append(out, Range{uint64(pos), uint64(s.begin)})
+			out = append(out, storage.Range{Begin: uint64(pos), End: uint64(s.begin)})
 		}
 		pos = s.end
 	}
 	if pos < size {
-		out = append(out, Range{uint64(pos), uint64(size)})
+		out = append(out, storage.Range{Begin: uint64(pos), End: uint64(size)})
 	}
 	return out
 }
