@@ -129,7 +129,13 @@ func (c *Client) modifyDir(ctx context.Context, dir *caps.Cap, change func([]dir
 		if !errors.Is(err, mutable.ErrUncoordinated) || attempt >= 4 {
 			return err
 		}
-		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+		t := time.NewTimer(time.Duration(attempt+1) * 20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("retrying a directory update: %w", ctx.Err())
+		case <-t.C:
+		}
 	}
 }
 
