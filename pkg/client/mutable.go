@@ -7,14 +7,16 @@ import (
 	"fmt"
 
 	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client/internal/fanout"
 	"github.com/lafs/lafs/pkg/client/mutable"
 )
 
 // CreateMutable stores data as a new mutable file (format mutable.VersionSDMF
 // or mutable.VersionMDMF) signed with key, or with a fresh RSA-2048 key when
 // key is nil, and returns its writecap. Shares go to the reachable servers
-// (all asked at once, each under the query timeout) in permuted order, one
-// share each in turn, written at once.
+// (all asked at once, each under the query timeout, no longer than a grace
+// once N have answered) in permuted order, one share each in turn, written
+// at once.
 func (c *Client) CreateMutable(ctx context.Context, data []byte, format int, key *rsa.PrivateKey) (*caps.Cap, error) {
 	if key == nil {
 		var err error
@@ -28,10 +30,21 @@ func (c *Client) CreateMutable(ctx context.Context, data []byte, format int, key
 	}
 	si := b.Cap.StorageIndex
 	servers := Permuted(c.Servers, si)
-	rs := forEachServer(ctx, c, servers, func(ctx context.Context, s Server) (struct{}, error) {
-		_, err := s.Storage.Version(ctx)
+	// Enough servers to take one share each: the slower ones get the
+	// grace, not the whole timeout.
+	enough := func(rs []fanout.Result[struct{}]) bool {
+		ok := 0
+		for _, r := range rs {
+			if r.Done && r.Err == nil {
+				ok++
+			}
+		}
+		return ok >= c.Encoding.Total
+	}
+	rs := fanout.Ask(ctx, len(servers), fanout.Options{Timeout: c.timeout(), Grace: c.grace()}, func(ctx context.Context, i int) (struct{}, error) {
+		_, err := servers[i].Storage.Version(ctx)
 		return struct{}{}, err
-	})
+	}, enough)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

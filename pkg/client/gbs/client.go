@@ -33,8 +33,13 @@ type Options struct {
 	RetryDelay time.Duration
 	// MaxConnsPerHost bounds concurrent connections (default 0, unbounded).
 	MaxConnsPerHost int
-	// DialTimeout bounds connecting and the TLS handshake (default 30s).
+	// DialTimeout bounds connecting and the TLS handshake (default 10s).
 	DialTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for a response's headers once
+	// the request is sent, so that a server that takes the request and never
+	// answers fails the request even under a context with no deadline
+	// (default 30s). Callers bound whole requests with their context.
+	ResponseHeaderTimeout time.Duration
 }
 
 // Client is a storage.Server over GBS. It is safe for concurrent use and
@@ -70,7 +75,10 @@ func New(nurl string, opts Options) (*Client, error) {
 		opts.RetryDelay = 100 * time.Millisecond
 	}
 	if opts.DialTimeout <= 0 {
-		opts.DialTimeout = 30 * time.Second
+		opts.DialTimeout = 10 * time.Second
+	}
+	if opts.ResponseHeaderTimeout <= 0 {
+		opts.ResponseHeaderTimeout = 30 * time.Second
 	}
 	tlsConf := &tls.Config{
 		// Names and CAs mean nothing here: the certificate is checked against
@@ -80,15 +88,16 @@ func New(nurl string, opts Options) (*Client, error) {
 		VerifyConnection:   pinSPKI(n.SPKIHash),
 	}
 	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     tlsConf,
-		TLSHandshakeTimeout: opts.DialTimeout,
-		MaxIdleConns:        64,
-		MaxIdleConnsPerHost: 64,
-		MaxConnsPerHost:     opts.MaxConnsPerHost,
-		IdleConnTimeout:     90 * time.Second,
-		WriteBufferSize:     64 << 10,
-		ReadBufferSize:      64 << 10,
+		DialContext:           (&net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   opts.DialTimeout,
+		ResponseHeaderTimeout: opts.ResponseHeaderTimeout,
+		MaxIdleConns:          64,
+		MaxIdleConnsPerHost:   64,
+		MaxConnsPerHost:       opts.MaxConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		WriteBufferSize:       64 << 10,
+		ReadBufferSize:        64 << 10,
 	}
 	return &Client{
 		nurl:  n,
