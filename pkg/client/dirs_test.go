@@ -3,9 +3,11 @@ package client
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/dirnode"
@@ -130,5 +132,76 @@ func TestImmutableDirectories(t *testing.T) {
 	mut, _ := c.Mkdir(ctx, false)
 	if _, err := c.MkdirImmutable(ctx, []dirnode.Entry{EntryFor("m", mut.ReadOnly())}); err == nil {
 		t.Fatal("mutable child accepted in an immutable directory")
+	}
+}
+
+func TestUpdateMetadata(t *testing.T) {
+	now := time.Unix(1700000000, 500_000_000)
+	const T = "1700000000.5"
+	cases := []struct{ name, old, want string }{
+		{"Tahoe's link times: linkcrtime kept, linkmotime now",
+			`{"tahoe": {"linkcrtime": 100.25, "linkmotime": 100.25}}`,
+			`{"tahoe": {"linkcrtime": 100.25, "linkmotime": ` + T + `}}`},
+		{"other keys kept in their order",
+			`{"mtime": 5, "ctime": 4, "tahoe": {"linkcrtime": 1, "linkmotime": 2}, "no-write": true}`,
+			`{"mtime": 5, "ctime": 4, "tahoe": {"linkcrtime": 1, "linkmotime": ` + T + `}, "no-write": true}`},
+		{"old-style ctime becomes linkcrtime",
+			`{"ctime":7,"mtime":8}`,
+			`{"ctime": 7, "mtime": 8, "tahoe": {"linkcrtime": 7, "linkmotime": ` + T + `}}`},
+		{"extra tahoe keys kept",
+			`{"tahoe": {"x": [1, 2], "linkcrtime": 3}}`,
+			`{"tahoe": {"x": [1, 2], "linkcrtime": 3, "linkmotime": ` + T + `}}`},
+		{"no times at all", `{}`,
+			`{"tahoe": {"linkcrtime": ` + T + `, "linkmotime": ` + T + `}}`},
+		{"not an object", `[1]`,
+			`{"tahoe": {"linkcrtime": ` + T + `, "linkmotime": ` + T + `}}`},
+		{"tahoe not an object", `{"tahoe": 3, "a": "b"}`,
+			`{"tahoe": {"linkcrtime": ` + T + `, "linkmotime": ` + T + `}, "a": "b"}`},
+		{"empty", ``,
+			`{"tahoe": {"linkcrtime": ` + T + `, "linkmotime": ` + T + `}}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := string(updateMetadata(json.RawMessage(tc.old), now))
+			if got != tc.want {
+				t.Fatalf("got  %s\nwant %s", got, tc.want)
+			}
+			if !json.Valid([]byte(got)) {
+				t.Fatalf("invalid JSON %s", got)
+			}
+		})
+	}
+}
+
+// TestLinkReplaceUpdatesLinkTimes: replacing a link keeps its creation
+// time and moves its modification time.
+func TestLinkReplaceUpdatesLinkTimes(t *testing.T) {
+	ctx := context.Background()
+	c := localClient(t, 5, nodedir.Encoding{Needed: 3, Happy: 4, Total: 5, MaxSegmentSize: 1 << 20})
+	old := dirnode.Entry{Name: "f", ROCap: caps.NewLIT([]byte("one")).String(), Metadata: json.RawMessage(`{"tahoe": {"linkcrtime": 1000.5, "linkmotime": 1000.5}, "mtime": 9}`)}
+	dir, err := c.MkdirWith(ctx, []dirnode.Entry{old}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := float64(time.Now().Unix())
+	if err := c.Link(ctx, dir, "f", caps.NewLIT([]byte("two")), true); err != nil {
+		t.Fatal(err)
+	}
+	es, err := c.ReadDir(ctx, dir)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("%v %v", es, err)
+	}
+	var md struct {
+		Tahoe struct{ Linkcrtime, Linkmotime float64 }
+		Mtime float64
+	}
+	if err := json.Unmarshal(es[0].Metadata, &md); err != nil {
+		t.Fatal(err)
+	}
+	if md.Tahoe.Linkcrtime != 1000.5 || md.Tahoe.Linkmotime < before || md.Mtime != 9 {
+		t.Fatalf("metadata after replace: %s", es[0].Metadata)
+	}
+	if es[0].ROCap != caps.NewLIT([]byte("two")).String() {
+		t.Fatalf("cap not replaced: %s", es[0].ROCap)
 	}
 }
