@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -25,7 +26,7 @@ func testData(n int) []byte {
 	return b
 }
 
-func localClient(t *testing.T, servers int, enc nodedir.Encoding) *Client {
+func localClient(t testing.TB, servers int, enc nodedir.Encoding) *Client {
 	t.Helper()
 	dir := t.TempDir()
 	if err := CreateLocalGrid(dir, servers); err != nil {
@@ -217,6 +218,33 @@ func TestServerDyingMidUpload(t *testing.T) {
 	}
 }
 
+// corruptServer wraps a real server: one share of it reads back with a
+// byte flipped at offset flipAt (its copy of that share is corrupt), and
+// the corruption advisories it receives are recorded.
+type corruptServer struct {
+	storage.Server
+	shnum  int
+	flipAt uint64
+	mu     sync.Mutex
+	advice []int
+}
+
+func (s *corruptServer) ReadShareChunk(ctx context.Context, si storage.StorageIndex, sh int, off, n uint64) ([]byte, error) {
+	b, err := s.Server.ReadShareChunk(ctx, si, sh, off, n)
+	if sh == s.shnum && err == nil && off <= s.flipAt && s.flipAt < off+uint64(len(b)) {
+		b = bytes.Clone(b)
+		b[s.flipAt-off] ^= 0x55
+	}
+	return b, err
+}
+
+func (s *corruptServer) AdviseCorruptShare(ctx context.Context, si storage.StorageIndex, sh int, reason string) error {
+	s.mu.Lock()
+	s.advice = append(s.advice, sh)
+	s.mu.Unlock()
+	return s.Server.AdviseCorruptShare(ctx, si, sh, reason)
+}
+
 func TestDownloadSurvivesLostAndCorruptShares(t *testing.T) {
 	ctx := context.Background()
 	c := localClient(t, 10, nodedir.Encoding{Needed: 3, Happy: 7, Total: 10, MaxSegmentSize: 16 << 10})
@@ -225,10 +253,44 @@ func TestDownloadSurvivesLostAndCorruptShares(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Share 0, which the decoder tries first, is corrupt where its server
+	// holds it: a byte of its first block is flipped.
+	_, hdr, _, err := chk.Plan(uint64(len(data)), c.params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad *corruptServer
+	var badID string
+	for i, s := range c.Servers {
+		if s.ID == res.Placement[0] {
+			bad = &corruptServer{Server: s.Storage, shnum: 0, flipAt: hdr.Data + 100}
+			c.Servers[i].Storage, badID = bad, s.ID
+		}
+	}
+	var rejected []string
+	var out bytes.Buffer
+	err = c.Download(ctx, res.Cap, &out, func(sh int, server string, err error) {
+		rejected = append(rejected, fmt.Sprintf("%d@%s", sh, server))
+	})
+	if err != nil || !bytes.Equal(out.Bytes(), data) {
+		t.Fatalf("download with a corrupt share: %v", err)
+	}
+	if want := []string{"0@" + badID}; !slices.Equal(rejected, want) {
+		t.Fatalf("rejected %v, want %v", rejected, want)
+	}
+	if !slices.Equal(bad.advice, []int{0}) {
+		t.Fatalf("corruption advised for shares %v, want [0] on the server holding it", bad.advice)
+	}
+	for i := range c.Servers {
+		if c.Servers[i].ID == badID {
+			c.Servers[i].Storage = bad.Server
+		}
+	}
+
 	// Seven servers vanish: three are enough.
 	kept := c.Servers
 	c.Servers = c.Servers[:3]
-	var out bytes.Buffer
+	out.Reset()
 	if err := c.Download(ctx, res.Cap, &out, nil); err != nil || !bytes.Equal(out.Bytes(), data) {
 		t.Fatalf("download from 3 servers: %v", err)
 	}
