@@ -104,11 +104,11 @@ func readVersion(ctx context.Context, c *caps.Cap, si storage.StorageIndex, serv
 		}
 	}
 	var shares []*Share
-	want := v.needed + spares
+	want := v.needed + spares // the first read; then only what is missing
 	best := 0
 	for {
 		var batch []*located
-		for len(queue) > 0 && len(batch) < max(1, want-len(shares)) {
+		for len(queue) > 0 && len(batch) < want {
 			batch, queue = append(batch, queue[0]), queue[1:]
 		}
 		if len(batch) == 0 {
@@ -136,6 +136,7 @@ func readVersion(ctx context.Context, c *caps.Cap, si storage.StorageIndex, serv
 		}
 		shares = kept
 		best = max(best, distinctShares(shares))
+		want = max(1, v.needed-distinctShares(shares))
 	}
 }
 
