@@ -87,7 +87,8 @@ func TestUnhappyUploadPrintsNoCap(t *testing.T) {
 }
 
 // failingServer wraps a real server and fails every write once it has
-// taken failAfter bytes, as a server that dies mid-upload. It counts the
+// taken failAfter bytes, as a server that dies mid-upload (failAfter 0:
+// it fails allocations too). It counts the
 // bytes it was asked to write per share.
 type failingServer struct {
 	storage.Server
@@ -95,6 +96,13 @@ type failingServer struct {
 	mu        sync.Mutex
 	written   int64
 	perShare  map[int]int64
+}
+
+func (f *failingServer) AllocateBuckets(ctx context.Context, si storage.StorageIndex, lease storage.LeaseSecrets, secret []byte, shares []int, size uint64) (storage.AllocateResult, error) {
+	if f.failAfter == 0 {
+		return storage.AllocateResult{}, errors.New("connection reset by peer")
+	}
+	return f.Server.AllocateBuckets(ctx, si, lease, secret, shares, size)
 }
 
 func (f *failingServer) WriteShareChunk(ctx context.Context, si storage.StorageIndex, sh int, secret []byte, off uint64, data []byte) (storage.WriteResult, error) {
@@ -154,16 +162,19 @@ func TestServerDyingMidUpload(t *testing.T) {
 	cases := []struct {
 		name             string
 		servers, failing int
+		failAfter        int64
 		enc              nodedir.Encoding
 		wantPasses       int // encoding passes: reads of the file beyond the key pass
 		wantShares       int
 		wantUnhappy      bool
 	}{
-		{name: "survivors happy: encoded once", servers: 10, failing: 2,
+		{name: "survivors happy: encoded once", servers: 10, failing: 2, failAfter: 8 << 10,
 			enc: nodedir.Encoding{Needed: 3, Happy: 7, Total: 10, MaxSegmentSize: 16 << 10}, wantPasses: 1, wantShares: 8},
-		{name: "survivors unhappy, spare servers: only the missing shares placed again", servers: 12, failing: 2,
+		{name: "survivors unhappy, spare servers: only the missing shares placed again", servers: 12, failing: 2, failAfter: 8 << 10,
 			enc: nodedir.Encoding{Needed: 3, Happy: 10, Total: 10, MaxSegmentSize: 16 << 10}, wantPasses: 2, wantShares: 10},
-		{name: "happiness lost: no cap", servers: 10, failing: 4,
+		{name: "allocation fails: planned again before encoding", servers: 12, failing: 2, failAfter: 0,
+			enc: nodedir.Encoding{Needed: 3, Happy: 10, Total: 10, MaxSegmentSize: 16 << 10}, wantPasses: 1, wantShares: 10},
+		{name: "happiness lost: no cap", servers: 10, failing: 4, failAfter: 8 << 10,
 			enc: nodedir.Encoding{Needed: 3, Happy: 7, Total: 10, MaxSegmentSize: 16 << 10}, wantUnhappy: true},
 	}
 	for _, tc := range cases {
@@ -171,7 +182,7 @@ func TestServerDyingMidUpload(t *testing.T) {
 			c := localClient(t, tc.servers, tc.enc)
 			c.ChunkSize = 4 << 10
 			data := testData(size)
-			wrapped, failed := wrapServers(t, c, data, tc.failing, 8<<10)
+			wrapped, failed := wrapServers(t, c, data, tc.failing, tc.failAfter)
 			src := &countingReader{r: bytes.NewReader(data)}
 			res, err := c.Upload(ctx, src, size, nil)
 			if tc.wantUnhappy {

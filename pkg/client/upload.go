@@ -50,7 +50,8 @@ type UploadResult struct {
 // while shares are written is dropped, and when the others no longer reach
 // servers-of-happiness only the missing shares are placed again, which
 // reads src once more. progress, when set, is told how many bytes of the
-// file have been encoded in the first pass; its calls never overlap.
+// file have been encoded in the first encoding pass; its calls never
+// overlap.
 func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size uint64, progress func(int64)) (*UploadResult, error) {
 	p := c.params()
 	if err := p.Validate(); err != nil {
@@ -78,14 +79,14 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size uint64, progr
 	si, _ := toSI(siBytes)
 	u := &upload{c: c, src: src, size: size, key: key, si: si, alloc: alloc, placed: map[int]*candidate{}}
 	u.cands = c.query(ctx, Permuted(c.Servers, siBytes), si, alloc)
-	for pass := 0; ; pass++ {
+	for {
 		placement, happy := planFor(u.cands, c.Encoding.Total)
 		if happy < c.Encoding.Happy {
 			return nil, u.unhappy(happy)
 		}
 		prog := progress
-		if pass > 0 {
-			prog = nil
+		if u.cap != nil {
+			prog = nil // the file was encoded once already
 		}
 		failed, err := u.round(ctx, placement, prog)
 		if err != nil {
@@ -94,11 +95,12 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size uint64, progr
 		for _, cd := range failed {
 			u.drop(cd)
 		}
-		if h := u.happiness(); len(failed) == 0 || h >= c.Encoding.Happy {
-			if h < c.Encoding.Happy {
-				return nil, u.unhappy(h)
-			}
+		h := u.happiness()
+		if u.cap != nil && h >= c.Encoding.Happy {
 			return u.result(), nil
+		}
+		if len(failed) == 0 {
+			return nil, u.unhappy(h) // a plan that was happy, placed unhappily
 		}
 		// The survivors are not happy: plan again for the shares that are
 		// missing (the ones already written count as held).
