@@ -225,3 +225,35 @@ func TestCreateWritesInParallel(t *testing.T) {
 		t.Fatalf("Create took %v: writes are not parallel", d)
 	}
 }
+
+// FuzzParseLocated: the servermap's reading of a share's first bytes
+// never panics, and agrees with ParseShare on every share ParseShare
+// accepts.
+func FuzzParseLocated(f *testing.F) {
+	for _, name := range []string{"sdmf", "mdmf"} {
+		v := loadVector(f, name)
+		for n, b := range rawShares(f, v) {
+			f.Add(n, b)
+			f.Add(n, b[:min(len(b), prefixRead)])
+		}
+	}
+	f.Fuzz(func(t *testing.T, num int, b []byte) {
+		if num < 0 || num > 255 {
+			return
+		}
+		l, err := parseLocated(0, num, b, true)
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("error not marked corrupt: %v", err)
+		}
+		s, perr := ParseShare(num, b)
+		if perr != nil {
+			return
+		}
+		if err != nil {
+			t.Fatalf("ParseShare accepts what parseLocated rejects: %v", err)
+		}
+		if l.signed != string(s.Signed) || l.seqnum != s.Seqnum || l.needed != s.Needed || string(l.root) != string(s.RootHash) {
+			t.Fatalf("parseLocated %+v disagrees with ParseShare", l)
+		}
+	})
+}
