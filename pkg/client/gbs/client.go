@@ -88,17 +88,17 @@ func New(nurl string, opts Options) (*Client, error) {
 		VerifyConnection:   pinSPKI(n.SPKIHash),
 	}
 	tr := &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsConf,
-		TLSHandshakeTimeout:   opts.DialTimeout,
-		ResponseHeaderTimeout: opts.ResponseHeaderTimeout,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   64,
-		MaxConnsPerHost:       opts.MaxConnsPerHost,
-		IdleConnTimeout:       90 * time.Second,
-		WriteBufferSize:       64 << 10,
-		ReadBufferSize:        64 << 10,
+		DialContext:         (&net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsConf,
+		TLSHandshakeTimeout: opts.DialTimeout,
+		MaxIdleConns:        64,
+		MaxIdleConnsPerHost: 64,
+		MaxConnsPerHost:     opts.MaxConnsPerHost,
+		IdleConnTimeout:     90 * time.Second,
+		WriteBufferSize:     64 << 10,
+		ReadBufferSize:      64 << 10,
 	}
+	tr.ResponseHeaderTimeout = opts.ResponseHeaderTimeout
 	return &Client{
 		nurl:  n,
 		base:  "https://" + n.Address(),
