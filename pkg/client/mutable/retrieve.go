@@ -86,8 +86,9 @@ func RetrieveWith(ctx context.Context, c *caps.Cap, servers []storage.Server, w 
 }
 
 // readVersion reads k (plus spares) shares of one version whole and decodes
-// them, reading more of the version's shares while some fail. It returns
-// the most good shares it had at once.
+// them, reading more of the version's shares while some fail; a share that
+// fails a check is advised corrupt to its server. It returns the most good
+// shares it had at once.
 func readVersion(ctx context.Context, c *caps.Cap, si storage.StorageIndex, servers []storage.Server, v *version, w io.Writer, o Options) (int, error) {
 	// One copy of each share number first, then the other copies.
 	var queue []*located
@@ -104,6 +105,7 @@ func readVersion(ctx context.Context, c *caps.Cap, si storage.StorageIndex, serv
 		}
 	}
 	var shares []*Share
+	from := map[*Share]*located{}
 	want := v.needed + spares // the first read; then only what is missing
 	best := 0
 	for {
@@ -114,7 +116,7 @@ func readVersion(ctx context.Context, c *caps.Cap, si storage.StorageIndex, serv
 		if len(batch) == 0 {
 			return best, &NotEnoughSharesError{Found: best, Needed: v.needed}
 		}
-		got, err := fetch(ctx, si, servers, batch, o)
+		got, err := fetch(ctx, si, servers, batch, o, from)
 		if err != nil {
 			return best, fmt.Errorf("retrieving mutable file: %w", err)
 		}
@@ -123,6 +125,7 @@ func readVersion(ctx context.Context, c *caps.Cap, si storage.StorageIndex, serv
 		err = decode(c, shares, w, func(s *Share, err error) {
 			rejected[s] = true
 			o.bad(s.Num, err)
+			advise(ctx, si, servers, from[s], err, o)
 		})
 		var ne *NotEnoughSharesError
 		if !errors.As(err, &ne) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -232,9 +233,10 @@ func mapServers(ctx context.Context, si storage.StorageIndex, servers []storage.
 }
 
 // fetch reads the whole of each located share that is not whole yet, all at
-// once, and parses them. Shares that fail to read or parse are reported
-// and left out.
-func fetch(ctx context.Context, si storage.StorageIndex, servers []storage.Server, ls []*located, o Options) ([]*Share, error) {
+// once, and parses them; from records where each came from. Shares that
+// fail to read or parse are reported and left out, and a share that does
+// not parse is advised corrupt to its server.
+func fetch(ctx context.Context, si storage.StorageIndex, servers []storage.Server, ls []*located, o Options, from map[*Share]*located) ([]*Share, error) {
 	rs := fanout.Ask(ctx, len(ls), fanout.Options{Timeout: o.transferTimeout()}, func(ctx context.Context, i int) ([]byte, error) {
 		l := ls[i]
 		if l.whole {
@@ -255,10 +257,27 @@ func fetch(ctx context.Context, si storage.StorageIndex, servers []storage.Serve
 		l.raw, l.whole = r.Value, true
 		s, err := ParseShare(l.num, r.Value)
 		if err != nil {
-			o.bad(l.num, fmt.Errorf("share %d: %w", l.num, err))
+			err = fmt.Errorf("share %d: %w", l.num, err)
+			o.bad(l.num, err)
+			advise(ctx, si, servers, l, err, o)
 			continue
+		}
+		if from != nil {
+			from[s] = l
 		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// advise tells a share's server that the share is corrupt, when err says
+// so, as Tahoe's retrieve does. It is best effort and bounded by the query
+// timeout.
+func advise(ctx context.Context, si storage.StorageIndex, servers []storage.Server, l *located, err error, o Options) {
+	if l == nil || !errors.Is(err, ErrCorrupt) {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeout())
+	defer cancel()
+	_ = servers[l.server].AdviseCorruptMutableShare(actx, si, l.num, err.Error())
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,15 @@ type watchedServer struct {
 	corrupt    func(shnum int) bool
 	hang       bool
 	writeDelay time.Duration
+	mu         sync.Mutex
+	advised    []int // shares advised corrupt
+}
+
+func (w *watchedServer) AdviseCorruptMutableShare(ctx context.Context, si storage.StorageIndex, sh int, reason string) error {
+	w.mu.Lock()
+	w.advised = append(w.advised, sh)
+	w.mu.Unlock()
+	return w.Server.AdviseCorruptMutableShare(ctx, si, sh, reason)
 }
 
 func (w *watchedServer) ListMutableShares(ctx context.Context, si storage.StorageIndex) ([]int, error) {
@@ -131,6 +141,17 @@ func TestRetrieveReadsKPlusSpares(t *testing.T) {
 			}
 			if len(rejected) != tc.wantBadNum {
 				t.Errorf("format %d, %s: rejected %v", format, tc.name, rejected)
+			}
+			// Each corrupt share was advised to the server holding it
+			// (share i is on server i).
+			for i, w := range ws {
+				want := []int(nil)
+				if i < tc.corrupt {
+					want = []int{i}
+				}
+				if !slices.Equal(w.advised, want) {
+					t.Errorf("format %d, %s: server %d advised of %v, want %v", format, tc.name, i, w.advised, want)
+				}
 			}
 		}
 	}

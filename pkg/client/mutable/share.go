@@ -17,7 +17,8 @@
 // asks every server at once (each under Options.Timeout) what it holds and
 // reads the first bytes of each share; a read then stops waiting once the
 // newest version seen has k shares (after Options.Grace) and reads k shares
-// of it plus a couple of spares whole, while a write hears every server out.
+// of it plus a couple of spares whole (a share that fails a check is
+// advised corrupt to its server), while a write hears every server out.
 //
 // Writing: Build lays out a new version's shares as Tahoe's publisher
 // does, Create writes a new file to every server at once and Overwrite

@@ -205,13 +205,14 @@ func addWrite(writes map[int]map[uint64]storage.TestWriteVectors, t, sh int, tw 
 func newestGood(ctx context.Context, c *caps.Cap, si storage.StorageIndex, servers []storage.Server, m *serverMap, o Options) (*Share, error) {
 	for _, v := range m.versions() {
 		for _, l := range v.shares {
-			ss, err := fetch(ctx, si, servers, []*located{l}, o)
+			ss, err := fetch(ctx, si, servers, []*located{l}, o, nil)
 			if err != nil {
 				return nil, err
 			}
 			for _, s := range ss {
 				if err := s.Verify(c); err != nil {
 					o.bad(s.Num, err)
+					advise(ctx, si, servers, l, err, o)
 					continue
 				}
 				return s, nil
