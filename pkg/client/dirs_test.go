@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/client/mutable"
 	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/lafs/lafs/pkg/storage"
 )
 
 func TestDirectories(t *testing.T) {
@@ -203,5 +205,46 @@ func TestLinkReplaceUpdatesLinkTimes(t *testing.T) {
 	}
 	if es[0].ROCap != caps.NewLIT([]byte("two")).String() {
 		t.Fatalf("cap not replaced: %s", es[0].ROCap)
+	}
+}
+
+// refusingServer wraps a real server: every mutable write loses its test,
+// as if another writer always got there first, and the first such write
+// cancels the operation's context.
+type refusingServer struct {
+	storage.Server
+	cancel context.CancelFunc
+}
+
+func (r *refusingServer) ReadTestWrite(ctx context.Context, si storage.StorageIndex, s storage.MutableSecrets, req storage.ReadTestWriteRequest) (storage.ReadTestWriteResult, error) {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	return storage.ReadTestWriteResult{Success: false}, nil
+}
+
+// TestModifyDirRetryHonoursContext: a directory update that keeps losing
+// the race waits between attempts, and that wait ends with the context.
+func TestModifyDirRetryHonoursContext(t *testing.T) {
+	c := localClient(t, 5, nodedir.Encoding{Needed: 3, Happy: 4, Total: 5, MaxSegmentSize: 1 << 20})
+	dir, err := c.Mkdir(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := range c.Servers {
+		c.Servers[i].Storage = &refusingServer{Server: c.Servers[i].Storage, cancel: cancel}
+	}
+	err = c.Link(ctx, dir, "f", caps.NewLIT([]byte("x")), false)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "retrying a directory update") {
+		t.Fatalf("got %v; want the retry wait to end with the context", err)
+	}
+	// Without cancellation the retries run out and say why.
+	for i := range c.Servers {
+		c.Servers[i].Storage.(*refusingServer).cancel = nil
+	}
+	if err := c.Link(context.Background(), dir, "f", caps.NewLIT([]byte("x")), false); !errors.Is(err, mutable.ErrUncoordinated) {
+		t.Fatalf("got %v, want ErrUncoordinated after the retries", err)
 	}
 }
