@@ -19,15 +19,7 @@ import (
 // servers (3-of-10): the library's share of `lafs put` and `lafs get`.
 func BenchmarkLocalGrid(b *testing.B) {
 	const size = 64 << 20
-	dir := b.TempDir()
-	if err := CreateLocalGrid(dir, 10); err != nil {
-		b.Fatal(err)
-	}
-	ss, err := OpenLocalGrid(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer CloseServers(ss)
+	ss := testServers(b, 10)
 	c := &Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 3, Happy: 7, Total: 10, MaxSegmentSize: 1 << 20}, Convergence: []byte("bench"), LeaseSecret: []byte("l")}
 	data := testData(size)
 	res, err := c.Upload(context.Background(), bytes.NewReader(data), size, nil)
@@ -72,15 +64,7 @@ func BenchmarkUpload(b *testing.B) {
 // an embedded grid of 10 servers.
 func BenchmarkDirectories(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	if err := CreateLocalGrid(dir, 10); err != nil {
-		b.Fatal(err)
-	}
-	ss, err := OpenLocalGrid(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer CloseServers(ss)
+	ss := testServers(b, 10)
 	c := &Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 3, Happy: 7, Total: 10, MaxSegmentSize: 1 << 20}, Convergence: []byte("bench"), LeaseSecret: []byte("l")}
 	b.Run("ls-10000-entries", func(b *testing.B) {
 		var es []dirnode.Entry

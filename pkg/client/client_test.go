@@ -28,15 +28,7 @@ func testData(n int) []byte {
 
 func localClient(t testing.TB, servers int, enc nodedir.Encoding) *Client {
 	t.Helper()
-	dir := t.TempDir()
-	if err := CreateLocalGrid(dir, servers); err != nil {
-		t.Fatal(err)
-	}
-	ss, err := OpenLocalGrid(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { CloseServers(ss) })
+	ss := testServers(t, servers)
 	return &Client{Servers: ss, Encoding: enc, Convergence: []byte("convergence"), LeaseSecret: []byte("lease secret")}
 }
 
