@@ -20,9 +20,12 @@ import (
 )
 
 // ShareReader reads byte ranges of one share. A read past the end of the
-// share returns what exists (short), not an error. Decode reads a share from
-// several goroutines at once; every call has returned by the time Decode
-// returns, so a reader must honour ctx.
+// share returns what exists (short), not an error. Decode may keep a
+// returned slice, only reading it, until Decode returns, so the reader must
+// not change it afterwards (a fresh slice, or a slice of an immutable
+// share, is right). Decode reads a share from several goroutines at once;
+// every call has returned by the time Decode returns, so a reader must
+// honour ctx.
 type ShareReader interface {
 	ReadAt(ctx context.Context, offset, length uint64) ([]byte, error)
 }
@@ -485,6 +488,9 @@ func (d *decoder) readBlock(ctx context.Context, s *openShare, i int, mem *decod
 		n, err := ri.ReadInto(ctx, off, p)
 		if err != nil {
 			return nil, fmt.Errorf("reading block %d: %w", i, err)
+		}
+		if n < 0 || n > len(p) {
+			return nil, fmt.Errorf("reading block %d: reader returned %d for a %d-byte buffer", i, n, len(p))
 		}
 		b = p[:n]
 	} else {
