@@ -254,33 +254,10 @@ func (d *decoder) run(ctx context.Context, active []*openShare, block cipher.Blo
 	}
 
 	all.Add(1)
-	go func() { // the fetcher: the only goroutine touching share state
+	go func() {
 		defer all.Done()
 		defer close(jobs)
-		for i := 0; i < l.NumSegments; i++ {
-			var mem *decodeBuf
-			select {
-			case mem = <-free:
-			case <-ctx.Done():
-				return
-			}
-			if d.anyInto && mem.reads == nil {
-				mem.reads = make([]byte, int64(l.Needed)*l.BlockSize)
-			}
-			blocks, kept, err := d.readBlocks(ctx, active, i, mem)
-			if err != nil {
-				send(&segJob{idx: i, err: err})
-				return
-			}
-			active = kept
-			j := &segJob{idx: i, shares: kept, blocks: blocks, mem: mem, free: free}
-			j.refs.Store(2)
-			select {
-			case jobs <- j:
-			case <-ctx.Done():
-				return
-			}
-		}
+		d.fetch(ctx, active, free, jobs, send)
 	}()
 	for range workers {
 		all.Add(1)
@@ -422,58 +399,130 @@ func (d *decoder) decodeSegment(fec *infectious.FEC, block cipher.Block, j *segJ
 	return nil
 }
 
-// readBlocks fetches segment i's block from every active share at once,
-// replacing shares that fail until k good blocks are in hand. Readers with
-// ReadInto read into slots of mem.reads, one per active share (a
-// replacement takes over the slot of the share it replaces).
-func (d *decoder) readBlocks(ctx context.Context, active []*openShare, i int, mem *decodeBuf) (map[int][]byte, []*openShare, error) {
-	type read struct {
-		s    *openShare
-		slot int
+// blockRead is one block read, running or done.
+type blockRead struct {
+	s    *openShare
+	done chan struct{} // closed when b and err are set
+	b    []byte
+	err  error
+}
+
+// fetchSeg is a segment whose block reads have been started: one read per
+// slot, slot j reading into mem.reads[j] (for readers with ReadInto).
+type fetchSeg struct {
+	idx   int
+	mem   *decodeBuf
+	reads []*blockRead
+}
+
+// fetch is the pipeline's first stage and the only goroutine that touches
+// the decoder's share state after the first k shares are open. It starts
+// the k block reads of each segment as soon as a buffer is free, so reads
+// of several segments overlap (which hides the latency of remote shares),
+// then finishes segments in order, replacing a share whose block fails
+// (and re-reading that slot), and hands each to the workers. Every read it
+// started has returned when it returns.
+func (d *decoder) fetch(ctx context.Context, active []*openShare, free chan *decodeBuf, jobs chan<- *segJob, send func(*segJob)) {
+	l := d.layout
+	var reads sync.WaitGroup
+	defer reads.Wait()
+	start := func(i int, s *openShare, mem *decodeBuf, slot int) *blockRead {
+		r := &blockRead{s: s, done: make(chan struct{})}
+		reads.Add(1)
+		go func() {
+			defer reads.Done()
+			defer close(r.done)
+			r.b, r.err = d.readBlock(ctx, s, i, mem, slot)
+		}()
+		return r
 	}
-	blocks := make(map[int][]byte, len(active))
-	todo := make([]read, len(active))
-	for j, s := range active {
-		todo[j] = read{s, j}
+	var queue []*fetchSeg
+	launched := 0
+	for finished := 0; finished < l.NumSegments; finished++ {
+		// Start every segment a free buffer allows; wait for a buffer
+		// only when no segment is in flight.
+		for launched < l.NumSegments {
+			var mem *decodeBuf
+			if len(queue) == 0 {
+				select {
+				case mem = <-free:
+				case <-ctx.Done():
+					return
+				}
+			} else {
+				select {
+				case mem = <-free:
+				default:
+				}
+			}
+			if mem == nil {
+				break
+			}
+			if d.anyInto && mem.reads == nil {
+				mem.reads = make([]byte, int64(l.Needed)*l.BlockSize)
+			}
+			fs := &fetchSeg{idx: launched, mem: mem, reads: make([]*blockRead, len(active))}
+			for slot, s := range active {
+				fs.reads[slot] = start(launched, s, mem, slot)
+			}
+			queue = append(queue, fs)
+			launched++
+		}
+		fs := queue[0]
+		queue = queue[1:]
+		j, err := d.finishSegment(ctx, fs, active, start)
+		if err != nil {
+			send(&segJob{idx: fs.idx, err: err})
+			return
+		}
+		j.free = free
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			return
+		}
 	}
-	var kept []*openShare
-	for len(todo) > 0 {
-		type res struct {
-			read
-			b   []byte
-			err error
+}
+
+// finishSegment waits for a segment's block reads. A failed read rejects
+// its share, which the next untried share replaces in that slot (for this
+// and every later segment), and the slot is read again. A read started
+// before its share was replaced is read again if it failed, and kept if it
+// passed its hash check (the block is right whoever served it).
+func (d *decoder) finishSegment(ctx context.Context, fs *fetchSeg, active []*openShare, start func(int, *openShare, *decodeBuf, int) *blockRead) (*segJob, error) {
+	for slot := 0; slot < len(active); {
+		r := fs.reads[slot]
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		out := make([]res, len(todo))
-		var wg sync.WaitGroup
-		for j, r := range todo {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				b, err := d.readBlock(ctx, r.s, i, mem, r.slot)
-				out[j] = res{r, b, err}
-			}()
+		if r.err == nil {
+			slot++
+			continue
 		}
-		wg.Wait()
-		todo = todo[:0]
-		for _, r := range out {
-			if r.err == nil {
-				blocks[r.s.num] = r.b
-				kept = append(kept, r.s)
-				continue
-			}
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if r.s == active[slot] {
 			d.reject(r.s.num, r.err)
 			s, err := d.next(ctx)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
-			todo = append(todo, read{s, r.slot})
+			active[slot] = s
 		}
+		// The failed read has returned, so its slot of fs.mem is free.
+		fs.reads[slot] = start(fs.idx, active[slot], fs.mem, slot)
 	}
-	sort.Slice(kept, func(a, b int) bool { return kept[a].num < kept[b].num })
-	return blocks, kept, nil
+	j := &segJob{idx: fs.idx, mem: fs.mem, blocks: make(map[int][]byte, len(fs.reads))}
+	for _, r := range fs.reads {
+		j.shares = append(j.shares, r.s)
+		j.blocks[r.s.num] = r.b
+	}
+	sort.Slice(j.shares, func(a, b int) bool { return j.shares[a].num < j.shares[b].num })
+	j.refs.Store(2)
+	return j, nil
 }
 
 // readBlock reads and checks share s's block of segment i.

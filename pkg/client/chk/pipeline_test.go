@@ -559,3 +559,76 @@ func BenchmarkDecodeFiles(b *testing.B) {
 		})
 	}
 }
+
+// countingShare tracks how many block reads run at once.
+type countingShare struct {
+	r        BytesShare
+	now, max *atomic.Int32
+}
+
+func (s countingShare) ReadAt(ctx context.Context, off, n uint64) ([]byte, error) {
+	if n > 1000 {
+		c := s.now.Add(1)
+		defer s.now.Add(-1)
+		for m := s.max.Load(); c > m && !s.max.CompareAndSwap(m, c); m = s.max.Load() {
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return s.r.ReadAt(ctx, off, n)
+}
+
+// TestDecodeOverlapsSegmentReads checks that the block reads of several
+// segments are in flight at once, so a remote share's latency is paid
+// once per window of segments rather than once per segment.
+func TestDecodeOverlapsSegmentReads(t *testing.T) {
+	data := sha256ctr("overlap", 20*4096)
+	p := Params{Needed: 3, Total: 6, MaxSegmentSize: 4096, Convergence: []byte("o")}
+	r, shares := encodeMem(t, data, p)
+	var now, most atomic.Int32
+	rs := map[int]ShareReader{}
+	for n := range 4 {
+		rs[n] = countingShare{shares[n], &now, &most}
+	}
+	var out bytes.Buffer
+	if err := Decode(context.Background(), r.Cap, rs, &out, DecodeOptions{}); err != nil || !bytes.Equal(out.Bytes(), data) {
+		t.Fatalf("decode: %v", err)
+	}
+	if m := most.Load(); m <= int32(p.Needed) {
+		t.Fatalf("at most %d block reads at once: segments are fetched one at a time", m)
+	}
+	t.Logf("up to %d block reads at once", most.Load())
+}
+
+// TestShareFailingManySegmentsIsRejectedOnce corrupts every block of two
+// shares from some segment on, while reads of later segments are already
+// in flight: each share must be rejected once and replaced for the rest of
+// the file.
+func TestShareFailingManySegmentsIsRejectedOnce(t *testing.T) {
+	data := sha256ctr("many", 30*4096)
+	p := Params{Needed: 3, Total: 6, MaxSegmentSize: 4096, Convergence: []byte("m")}
+	r, shares := encodeMem(t, data, p)
+	bad := map[int][]byte{}
+	for n, s := range shares {
+		bad[n] = bytes.Clone(s)
+	}
+	for seg := 5; seg < r.Layout.NumSegments; seg++ {
+		bad[0][r.Header.Data+uint64(seg)*uint64(r.Layout.BlockSize)] ^= 1
+		if seg >= 12 {
+			bad[3][r.Header.Data+uint64(seg)*uint64(r.Layout.BlockSize)+9] ^= 1
+		}
+	}
+	var now, most atomic.Int32
+	rs := map[int]ShareReader{}
+	for n := range 5 {
+		rs[n] = countingShare{bad[n], &now, &most}
+	}
+	var out bytes.Buffer
+	var rejected []int
+	err := Decode(context.Background(), r.Cap, rs, &out, DecodeOptions{OnBadShare: func(n int, _ error) { rejected = append(rejected, n) }})
+	if err != nil || !bytes.Equal(out.Bytes(), data) {
+		t.Fatalf("decode: %v", err)
+	}
+	if fmt.Sprint(rejected) != "[0 3]" {
+		t.Fatalf("rejected %v, want [0 3]", rejected)
+	}
+}
