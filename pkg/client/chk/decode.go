@@ -149,13 +149,15 @@ type decoder struct {
 // then have received part of the file, so callers write to a temporary
 // place and keep it only when Decode returns nil.
 //
-// The work is a pipeline: one goroutine fetches each segment's k blocks
-// (in parallel, checking each block's hash), one worker per processor
-// rebuilds, checks and decrypts segments, one goroutine feeds the
-// whole-file crypttext hash in order, and the calling goroutine writes to
-// w in order. About two segments per processor are in flight. Every
-// goroutine has returned, and no ShareReader call or OnBadShare is still
-// running, when Decode returns, whatever it returns.
+// The work is a pipeline. One goroutine starts the block reads of every
+// segment a free buffer allows (each read checks its block's hash) and
+// finishes segments in order, replacing failed shares; one worker per
+// processor rebuilds, checks and decrypts segments; one goroutine feeds the
+// whole-file crypttext hash in order; and the calling goroutine writes to
+// w in order. About two segments per processor are in flight, so memory
+// is a few segments whatever the file size. Every goroutine has returned,
+// and no ShareReader call or OnBadShare is still running, when Decode
+// returns, whatever it returns.
 func Decode(ctx context.Context, c *caps.Cap, shares map[int]ShareReader, w io.Writer, opts DecodeOptions) error {
 	switch c.Kind {
 	case caps.KindLIT:
