@@ -67,17 +67,34 @@ func peakHeap(f func()) uint64 {
 
 const benchSize = 64 << 20
 
+// loopCPU runs the benchmark loop and also reports the CPU time of each
+// iteration (all goroutines), which a loaded machine disturbs less than
+// the wall time: together they show how much work an operation is and
+// how well it spreads over the cores.
+func loopCPU(b *testing.B, f func()) {
+	b.ReportAllocs()
+	start := processCPU()
+	n := 0
+	for b.Loop() {
+		f()
+		n++
+	}
+	if cpu := processCPU() - start; cpu > 0 && n > 0 {
+		b.ReportMetric(float64(cpu.Milliseconds())/float64(n), "cpu-ms/op")
+	}
+}
+
 // BenchmarkSHA256 is the machine's floor over the same number of bytes.
 func BenchmarkSHA256(b *testing.B) {
 	buf := make([]byte, 1<<20)
 	b.SetBytes(benchSize)
-	for b.Loop() {
+	loopCPU(b, func() {
 		h := sha256.New()
 		for i := 0; i < benchSize>>20; i++ {
 			h.Write(buf)
 		}
 		h.Sum(nil)
-	}
+	})
 }
 
 func BenchmarkEncode(b *testing.B) {
@@ -85,11 +102,11 @@ func BenchmarkEncode(b *testing.B) {
 		b.Run(fmt.Sprintf("%d-of-%d", kn[0], kn[1]), func(b *testing.B) {
 			p := Params{Needed: kn[0], Total: kn[1], MaxSegmentSize: DefaultMaxSegmentSize, Convergence: []byte("bench")}
 			b.SetBytes(benchSize)
-			for b.Loop() {
+			loopCPU(b, func() {
 				if _, err := Encode(context.Background(), patternReader{benchSize}, benchSize, p, Discard); err != nil {
 					b.Fatal(err)
 				}
-			}
+			})
 		})
 	}
 }
@@ -113,11 +130,11 @@ func BenchmarkDecode(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("%d-of-%d-%s", kn[0], kn[1], name), func(b *testing.B) {
 				b.SetBytes(benchSize)
-				for b.Loop() {
+				loopCPU(b, func() {
 					if err := Decode(context.Background(), r.Cap, use, io.Discard, DecodeOptions{}); err != nil {
 						b.Fatal(err)
 					}
-				}
+				})
 			})
 			if kn[1] == 1 {
 				break

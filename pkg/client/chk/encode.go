@@ -211,26 +211,47 @@ func ctrStream(block cipher.Block, off int64) cipher.Stream {
 type segBuf struct {
 	b       []byte
 	refs    atomic.Int32
-	pool    *sync.Pool
+	pool    *segPool
 	release func() // s.done, made once so handing it out does not allocate
 }
 
 func (s *segBuf) done() {
 	if s.refs.Add(-1) == 0 {
-		s.pool.Put(s)
+		s.pool.put(s)
 	}
 }
 
-// newSegPool returns a pool of buffers for the segments of layout l.
-func newSegPool(l Layout) *sync.Pool {
-	size := l.SegmentSize + int64(l.Total-l.Needed)*l.BlockSize
-	pool := &sync.Pool{}
-	pool.New = func() any {
-		s := &segBuf{b: make([]byte, size), pool: pool}
+// segPool recycles the segment buffers of one encoding. It is a bounded
+// free list rather than a sync.Pool: reuse does not depend on when the
+// garbage collector runs, and buffers a retaining sink returns after the
+// encoding has ended simply go with the pool.
+type segPool struct {
+	size int64
+	free chan *segBuf
+}
+
+// newSegPool returns a pool of buffers for the segments of layout l that
+// keeps up to keep of them.
+func newSegPool(l Layout, keep int) *segPool {
+	return &segPool{size: l.SegmentSize + int64(l.Total-l.Needed)*l.BlockSize, free: make(chan *segBuf, keep)}
+}
+
+func (p *segPool) get() *segBuf {
+	select {
+	case s := <-p.free:
+		return s
+	default:
+		s := &segBuf{b: make([]byte, p.size), pool: p}
 		s.release = s.done
 		return s
 	}
-	return pool
+}
+
+func (p *segPool) put(s *segBuf) {
+	select {
+	case p.free <- s:
+	default: // more are out than the pool keeps: let this one go
+	}
 }
 
 // segResult is one encoded segment.
@@ -305,8 +326,10 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 		}
 	}
 
-	pool := newSegPool(l)
 	workers, depth := pipelineDepth(l.SegmentSize * int64(l.Total) / int64(l.Needed))
+	// Segments between the feeder and the sink, and as many again queued
+	// for the flat hash.
+	pool := newSegPool(l, 2*depth+1)
 	ctx, cancel := context.WithCancel(ctx)
 	var all sync.WaitGroup // every goroutine below
 	defer func() { cancel(); all.Wait() }()
@@ -474,18 +497,18 @@ func noRelease() {}
 // a buffer from pool. The buffer is not cleared: the plaintext and every
 // parity block overwrite their regions, and only the tail's zero padding
 // is cleared explicitly.
-func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l Layout, idx int, pool *sync.Pool) segResult {
+func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l Layout, idx int, pool *segPool) segResult {
 	off, n := l.SegmentBounds(idx)
 	padded := n
 	if idx == l.NumSegments-1 {
 		padded = l.TailPadded
 	}
 	bl := padded / int64(l.Needed)
-	sb := pool.Get().(*segBuf)
+	sb := pool.get()
 	buf := sb.b[:padded+int64(l.Total-l.Needed)*bl]
 	plain := buf[:n]
 	if err := readFull(src, plain, uint64(off)); err != nil {
-		pool.Put(sb)
+		pool.put(sb)
 		return segResult{idx: idx, err: err}
 	}
 	clear(buf[n:padded])
@@ -501,7 +524,7 @@ func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l L
 		} else {
 			b = buf[padded+int64(sh-l.Needed)*bl : padded+int64(sh-l.Needed+1)*bl]
 			if err := fec.EncodeSingle(data, b, sh); err != nil { // clears b first
-				pool.Put(sb)
+				pool.put(sb)
 				return segResult{idx: idx, err: fmt.Errorf("erasure coding: %w", err)}
 			}
 		}
