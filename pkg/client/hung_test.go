@@ -15,7 +15,7 @@ import (
 	"github.com/lafs/lafs/pkg/client/gbs"
 	"github.com/lafs/lafs/pkg/client/mutable"
 	"github.com/lafs/lafs/pkg/nodedir"
-	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/gbswire"
 )
 
 // hungServer is a storage server that accepts TCP connections on 127.0.0.1
@@ -44,7 +44,7 @@ func hungServer(t *testing.T) Server {
 			mu.Unlock()
 		}
 	}()
-	nurl := storage.NURL{SPKIHash: base64.RawURLEncoding.EncodeToString(make([]byte, 32)), Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Swissnum: "hung"}
+	nurl := gbswire.NURL{SPKIHash: base64.RawURLEncoding.EncodeToString(make([]byte, 32)), Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Swissnum: "hung"}
 	g, err := gbs.New(nurl.String(), gbs.Options{})
 	if err != nil {
 		t.Fatal(err)

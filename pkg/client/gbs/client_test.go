@@ -509,7 +509,7 @@ func TestRetriesOnlyWhereSafe(t *testing.T) {
 // takes the request and never answers fails the request after the
 // response-header timeout, even under a context with no deadline.
 func TestServerThatNeverAnswers(t *testing.T) {
-	certPEM, keyPEM, err := storage.GenerateCertificate()
+	certPEM, keyPEM, err := node.GenerateCertificate()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,7 +545,7 @@ func TestServerThatNeverAnswers(t *testing.T) {
 		}
 	}()
 	t.Cleanup(func() { close(done); ln.Close(); <-accepted })
-	nurl := storage.NURL{SPKIHash: storage.SPKIHash(cert.Leaf), Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Swissnum: "abc"}.String()
+	nurl := gbswire.NURL{SPKIHash: gbswire.SPKIHash(cert.Leaf), Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Swissnum: "abc"}.String()
 	c, err := New(nurl, Options{Retries: -1, ResponseHeaderTimeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
