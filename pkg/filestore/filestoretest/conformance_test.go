@@ -27,6 +27,6 @@ func TestDirectConformance(t *testing.T) {
 	filestoretest.RunConformance(t, s, filestoretest.Options{Known: map[string]string{
 		"LinkUnlinkResolve/replace keeps the creation time": "pkg/client Link(replace) keeps the old linkmotime; Tahoe sets it to now",
 		"LinkUnlinkResolve/Resolve through a file":          "pkg/client Resolve through a file returns a plain \"not a directory\" error, not filestore.ErrNotDirectory",
-		"Cancelled/mkdir":                                   "pkg/client Mkdir with a cancelled context says \"no storage server is reachable\" without wrapping context.Canceled",
+		"Cancelled/mkdir": "pkg/client Mkdir with a cancelled context says \"no storage server is reachable\" without wrapping context.Canceled",
 	}})
 }

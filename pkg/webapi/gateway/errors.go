@@ -200,9 +200,7 @@ func scrubCaps(s string) string {
 		}
 		b.WriteString(s[:i])
 		rest := s[i+4:]
-		end := strings.IndexFunc(rest, func(r rune) bool {
-			return r == ' ' || r == '\'' || r == '"' || r == '\n' || r == '\t' || r == '<' || r == ')' || r == ','
-		})
+		end := strings.IndexFunc(rest, capEnd)
 		if end < 0 {
 			end = len(rest)
 		}
@@ -211,7 +209,16 @@ func scrubCaps(s string) string {
 		if c := strings.IndexByte(tok, ':'); c >= 0 {
 			kind = tok[:c]
 		}
-		b.WriteString("URI:" + kind + ":…")
+		if tok == "" {
+			b.WriteString("URI:")
+		} else {
+			b.WriteString("URI:" + kind + ":…")
+		}
 		s = rest[end:]
 	}
+}
+
+// capEnd reports whether r ends a cap quoted in a message.
+func capEnd(r rune) bool {
+	return r == ' ' || r == '\'' || r == '"' || r == '\n' || r == '\t' || r == '<' || r == ')' || r == ','
 }

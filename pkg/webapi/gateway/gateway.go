@@ -330,7 +330,7 @@ func capResponse(op string, body []byte) (*caps.Cap, error) {
 		return nil, fmt.Errorf("%s: the node answered with something that is not a cap: %w", op, err)
 	}
 	if c.IsUnknown() {
-		return nil, fmt.Errorf("%s: the node answered with a cap of unknown kind", op)
+		return nil, fmt.Errorf("%s: the node answered with something that is not a cap of a known kind", op)
 	}
 	return c, nil
 }
