@@ -95,3 +95,23 @@ func TestOpenGatewayTahoe(t *testing.T) {
 		t.Fatalf("grid status: %+v %v", gs, err)
 	}
 }
+
+// BenchmarkOpenGateway is what a command pays to open a gateway store
+// before its first request: no I/O beyond the node directory's stat calls.
+func BenchmarkOpenGateway(b *testing.B) {
+	dir := b.TempDir()
+	if err := os.WriteFile(dir+"/node.url", []byte("http://127.0.0.1:1/\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	node, err := nodedir.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		s, _, err := Open(node, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = s.Close()
+	}
+}

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
+	"strings"
 
 	"github.com/lafs/lafs/pkg/client/dirnode"
 )
@@ -84,9 +84,14 @@ func ParseNode(data []byte) (*Node, error) {
 }
 
 func parseNode(data []byte, withChildren bool) (*Node, error) {
-	var pair []json.RawMessage
-	if err := json.Unmarshal(data, &pair); err != nil {
+	if withChildren && !json.Valid(data) { // once, for the whole document
+		var probe any
+		err := json.Unmarshal(data, &probe)
 		return nil, fmt.Errorf("not a [type, properties] list: %v: %w", err, ErrJSON)
+	}
+	pair, err := arrayElements(data, 2)
+	if err != nil {
+		return nil, err
 	}
 	if len(pair) < 2 {
 		return nil, fmt.Errorf("a list of %d elements, want [type, properties]: %w", len(pair), ErrJSON)
@@ -170,39 +175,129 @@ type field struct {
 	value json.RawMessage
 }
 
-// objectFields splits a JSON object into its members in document order.
-func objectFields(data []byte) ([]field, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, fmt.Errorf("%v: %w", err, ErrJSON)
+// The scanners below split a document json.Valid has accepted; they find
+// where values start and end in one pass and leave the decoding of each
+// small value to encoding/json.
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	return i
+}
+
+// valueEnd returns the index just past the JSON value starting at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string starting at b[i].
+func stringEnd(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// arrayElements returns the first max elements of a valid JSON array.
+func arrayElements(data []byte, max int) ([]json.RawMessage, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return nil, fmt.Errorf("not a [type, properties] list: %w", ErrJSON)
+	}
+	var out []json.RawMessage
+	for i = skipSpace(data, i+1); i < len(data) && data[i] != ']' && len(out) < max; {
+		end := valueEnd(data, i)
+		out = append(out, data[i:end])
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+		}
+	}
+	return out, nil
+}
+
+// objectFields splits a valid JSON object into its members in document
+// order.
+func objectFields(data []byte) ([]field, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
 		return nil, fmt.Errorf("not an object: %w", ErrJSON)
 	}
 	var out []field
-	for dec.More() {
-		tok, err := dec.Token()
+	for i = skipSpace(data, i+1); i < len(data) && data[i] != '}'; {
+		kend := stringEnd(data, i)
+		key, err := decodeKey(data[i:kend])
 		if err != nil {
-			return nil, fmt.Errorf("%v: %w", err, ErrJSON)
+			return nil, err
 		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, fmt.Errorf("object key is not a string: %w", ErrJSON)
+		i = skipSpace(data, kend)
+		if i >= len(data) || data[i] != ':' {
+			return nil, fmt.Errorf("object member without a value: %w", ErrJSON)
 		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("value of %q: %v: %w", key, err, ErrJSON)
+		i = skipSpace(data, i+1)
+		end := valueEnd(data, i)
+		out = append(out, field{key: key, value: data[i:end]})
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
 		}
-		out = append(out, field{key: key, value: v})
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, fmt.Errorf("%v: %w", err, ErrJSON)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("data after the object: %w", ErrJSON)
 	}
 	return out, nil
+}
+
+// decodeKey decodes an object key: plain ASCII directly, anything else
+// through encoding/json (escapes, and invalid UTF-8 made U+FFFD as
+// json.Unmarshal makes it everywhere else).
+func decodeKey(tok []byte) (string, error) {
+	if len(tok) < 2 || tok[0] != '"' {
+		return "", fmt.Errorf("object key is not a string: %w", ErrJSON)
+	}
+	plain := true
+	for _, c := range tok[1 : len(tok)-1] {
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(tok[1 : len(tok)-1]), nil
+	}
+	var key string
+	if err := json.Unmarshal(tok, &key); err != nil {
+		return "", fmt.Errorf("object key: %v: %w", err, ErrJSON)
+	}
+	return key, nil
 }
 
 // Welcome is the JSON welcome page (`GET /?t=json`): how the node sees
