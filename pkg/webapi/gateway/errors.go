@@ -50,7 +50,8 @@ func newStatusError(op string, code int, contentType string, body []byte) *Statu
 // classify maps a status and Tahoe's message to a filestore sentinel.
 // Tahoe answers a write through a read cap with a 400 ("... read-only
 // cap") or with a 500 carrying NotWriteableError, depending on the
-// operation; a path through a file with a 400 "Files have no children".
+// operation; a path through a file with a 400 "Files have no children"
+// or a 409 "a file was in the way".
 func classify(code int, msg string) error {
 	switch {
 	case strings.Contains(msg, "UncoordinatedWriteError"):
@@ -58,13 +59,13 @@ func classify(code int, msg string) error {
 	case strings.Contains(msg, "NotWriteableError"), strings.Contains(msg, "NotMutableError"),
 		strings.Contains(msg, "read-only cap"), strings.Contains(msg, "read-only directory"):
 		return filestore.ErrReadOnly
+	case strings.Contains(msg, "Files have no children"), strings.Contains(msg, "a file was in the way"),
+		strings.Contains(msg, "not a directory"):
+		return filestore.ErrNotDirectory
 	case code == http.StatusNotFound, strings.Contains(msg, "NoSuchChildError"):
 		return filestore.ErrNotFound
 	case code == http.StatusConflict, strings.Contains(msg, "ExistingChildError"):
 		return filestore.ErrExists
-	case strings.Contains(msg, "Files have no children"), strings.Contains(msg, "is not a directory"),
-		strings.Contains(msg, "not a directory"):
-		return filestore.ErrNotDirectory
 	}
 	return nil
 }

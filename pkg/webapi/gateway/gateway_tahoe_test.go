@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -82,5 +83,67 @@ func TestTahoeExtras(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), root.String()) {
 		t.Errorf("the error quotes the cap: %v", err)
+	}
+}
+
+// TestTahoePaths covers the path-based calls against a real node.
+func TestTahoePaths(t *testing.T) {
+	s := tahoeNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	root, err := s.Mkdir(ctx, filestore.MkdirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("path put "), 1000)
+	f, created, err := s.PutFile(ctx, root, "a/b/f.txt", bytes.NewReader(data), int64(len(data)), gateway.PutOptions{})
+	if err != nil || !created || f.Kind != caps.KindCHK {
+		t.Fatalf("PutFile into missing directories: %v %v %v", f, created, err)
+	}
+	if got, err := s.Resolve(ctx, root, "a/b/f.txt"); err != nil || got.String() != f.String() {
+		t.Fatalf("Resolve: %v %v", got, err)
+	}
+	if _, created, err := s.PutFile(ctx, root, "a/b/f.txt", bytes.NewReader(data), int64(len(data)), gateway.PutOptions{}); err != nil || created {
+		t.Errorf("PutFile over an existing name: created %v, %v", created, err)
+	}
+	m, created, err := s.PutFile(ctx, root, "m", bytes.NewReader([]byte("v1")), 2, gateway.PutOptions{Format: filestore.FormatMDMF})
+	if err != nil || !created || m.Kind != caps.KindMDMF {
+		t.Fatalf("PutFile of a new MDMF file: %v %v %v", m, created, err)
+	}
+	m2, created, err := s.PutFile(ctx, root, "m", bytes.NewReader([]byte("version two")), 11, gateway.PutOptions{})
+	if err != nil || created || m2.String() != m.String() {
+		t.Fatalf("PutFile over a mutable file: %v %v %v; want it overwritten in place", m2, created, err)
+	}
+	var buf bytes.Buffer
+	if err := s.Download(ctx, m, &buf, filestore.DownloadOptions{}); err != nil || buf.String() != "version two" {
+		t.Fatalf("after the overwrite: %q %v", buf.String(), err)
+	}
+
+	d, err := s.MkdirPath(ctx, root, "x/y/z", filestore.FormatMDMF)
+	if err != nil || d.Kind != caps.KindDIR2MDMF {
+		t.Fatalf("MkdirPath: %v %v", d, err)
+	}
+	if again, err := s.MkdirPath(ctx, root, "x/y/z", filestore.FormatDefault); err != nil || again.String() != d.String() {
+		t.Errorf("MkdirPath of an existing directory: %v %v; want the same cap", again, err)
+	}
+	if _, err := s.MkdirPath(ctx, root, "a/b/f.txt/sub", filestore.FormatDefault); !errors.Is(err, filestore.ErrNotDirectory) {
+		t.Errorf("MkdirPath through a file: %v, want ErrNotDirectory", err)
+	}
+
+	other := caps.NewLIT([]byte("other"))
+	if err := s.LinkPath(ctx, root, "x/y/z", other, gateway.ReplaceOnlyFiles); !errors.Is(err, filestore.ErrExists) {
+		t.Errorf("LinkPath over a directory with only-files: %v, want ErrExists", err)
+	}
+	if err := s.LinkPath(ctx, root, "a/b/f.txt", other, gateway.ReplaceOnlyFiles); err != nil {
+		t.Errorf("LinkPath over a file with only-files: %v", err)
+	}
+	if err := s.LinkPath(ctx, root, "a/b/f.txt", f, gateway.ReplaceNever); !errors.Is(err, filestore.ErrExists) {
+		t.Errorf("LinkPath with replace=false: %v, want ErrExists", err)
+	}
+	if err := s.LinkPath(ctx, root, "new/deep/name", f, gateway.ReplaceNever); err != nil {
+		t.Fatalf("LinkPath into missing directories: %v", err)
+	}
+	if got, err := s.Resolve(ctx, root, "new/deep/name"); err != nil || got.String() != f.String() {
+		t.Errorf("Resolve(new/deep/name): %v %v", got, err)
 	}
 }

@@ -116,6 +116,9 @@ func TestRequests(t *testing.T) {
 	answer["DELETE /uri/"+dirCap+"/é"] = fileCap
 	answer["POST /uri"] = dirCap
 	answer["PUT /uri"] = fileCap
+	answer["PUT /uri/"+dirCap+"/sub dir/f.txt"] = fileCap
+	answer["POST /uri/"+dirCap+"/x/é"] = dirCap
+	answer["PUT /uri/"+dirCap+"/to/name"] = fileCap
 
 	steps := []struct {
 		name string
@@ -147,6 +150,14 @@ func TestRequests(t *testing.T) {
 			_, err := s.Upload(ctx, strings.NewReader(strings.Repeat("x", 65)), 65, filestore.UploadOptions{})
 			return err
 		}, seen{method: "PUT", uri: "/uri", body: strings.Repeat("x", 65)}},
+		{"PutFile", func() error {
+			_, _, err := s.PutFile(ctx, dir, "sub dir/f.txt", strings.NewReader("abc"), 3, PutOptions{Format: filestore.FormatMDMF})
+			return err
+		}, seen{method: "PUT", uri: "/uri/URI%3ADIR2%3Aauqwm7arjz6svoeo7dvjm6lfla%3A4qacrfr7rj4ablj3tsz4hp7csygn5ba5rvhwk7vhym5cv4mci3ka/sub%20dir/f.txt?format=MDMF", body: "abc"}},
+		{"MkdirPath", func() error { _, err := s.MkdirPath(ctx, dir, "x/e\u0301/", filestore.FormatDefault); return err },
+			seen{method: "POST", uri: "/uri/URI%3ADIR2%3Aauqwm7arjz6svoeo7dvjm6lfla%3A4qacrfr7rj4ablj3tsz4hp7csygn5ba5rvhwk7vhym5cv4mci3ka/x/%C3%A9?t=mkdir"}},
+		{"LinkPath", func() error { return s.LinkPath(ctx, dir, "to/name", file, ReplaceOnlyFiles) },
+			seen{method: "PUT", uri: "/uri/URI%3ADIR2%3Aauqwm7arjz6svoeo7dvjm6lfla%3A4qacrfr7rj4ablj3tsz4hp7csygn5ba5rvhwk7vhym5cv4mci3ka/to/name?t=uri&replace=only-files", body: fileCap}},
 	}
 	for _, st := range steps {
 		mu.Lock()
@@ -343,6 +354,15 @@ func TestLocalRefusals(t *testing.T) {
 			_, err := s.CreateMutable(ctx, nil, filestore.MutableOptions{Format: filestore.FormatCHK})
 			return err
 		}(), nil},
+		{"put below a read cap", func() error {
+			_, _, err := s.PutFile(ctx, ro, "f", strings.NewReader(""), 0, PutOptions{})
+			return err
+		}(), filestore.ErrReadOnly},
+		{"put with no name", func() error { _, _, err := s.PutFile(ctx, dir, "/", strings.NewReader(""), 0, PutOptions{}); return err }(), nil},
+		{"mkdir path below a read cap", func() error { _, err := s.MkdirPath(ctx, ro, "d", filestore.FormatDefault); return err }(), filestore.ErrReadOnly},
+		{"mkdir path CHK", func() error { _, err := s.MkdirPath(ctx, dir, "d", filestore.FormatCHK); return err }(), nil},
+		{"link path with no name", s.LinkPath(ctx, dir, "", file, ReplaceNever), nil},
+		{"link path bad mode", s.LinkPath(ctx, dir, "x", file, Replace(9)), nil},
 		{"negative upload", func() error {
 			_, err := s.Upload(ctx, strings.NewReader(""), -1, filestore.UploadOptions{})
 			return err

@@ -28,28 +28,7 @@ var (
 // o.Progress counts bytes sent to the node.
 func (s *Store) Upload(ctx context.Context, src io.ReaderAt, size int64, o filestore.UploadOptions) (*filestore.UploadResult, error) {
 	const op = "upload"
-	if size < 0 {
-		return nil, fmt.Errorf("%s of negative size %d", op, size)
-	}
-	open := func() io.Reader {
-		var r io.Reader = io.NewSectionReader(src, 0, size)
-		if o.Progress != nil {
-			r = &progressReader{r: r, fn: o.Progress}
-		}
-		return r
-	}
-	resp, cancel, err := s.do(ctx, request{op: op, method: http.MethodPut, path: "uri", body: open(), size: size, stream: true,
-		getBody: func() (io.ReadCloser, error) { return io.NopCloser(open()), nil }})
-	if err != nil {
-		return nil, err
-	}
-	defer cancel()
-	defer resp.Body.Close()
-	body, err := s.readAll(op, resp, maxCapResponse)
-	if err != nil {
-		return nil, err
-	}
-	c, err := capResponse(op, body)
+	c, code, err := s.putContents(ctx, op, "uri", "", src, size, o.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +38,44 @@ func (s *Store) Upload(ctx context.Context, src io.ReaderAt, size int64, o files
 	if got, ok := c.SizeKnown(); ok && got != uint64(size) {
 		return nil, fmt.Errorf("%s: the node stored %d bytes, not the %d sent", op, got, size)
 	}
-	return &filestore.UploadResult{Cap: c, Created: resp.StatusCode == http.StatusCreated}, nil
+	return &filestore.UploadResult{Cap: c, Created: code == http.StatusCreated}, nil
+}
+
+// putContents streams size bytes of src in a PUT to path?query and
+// returns the cap the node answers with and the status code.
+func (s *Store) putContents(ctx context.Context, op, path, query string, src io.ReaderAt, size int64, progress func(int64)) (*caps.Cap, int, error) {
+	if size < 0 {
+		return nil, 0, fmt.Errorf("%s of negative size %d", op, size)
+	}
+	var reported int64 // shared by retries, so the count never goes back
+	open := func() io.Reader {
+		var r io.Reader = io.NewSectionReader(src, 0, size)
+		if progress != nil {
+			r = &progressReader{r: r, fn: func(n int64) {
+				if n > reported {
+					reported = n
+					progress(n)
+				}
+			}}
+		}
+		return r
+	}
+	resp, cancel, err := s.do(ctx, request{op: op, method: http.MethodPut, path: path, query: query, body: open(), size: size, stream: true,
+		getBody: func() (io.ReadCloser, error) { return io.NopCloser(open()), nil }})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	body, err := s.readAll(op, resp, maxCapResponse)
+	if err != nil {
+		return nil, 0, err
+	}
+	c, err := capResponse(op, body)
+	if err != nil {
+		return nil, 0, err
+	}
+	return c, resp.StatusCode, nil
 }
 
 // progressReader reports the running count of bytes read.
