@@ -358,7 +358,10 @@ func TestLocalRefusals(t *testing.T) {
 			_, _, err := s.PutFile(ctx, ro, "f", strings.NewReader(""), 0, PutOptions{})
 			return err
 		}(), filestore.ErrReadOnly},
-		{"put with no name", func() error { _, _, err := s.PutFile(ctx, dir, "/", strings.NewReader(""), 0, PutOptions{}); return err }(), nil},
+		{"put with no name", func() error {
+			_, _, err := s.PutFile(ctx, dir, "/", strings.NewReader(""), 0, PutOptions{})
+			return err
+		}(), nil},
 		{"mkdir path below a read cap", func() error { _, err := s.MkdirPath(ctx, ro, "d", filestore.FormatDefault); return err }(), filestore.ErrReadOnly},
 		{"mkdir path CHK", func() error { _, err := s.MkdirPath(ctx, dir, "d", filestore.FormatCHK); return err }(), nil},
 		{"link path with no name", s.LinkPath(ctx, dir, "", file, ReplaceNever), nil},
