@@ -25,6 +25,7 @@ type StatusError struct {
 	kind    error
 }
 
+// Error is "OP: STATUS: MESSAGE" on one line.
 func (e *StatusError) Error() string {
 	msg := e.Message
 	if msg == "" {

@@ -430,3 +430,36 @@ func TestNewFromNodeDirIsLazy(t *testing.T) {
 		t.Errorf("no node.url: %v", err)
 	}
 }
+
+// TestMkdirFormatFallback: a node whose default format is MDMF ignores
+// format=SDMF on t=mkdir-with-children; the store notices from the cap
+// and makes the directory in two steps instead.
+func TestMkdirFormatFallback(t *testing.T) {
+	const mdmfDir = "URI:DIR2-MDMF:q32nc7n7umtx5tcwopx5m3gipy:ij4cgt5sv43gtjl75jt5j5jq4hj33pb2j3575pz3bpgikot3fkeq"
+	var mu sync.Mutex
+	var calls []string
+	s, _ := node(t, Options{}, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls = append(calls, r.Method+" "+r.URL.RawQuery)
+		mu.Unlock()
+		switch r.URL.RawQuery {
+		case "t=mkdir-with-children&format=SDMF":
+			fmt.Fprint(w, mdmfDir)
+		case "t=mkdir&format=SDMF":
+			fmt.Fprint(w, dirCap)
+		case "t=set_children&overwrite=false":
+			if r.URL.Path != "/uri/"+dirCap {
+				http.Error(w, "wrong directory", 400)
+			}
+		default:
+			http.Error(w, "unexpected", 400)
+		}
+	})
+	d, err := s.Mkdir(context.Background(), filestore.MkdirOptions{Format: filestore.FormatSDMF, Children: []dirnode.Entry{{Name: "f", ROCap: fileCap}}})
+	if err != nil || d.String() != dirCap {
+		t.Fatalf("Mkdir: %v %v (calls %v)", d, err, calls)
+	}
+	if want := "POST t=mkdir-with-children&format=SDMF,POST t=mkdir&format=SDMF,POST t=set_children&overwrite=false"; strings.Join(calls, ",") != want {
+		t.Errorf("calls %v, want %s", calls, want)
+	}
+}

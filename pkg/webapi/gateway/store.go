@@ -85,6 +85,7 @@ type progressReader struct {
 	fn func(int64)
 }
 
+// Read reads from the underlying reader and reports the new count.
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	p.n += int64(n)
@@ -205,10 +206,12 @@ func (s *Store) OverwriteMutable(ctx context.Context, c *caps.Cap, data []byte) 
 // store gives them.
 //
 // Tahoe's unlinked t=mkdir-with-children ignores format= (the directory
-// is always of the node's default format), so an MDMF directory with
-// children is made empty and then filled with one `POST
-// /uri/$DIRCAP?t=set_children`; the node then sets the children's link
-// times itself and ignores any "tahoe" key in their metadata.
+// is always of the node's default format), so a directory with children
+// whose format is not the node's default is made empty and then filled
+// with one `POST /uri/$DIRCAP?t=set_children`; the node then sets the
+// children's link times itself and ignores any "tahoe" key in their
+// metadata. (For SDMF this is known only from the answer: a node with an
+// MDMF default leaves that first directory behind, unlinked.)
 func (s *Store) Mkdir(ctx context.Context, o filestore.MkdirOptions) (*caps.Cap, error) {
 	const op = "mkdir"
 	children := withLinkTimes(o.Children, time.Now())
@@ -232,7 +235,12 @@ func (s *Store) Mkdir(ctx context.Context, o filestore.MkdirOptions) (*caps.Cap,
 		return s.mkdir(ctx, op, "t=mkdir"+fq, nil, false)
 	}
 	if format != "MDMF" {
-		return s.mkdir(ctx, op, "t=mkdir-with-children"+fq, children, true)
+		d, err := s.mkdir(ctx, op, "t=mkdir-with-children"+fq, children, true)
+		// A node whose own default is MDMF makes an MDMF directory even
+		// when SDMF was asked for; then (and only then) take the long way.
+		if err != nil || format == "" || d.Kind == caps.KindDIR2 {
+			return d, err
+		}
 	}
 	js, err := EncodeChildren(children) // refuse bad names before making anything
 	if err != nil {
