@@ -234,6 +234,7 @@ func (s *Store) do(ctx context.Context, r request) (*http.Response, context.Canc
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", r.op, err)
 	}
+	parent := ctx
 	var cancel context.CancelFunc
 	if r.stream {
 		ctx, cancel = context.WithCancel(ctx)
@@ -265,7 +266,7 @@ func (s *Store) do(ctx context.Context, r request) (*http.Response, context.Canc
 	resp, err := s.client.Do(req)
 	if err != nil {
 		cancel()
-		return nil, nil, s.transportError(ctx, r.op, err)
+		return nil, nil, s.transportError(parent, ctx, r.op, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
@@ -277,14 +278,18 @@ func (s *Store) do(ctx context.Context, r request) (*http.Response, context.Canc
 }
 
 // transportError describes a failed request without its URL (which
-// holds caps): the node's base URL and the network error only.
-func (s *Store) transportError(ctx context.Context, op string, err error) error {
+// holds caps): the node's base URL and the network error only. parent is
+// the caller's context, ctx the request's (with Options.Timeout).
+func (s *Store) transportError(parent, ctx context.Context, op string, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+	if ctxErr := parent.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 		return fmt.Errorf("%s: %w", op, err)
+	}
+	if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: the node at %s did not answer within %v: %w", op, s.base.Redacted(), s.opts.Timeout, err)
 	}
 	return fmt.Errorf("%s: talking to the node at %s: %w", op, s.base.Redacted(), err)
 }
