@@ -32,15 +32,15 @@ const (
 	ModeGateway Mode = "gateway" // a node's web API (node.url, or Options.NodeURL)
 )
 
-// ErrGatewayUnsupported was returned by Open for a gateway before the
-// gateway store existed.
-//
-// Deprecated: Open now returns a gateway store; kept so callers written
-// against the old Open still compile.
-var ErrGatewayUnsupported = errors.New("driving a node's web API (node.url) is not supported yet")
-
 // ErrNoGrid means the node directory configures no grid at all.
 var ErrNoGrid = errors.New("no grid configured: no private/servers.yaml, no embedded local grid and no node.url")
+
+// ErrGatewayUnsupported means the chosen mode is a gateway, which this
+// build cannot drive yet.
+//
+// Deprecated: Open returns a gateway store now and never this error; it
+// is kept so that callers written against the old Open still compile.
+var ErrGatewayUnsupported = errors.New("driving a node's web API (node.url) is not supported yet")
 
 // Options tune Open.
 type Options struct {

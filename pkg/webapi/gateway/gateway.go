@@ -25,8 +25,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Timeout bounds each request that carries no file contents (t=json,
 	// mkdir, link, unlink, the welcome page); 0 means DefaultTimeout.
-	// Uploads and downloads are bounded by their context only, since the
-	// node answers an upload after it has placed every share.
+	// Requests that carry contents (Upload, Download, CreateMutable,
+	// OverwriteMutable, PutFile) are bounded by their context only, since
+	// the node answers an upload only after it has placed every share.
 	Timeout time.Duration
 	// MaxJSON bounds a JSON or cap response; 0 means DefaultMaxJSON.
 	MaxJSON int64
