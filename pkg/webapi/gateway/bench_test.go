@@ -37,8 +37,8 @@ func BenchmarkParseNode(b *testing.B) {
 }
 
 func TestParseNodeLinear(t *testing.T) {
-	n, err := ParseNode(bigDir(20000))
-	if err != nil || len(n.Entries()) != 20000 {
+	n, err := ParseNode(bigDir(5000))
+	if err != nil || len(n.Entries()) != 5000 {
 		t.Fatalf("%d children, %v", len(n.Children), err)
 	}
 }
