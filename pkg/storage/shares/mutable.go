@@ -161,8 +161,8 @@ func (s *Store) writeMutable(ctx context.Context, si storage.StorageIndex, n int
 		// Growth must fit in the space left (Tahoe only caps the size).
 		var grow uint64
 		for _, w := range tw.Write {
-			if w.Offset > maxMutableShareSize || uint64(len(w.Data)) > maxMutableShareSize-w.Offset {
-				return fmt.Errorf("mutable write at %d: %w", w.Offset, storage.ErrTooLarge)
+			if limit := s.opts.MaxMutableShareSize; w.Offset > limit || uint64(len(w.Data)) > limit-w.Offset {
+				return fmt.Errorf("mutable write at %d past the %d-byte maximum share size: %w", w.Offset, limit, storage.ErrTooLarge)
 			}
 			if end := w.Offset + uint64(len(w.Data)); end > uint64(dl) {
 				grow = max(grow, end-uint64(dl))

@@ -302,3 +302,37 @@ func testReservedSpace(t *testing.T, open func(t *testing.T) backend.Backend) {
 		t.Fatalf("read-only server allocated")
 	}
 }
+
+// TestMaxMutableShareSize: a configured bound on mutable shares refuses
+// writes ending past it (and is what the version message reports), while
+// writes within it succeed.
+func TestMaxMutableShareSize(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(t *testing.T) backend.Backend) {
+		ctx := context.Background()
+		const limit = 1 << 20
+		s := newStore(t, open, Options{MaxMutableShareSize: limit})
+		if v, _ := s.Version(ctx); v.MaximumMutableShareSize != limit {
+			t.Fatalf("version reports %d", v.MaximumMutableShareSize)
+		}
+		var si storage.StorageIndex
+		for _, tc := range []struct {
+			name    string
+			off     uint64
+			n       int
+			wantErr error
+		}{
+			{"ending at the bound", limit - 4, 4, nil},
+			{"ending one past the bound", limit - 3, 4, storage.ErrTooLarge},
+			{"starting far past the bound", 1 << 40, 1, storage.ErrTooLarge},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, err := s.ReadTestWrite(ctx, si, storage.MutableSecrets{}, storage.ReadTestWriteRequest{TestWriteVectors: map[uint64]storage.TestWriteVectors{
+					0: {Write: []storage.WriteVector{{Offset: tc.off, Data: make([]byte, tc.n)}}},
+				}})
+				if !errors.Is(err, tc.wantErr) && !(err == nil && tc.wantErr == nil) {
+					t.Fatalf("error %v, want %v", err, tc.wantErr)
+				}
+			})
+		}
+	})
+}
