@@ -95,7 +95,10 @@ func (s *Store) AllocateBuckets(ctx context.Context, si storage.StorageIndex, le
 			}
 			continue
 		}
-		if s.opts.ReadOnly || free < size {
+		s.mu.Lock()
+		full := len(s.uploads) >= s.opts.MaxUploads
+		s.mu.Unlock()
+		if s.opts.ReadOnly || free < size || full {
 			continue
 		}
 		u, err := s.startUpload(ctx, si, n, uploadSecret, size, newLease)

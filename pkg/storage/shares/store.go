@@ -42,9 +42,13 @@ type Options struct {
 	// (on disk the hole is sparse).
 	MaxMutableShareSize uint64
 	// ReadHandles is how many open read handles of complete immutable
-	// shares the store keeps for reuse (0: a default of 64; negative:
+	// shares the store keeps for reuse (0: a default of 16; negative:
 	// none).
 	ReadHandles int
+	// MaxUploads bounds the immutable uploads in progress (each holds its
+	// container open): allocations beyond it are not made, as when space
+	// runs out (0: a default of 4096).
+	MaxUploads int
 }
 
 // Store is a storage.Server over a backend: what the embedded local grid
@@ -84,9 +88,12 @@ func New(b backend.Backend, opts Options) *Store {
 	if opts.MaxMutableShareSize == 0 || opts.MaxMutableShareSize > maxMutableShareSize {
 		opts.MaxMutableShareSize = maxMutableShareSize
 	}
+	if opts.MaxUploads <= 0 {
+		opts.MaxUploads = 4096
+	}
 	n := opts.ReadHandles
 	if n == 0 {
-		n = 64
+		n = 16
 	}
 	return &Store{b: b, opts: opts, uploads: map[uploadKey]*upload{}, readers: newReaderCache(max(n, 0))}
 }

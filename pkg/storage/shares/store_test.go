@@ -375,3 +375,32 @@ func TestSparseMutableExtension(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxUploads: uploads in progress are bounded; finishing or aborting
+// one makes room for another.
+func TestMaxUploads(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(t *testing.T) backend.Backend) {
+		ctx := context.Background()
+		s := newStore(t, open, Options{MaxUploads: 3})
+		var si storage.StorageIndex
+		res, err := s.AllocateBuckets(ctx, si, storage.LeaseSecrets{}, []byte("u"), []int{0, 1, 2, 3, 4}, 1)
+		if err != nil || fmt.Sprint(res.Allocated) != "[0 1 2]" {
+			t.Fatalf("allocated %v, %v; want [0 1 2]", res.Allocated, err)
+		}
+		si[0] = 1
+		if res, _ := s.AllocateBuckets(ctx, si, storage.LeaseSecrets{}, []byte("u"), []int{0}, 1); len(res.Allocated) != 0 {
+			t.Fatalf("allocated %v past the bound", res.Allocated)
+		}
+		si[0] = 0
+		if _, err := s.WriteShareChunk(ctx, si, 0, []byte("u"), 0, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AbortUpload(ctx, si, 1, []byte("u")); err != nil {
+			t.Fatal(err)
+		}
+		si[0] = 1
+		if res, _ := s.AllocateBuckets(ctx, si, storage.LeaseSecrets{}, []byte("u"), []int{0, 1, 2}, 1); fmt.Sprint(res.Allocated) != "[0 1]" {
+			t.Fatalf("allocated %v after two uploads ended, want [0 1]", res.Allocated)
+		}
+	})
+}
