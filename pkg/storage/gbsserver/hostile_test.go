@@ -532,3 +532,38 @@ func TestNoSecretsInLogs(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileSlowReader: a client that asks for a large share and stops
+// reading is cut off after the response write timeout; the server goes on
+// answering others.
+func TestHostileSlowReader(t *testing.T) {
+	rec := &recordingHandler{}
+	g := newGBSTestOver(t, openMem(t), false, shares.Options{}, gbsserver.Options{ResponseWriteTimeout: 300 * time.Millisecond, Logger: newLogger(rec)})
+	const size = 8 << 20
+	if resp, body := g.do("POST", "/storage/v1/immutable/"+si1, allocHeaders("u"), mustCBOR(t, AllocateRequest{ShareNumbers: ShareSet{0}, AllocatedSize: size})); resp.StatusCode != 200 {
+		t.Fatalf("allocate: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := g.do("PATCH", "/storage/v1/immutable/"+si1+"/0", hdr{"X-Tahoe-Authorization": {"upload-secret " + b64([]byte("u"))}, "Content-Range": {fmt.Sprintf("bytes 0-%d/%d", size-1, size)}}, make([]byte, size)); resp.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	conn := g.rawRequest("GET", "/storage/v1/immutable/"+si1+"/0", nil, 0, nil)
+	_ = conn // never read
+	done := func() bool {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		for _, r := range rec.records {
+			if strings.Contains(recordText(r), "method=GET path=/storage/v1/immutable/"+si1+"/0 ") {
+				return true
+			}
+		}
+		return false
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !done() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		g.alive()
+	}
+	if !done() {
+		t.Fatal("the read to a client that stopped reading never ended")
+	}
+}

@@ -57,6 +57,10 @@ type Options struct {
 	// makes no progress for this long fails the request with 408 and frees
 	// what it held (default 60s).
 	BodyReadTimeout time.Duration
+	// ResponseWriteTimeout bounds each write of a share read's response
+	// body: a client that stops reading is cut off after this long, freeing
+	// the open share and the handler (default 60s).
+	ResponseWriteTimeout time.Duration
 	// MaxBodyMemory bounds the memory all request bodies in flight may
 	// hold at once: bodies decoded in memory count their declared length
 	// (or their limit), streamed chunks their buffer. A request that cannot
@@ -93,6 +97,9 @@ func New(srv storage.Server, swissnum string, opts Options) *Server {
 	}
 	if opts.BodyReadTimeout <= 0 {
 		opts.BodyReadTimeout = 60 * time.Second
+	}
+	if opts.ResponseWriteTimeout <= 0 {
+		opts.ResponseWriteTimeout = 60 * time.Second
 	}
 	if opts.MaxBodyMemory <= 0 {
 		opts.MaxBodyMemory = 256 << 20
@@ -518,9 +525,12 @@ func (s *Server) read(mutable bool) func(http.ResponseWriter, *call) error {
 		bp := s.bufPool.Get().(*[]byte)
 		defer s.bufPool.Put(bp)
 		buf := *bp
+		rc := http.NewResponseController(w)
 		for off := start; off < end; {
 			k, err := sr.ReadAt(buf[:min(uint64(len(buf)), end-off)], int64(off))
 			if k > 0 {
+				// A client that stops reading is cut off.
+				_ = rc.SetWriteDeadline(time.Now().Add(s.opts.ResponseWriteTimeout))
 				if _, werr := w.Write(buf[:k]); werr != nil {
 					return nil // the client went away; headers are sent
 				}
