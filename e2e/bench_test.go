@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"os/exec"
-	"path/filepath"
 	"testing"
 )
 
@@ -14,9 +13,9 @@ func BenchmarkStartup(b *testing.B) {
 		argv []string
 	}{
 		{"floor-true", []string{"true"}},
-		{"lafs-version", []string{filepath.Join(binDir, "lafs"), "version"}},
-		{"tahoe-version", []string{filepath.Join(binDir, "tahoe"), "--version"}},
-		{"lafs-attenuate", []string{filepath.Join(binDir, "lafs"), "attenuate", "URI:SSK:ka5rjfyrmtap2dzo7lb2zpxxda:loysdkneuihxgdfwkfy5rmyw5t4eyvkdjlw2hb5u7uxvn67d6lda"}},
+		{"lafs-version", []string{command(b, "lafs"), "version"}},
+		{"tahoe-version", []string{command(b, "tahoe"), "--version"}},
+		{"lafs-attenuate", []string{command(b, "lafs"), "attenuate", "URI:SSK:ka5rjfyrmtap2dzo7lb2zpxxda:loysdkneuihxgdfwkfy5rmyw5t4eyvkdjlw2hb5u7uxvn67d6lda"}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

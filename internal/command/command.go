@@ -131,11 +131,13 @@ func Report(w io.Writer, prog string, err error) {
 	}
 }
 
-// Run runs app with args (args[0] is the program name) against the given IO
-// and returns the exit status. It never calls os.Exit and never lets a panic
-// escape as a stack trace.
-func Run(ctx context.Context, app *cli.App, args []string, stdio *IO) (code int) {
+// Run runs app with args (args[0] is the program name) against the
+// factory's IO, closes what the factory opened, and returns the exit
+// status. It never calls os.Exit and never lets a panic escape as a stack
+// trace.
+func Run(ctx context.Context, app *cli.App, args []string, f *Factory) (code int) {
 	prog := app.Name
+	stdio := f.IO
 	defer func() {
 		if r := recover(); r != nil {
 			Report(stdio.Err, prog, fmt.Errorf("internal error: %v (please report this bug)", r))
@@ -146,6 +148,9 @@ func Run(ctx context.Context, app *cli.App, args []string, stdio *IO) (code int)
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	Prepare(app)
 	err := app.RunContext(ctx, args)
+	if cerr := f.Close(); cerr != nil && (err == nil || errors.Is(err, ErrDone)) {
+		err = fmt.Errorf("closing the file store: %w", cerr)
+	}
 	if err != nil && !errors.Is(err, ErrDone) {
 		Report(stdio.Err, prog, err)
 	}

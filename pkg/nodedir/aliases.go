@@ -95,12 +95,27 @@ func (e *UnknownAliasError) Error() string {
 	return fmt.Sprintf("Unknown alias '%s', please create it with 'tahoe add-alias' or 'tahoe create-alias'.", e.Alias)
 }
 
+// capPrefixes start a path argument at a cap rather than at an alias
+// (Tahoe's uri.has_uri_prefix). This is the one list of them.
+var capPrefixes = [...]string{"URI:", "ro.URI:", "imm.URI:"}
+
+// HasCapPrefix reports whether a path argument starts with a cap
+// ("URI:...", "ro.URI:...", "imm.URI:..."), not an alias.
+func HasCapPrefix(arg string) bool {
+	for _, p := range capPrefixes {
+		if strings.HasPrefix(arg, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // SplitPath turns a Tahoe path argument ("alias:sub/path", "URI:...:./sub"
 // or "URI:.../sub", or a bare path in the default alias) into the root cap
 // string and the path below it.
 func SplitPath(aliases map[string]string, arg string) (rootCap, path string, err error) {
 	p := strings.Trim(arg, " ")
-	if strings.HasPrefix(p, "URI:") || strings.HasPrefix(p, "ro.URI:") || strings.HasPrefix(p, "imm.URI:") {
+	if HasCapPrefix(p) {
 		if i := strings.Index(p, ":./"); i >= 0 {
 			return p[:i], p[i+3:], nil
 		}

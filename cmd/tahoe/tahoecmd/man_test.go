@@ -1,4 +1,4 @@
-package main
+package tahoecmd
 
 import (
 	"testing"
@@ -9,9 +9,9 @@ import (
 // TestManPageCurrent fails when man/tahoe.1 no longer matches the command
 // definitions: run 'make man' and commit the result.
 func TestManPageCurrent(t *testing.T) {
-	app := newApp(command.System())
+	app := NewApp(NewFactory(command.System()))
 	command.Prepare(app)
-	if err := command.CheckManPage(app, "../../man/tahoe.1"); err != nil {
+	if err := command.CheckManPage(app, "../../../man/tahoe.1"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package lafscmd
 
 import (
 	"context"
@@ -14,26 +14,33 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func newStatusCommand(stdio *command.IO) *cli.Command {
-	var timeout time.Duration
+// statusOptions are status's switches.
+type statusOptions struct {
+	JSON    bool
+	Timeout time.Duration
+}
+
+func newStatusCommand(f *command.Factory) *cli.Command {
+	var o statusOptions
+	var out output
 	return &cli.Command{
 		Name:  "status",
 		Usage: "show the grid: each storage server's reachability, space and version, and the encoding",
 		Description: "Asks every configured storage server for its version message, all at once.\n" +
 			"Exit status: 0 when the grid could be asked (even if servers are down), 1 on errors, 2 usage.",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
-			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "how long to wait for each server", Destination: &timeout},
+			jsonFlag(&out, "print the report as JSON"),
+			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "how long to wait for each server", Destination: &o.Timeout},
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 0 {
 				return command.Usagef("status takes no arguments")
 			}
-			s, err := newSession(cCtx, stdio)
-			if err != nil {
+			var err error
+			if o.JSON, err = asJSON(f, out); err != nil {
 				return err
 			}
-			return runStatus(cCtx.Context, s, s.jsonOutput(cCtx), timeout)
+			return runStatus(cCtx.Context, f, o)
 		},
 	}
 }
@@ -56,8 +63,8 @@ type statusReport struct {
 	Reachable     int              `json:"reachable"`
 }
 
-func runStatus(ctx context.Context, s *session, asJSON bool, timeout time.Duration) error {
-	node, err := s.node()
+func runStatus(ctx context.Context, f *command.Factory, o statusOptions) error {
+	node, err := f.Node()
 	if err != nil {
 		return err
 	}
@@ -65,16 +72,15 @@ func runStatus(ctx context.Context, s *session, asJSON bool, timeout time.Durati
 	if err != nil {
 		return err
 	}
-	store, err := s.openClient()
+	store, err := f.Store()
 	if err != nil {
 		return err
 	}
-	defer store.Close()
 	rep, ok := store.(filestore.Reporter)
 	if !ok {
 		return fmt.Errorf("this grid cannot report its servers")
 	}
-	gs, err := rep.GridStatus(ctx, timeout)
+	gs, err := rep.GridStatus(ctx, o.Timeout)
 	if err != nil {
 		return err
 	}
@@ -92,13 +98,13 @@ func runStatus(ctx context.Context, s *session, asJSON bool, timeout time.Durati
 		}
 		report.Servers[i] = out
 	}
-	if asJSON {
-		return command.WriteJSON(s.io.Out, report)
+	if o.JSON {
+		return command.WriteJSON(f.IO.Out, report)
 	}
-	fmt.Fprintf(s.io.Out, "node directory: %s (%s grid)\n", node.Dir, kind)
-	fmt.Fprintf(s.io.Out, "encoding: %d-of-%d, happy %d, segments up to %s\n", enc.Needed, enc.Total, enc.Happy, progress.Bytes(enc.MaxSegmentSize))
-	fmt.Fprintf(s.io.Out, "servers: %d of %d reachable\n", report.Reachable, len(report.Servers))
-	table := tablewriter.NewWriter(s.io.Out)
+	fmt.Fprintf(f.IO.Out, "node directory: %s (%s grid)\n", node.Dir, kind)
+	fmt.Fprintf(f.IO.Out, "encoding: %d-of-%d, happy %d, segments up to %s\n", enc.Needed, enc.Total, enc.Happy, progress.Bytes(enc.MaxSegmentSize))
+	fmt.Fprintf(f.IO.Out, "servers: %d of %d reachable\n", report.Reachable, len(report.Servers))
+	table := tablewriter.NewWriter(f.IO.Out)
 	table.Header([]string{"Nickname", "Server ID", "Address", "Reachable", "Available", "Version"})
 	for _, st := range report.Servers {
 		space, ver := "-", "-"

@@ -1,4 +1,4 @@
-package main
+package tahoecmd
 
 import (
 	"github.com/lafs/lafs/internal/command"

@@ -1,4 +1,4 @@
-package main
+package tahoecmd
 
 import (
 	"flag"
@@ -16,9 +16,6 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // format (tahoe_ls.py): "%b %d %H:%M" for recent links, "%b %d  %Y" for
 // ones older than six months, right-aligned columns except caps.
 func TestLsGolden(t *testing.T) {
-	old := time.Local
-	time.Local = time.UTC
-	defer func() { time.Local = old }()
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	md := func(t time.Time) []byte { return dirnode.NewMetadata(t) }
 	entries := []dirnode.Entry{
@@ -29,10 +26,10 @@ func TestLsGolden(t *testing.T) {
 	}
 	for name, o := range map[string]lsOptions{
 		"ls-plain": {},
-		"ls-l":     {long: true},
-		"ls-lF":    {long: true, classify: true},
-		"ls-uri":   {uri: true},
-		"ls-l-ro":  {long: true, readonlyURI: true},
+		"ls-l":     {Long: true},
+		"ls-lF":    {Long: true, Classify: true},
+		"ls-uri":   {URI: true},
+		"ls-l-ro":  {Long: true, ReadOnlyURI: true},
 	} {
 		lines, unknown := formatLs(append([]dirnode.Entry(nil), entries...), o, now)
 		if unknown {

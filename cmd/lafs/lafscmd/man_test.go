@@ -1,4 +1,4 @@
-package main
+package lafscmd
 
 import (
 	"testing"
@@ -9,9 +9,9 @@ import (
 // TestManPageCurrent fails when man/lafs.1 no longer matches the command
 // definitions: run 'make man' and commit the result.
 func TestManPageCurrent(t *testing.T) {
-	app := newApp(command.System())
+	app := NewApp(NewFactory(command.System(), func(string) string { return "" }))
 	command.Prepare(app)
-	if err := command.CheckManPage(app, "../../man/lafs.1"); err != nil {
+	if err := command.CheckManPage(app, "../../../man/lafs.1"); err != nil {
 		t.Fatal(err)
 	}
 }

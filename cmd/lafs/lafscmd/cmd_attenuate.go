@@ -1,4 +1,4 @@
-package main
+package lafscmd
 
 import (
 	"fmt"
@@ -13,7 +13,8 @@ type attenuateOptions struct {
 	JSON bool
 }
 
-func newAttenuateCommand(stdio *command.IO) *cli.Command {
+func newAttenuateCommand(f *command.Factory) *cli.Command {
+	stdio := f.IO
 	var opts attenuateOptions
 	return &cli.Command{
 		Name:      "attenuate",

@@ -1,4 +1,4 @@
-package main
+package tahoecmd
 
 import (
 	"errors"
@@ -29,7 +29,7 @@ func createFlags(o *storage.NodeOptions) []cli.Flag {
 
 // nodeDirArg resolves the node directory: the positional NODEDIR, then
 // --basedir, then the global --node-directory.
-func nodeDirArg(cCtx *cli.Context) (string, error) {
+func nodeDirArg(cCtx *cli.Context, f *command.Factory) (string, error) {
 	if cCtx.NArg() > 1 {
 		return "", command.Usagef("%s takes at most one NODEDIR, got %d arguments", cCtx.Command.HelpName, cCtx.NArg())
 	}
@@ -38,7 +38,10 @@ func nodeDirArg(cCtx *cli.Context) (string, error) {
 		dir = cCtx.String("basedir")
 	}
 	if dir == "" {
-		dir = readGlobals(cCtx).NodeDir
+		var err error
+		if dir, err = f.NodeDir(); err != nil {
+			return "", err
+		}
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -72,7 +75,8 @@ func printCreated(stdio *command.IO, dir string, nickname string) {
 	}
 }
 
-func newCreateClientCommand(stdio *command.IO) *cli.Command {
+func newCreateClientCommand(f *command.Factory) *cli.Command {
+	stdio := f.IO
 	opts := storage.NewNodeOptions()
 	var localGrid int
 	flags := append(createFlags(&opts),
@@ -87,7 +91,7 @@ func newCreateClientCommand(stdio *command.IO) *cli.Command {
 			if err := unsupportedCreateFlags(cCtx); err != nil {
 				return err
 			}
-			dir, err := nodeDirArg(cCtx)
+			dir, err := nodeDirArg(cCtx, f)
 			if err != nil {
 				return err
 			}
@@ -110,7 +114,8 @@ func newCreateClientCommand(stdio *command.IO) *cli.Command {
 	}
 }
 
-func newCreateNodeCommand(stdio *command.IO) *cli.Command {
+func newCreateNodeCommand(f *command.Factory) *cli.Command {
+	stdio := f.IO
 	opts := storage.NewNodeOptions()
 	flags := append(createFlags(&opts),
 		&cli.BoolFlag{Name: "no-storage", Usage: "do not offer storage service to other nodes", Destination: &opts.NoStorage},
@@ -131,7 +136,7 @@ func newCreateNodeCommand(stdio *command.IO) *cli.Command {
 			if err := unsupportedCreateFlags(cCtx); err != nil {
 				return err
 			}
-			dir, err := nodeDirArg(cCtx)
+			dir, err := nodeDirArg(cCtx, f)
 			if err != nil {
 				return err
 			}

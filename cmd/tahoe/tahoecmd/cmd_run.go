@@ -1,4 +1,4 @@
-package main
+package tahoecmd
 
 import (
 	"log/slog"
@@ -8,7 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func newRunCommand(stdio *command.IO) *cli.Command {
+func newRunCommand(f *command.Factory) *cli.Command {
+	stdio := f.IO
 	var debug bool
 	return &cli.Command{
 		Name:      "run",
@@ -20,7 +21,7 @@ func newRunCommand(stdio *command.IO) *cli.Command {
 			&cli.BoolFlag{Name: "debug", Usage: "log one line per request on stderr", Destination: &debug},
 		},
 		Action: func(cCtx *cli.Context) error {
-			dir, err := nodeDirArg(cCtx)
+			dir, err := nodeDirArg(cCtx, f)
 			if err != nil {
 				return err
 			}
@@ -28,7 +29,7 @@ func newRunCommand(stdio *command.IO) *cli.Command {
 			if debug {
 				level = slog.LevelDebug
 			}
-			if readGlobals(cCtx).Quiet {
+			if stdio.Quiet {
 				level = slog.LevelWarn
 			}
 			logger := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: level}))

@@ -1,4 +1,4 @@
-package main
+package lafscmd
 
 import (
 	"fmt"
@@ -9,7 +9,8 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func newVersionCommand(stdio *command.IO) *cli.Command {
+func newVersionCommand(f *command.Factory) *cli.Command {
+	stdio := f.IO
 	var asJSON bool
 	return &cli.Command{
 		Name:  "version",
