@@ -145,8 +145,8 @@ func (l Location) LocalName() string { return l.local }
 // said it is a directory.
 func (l Location) TrailingSlash() bool { return l.slash }
 
-// IsRoot reports whether a grid location names a root directory
-// ("alias:", "URI:DIR2:...") rather than a child of one.
+// IsRoot reports whether a grid location is a cap with no path below it
+// ("alias:", "URI:DIR2:...", "URI:CHK:..."), not a child of a directory.
 func (l Location) IsRoot() bool { return l.kind == Grid && l.grid.Rel == "" }
 
 // Directoryish reports whether the argument itself says it is a
@@ -154,7 +154,7 @@ func (l Location) IsRoot() bool { return l.kind == Grid && l.grid.Rel == "" }
 func (l Location) Directoryish() bool {
 	switch l.kind {
 	case Grid:
-		return l.slash || l.IsRoot()
+		return l.slash || (l.IsRoot() && l.grid.Root.IsDirectory())
 	case Local:
 		b := filepath.Base(l.local)
 		return l.slash || b == "." || b == ".."

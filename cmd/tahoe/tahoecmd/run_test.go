@@ -1,0 +1,227 @@
+package tahoecmd
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lafs/lafs/internal/command"
+)
+
+// testNode is a client node directory with an embedded grid of 4 servers
+// (2-of-4, happy 3) and an alias "home", made by tahoe itself.
+type testNode struct {
+	t   *testing.T
+	dir string
+}
+
+func newTestNode(t *testing.T) *testNode {
+	t.Helper()
+	n := &testNode{t: t, dir: filepath.Join(t.TempDir(), "node")}
+	n.ok("create-client", "--local-grid", "4", "--shares-needed", "2", "--shares-happy", "3", "--shares-total", "4", n.dir)
+	n.ok("-d", n.dir, "create-alias", "home")
+	return n
+}
+
+// run runs tahoe with args and returns stdout, stderr and the exit status.
+func (n *testNode) run(args ...string) (string, string, int) {
+	var out, errb bytes.Buffer
+	stdio := &command.IO{In: strings.NewReader(""), Out: &out, Err: &errb}
+	code := Run(context.Background(), append([]string{"tahoe"}, args...), stdio)
+	return out.String(), errb.String(), code
+}
+
+// ok runs tahoe -d NODE args and fails the test unless it succeeds.
+func (n *testNode) ok(args ...string) string {
+	n.t.Helper()
+	out, errs, code := n.run(args...)
+	if code != 0 {
+		n.t.Fatalf("tahoe %s: exit %d\n%s", strings.Join(args, " "), code, errs)
+	}
+	return out
+}
+
+// factory is a factory over buffers for calling run functions directly.
+func (n *testNode) factory() (*command.Factory, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	f := NewFactory(&command.IO{In: strings.NewReader(""), Out: &out, Err: &errb})
+	f.NodeDirFlag = n.dir
+	n.t.Cleanup(func() { f.Close() })
+	return f, &out, &errb
+}
+
+func (n *testNode) file(name, data string) string {
+	p := filepath.Join(n.t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		n.t.Fatal(err)
+	}
+	return p
+}
+
+// TestMkdirCreatesMissingAndKeepsExisting: Tahoe's t=mkdir makes the
+// directories on the way, and on an existing directory changes nothing and
+// answers its cap.
+func TestMkdirCreatesMissingAndKeepsExisting(t *testing.T) {
+	n := newTestNode(t)
+	ctx := context.Background()
+	f, out, _ := n.factory()
+	if err := runMkdir(ctx, f, mkdirOptions{Path: "home:a/b/c"}); err != nil {
+		t.Fatal(err)
+	}
+	first := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(first, "URI:DIR2:") {
+		t.Fatalf("mkdir printed %q", first)
+	}
+	if got := n.ok("-d", n.dir, "ls", "home:a/b"); got != "c\n" {
+		t.Fatalf("ls home:a/b = %q", got)
+	}
+	again := strings.TrimSpace(n.ok("-d", n.dir, "mkdir", "home:a/b/c"))
+	if again != first {
+		t.Fatalf("mkdir on an existing directory printed %s, want its cap %s", again, first)
+	}
+	// Under a file: one clear error naming the file.
+	n.ok("-d", n.dir, "put", n.file("f.txt", "x"), "home:f.txt")
+	_, errs, code := n.run("-d", n.dir, "mkdir", "home:f.txt/sub")
+	if code != 1 || !strings.Contains(errs, "is a file") {
+		t.Fatalf("mkdir under a file: exit %d, %q", code, errs)
+	}
+}
+
+func TestMkdirUnderFileCap(t *testing.T) {
+	n := newTestNode(t)
+	_, errs, code := n.run("-d", n.dir, "mkdir", "URI:LIT:nbswy3dpbi/x")
+	if code != 1 || !strings.Contains(errs, "is a file cap, not a directory") || strings.Contains(errs, "read-only directory") {
+		t.Fatalf("exit %d, %q", code, errs)
+	}
+}
+
+// TestPutCreatesDirectories: webapi PUT /uri/$DIRCAP/SUBDIRS../FILENAME
+// makes the missing directories.
+func TestPutCreatesDirectories(t *testing.T) {
+	n := newTestNode(t)
+	f, out, errb := n.factory()
+	if err := runPut(context.Background(), f, putOptions{From: n.file("x.txt", "deep file"), To: "home:deep/er/x.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "URI:LIT:") || errb.String() != "201 Created\n" {
+		t.Fatalf("stdout %q stderr %q", out, errb)
+	}
+	if got := n.ok("-d", n.dir, "get", "home:deep/er/x.txt"); got != "deep file" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestLsFileLong: ls -l on a file prints its long row (B13).
+func TestLsFileLong(t *testing.T) {
+	n := newTestNode(t)
+	n.ok("-d", n.dir, "put", n.file("p.txt", strings.Repeat("p", 100)), "home:p.txt")
+	got := n.ok("-d", n.dir, "ls", "-l", "home:p.txt")
+	if !strings.HasPrefix(got, "-r-- 100 ") || !strings.HasSuffix(got, " p.txt\n") {
+		t.Fatalf("ls -l on a file: %q", got)
+	}
+}
+
+func TestMoveAndLink(t *testing.T) {
+	n := newTestNode(t)
+	ctx := context.Background()
+	n.ok("-d", n.dir, "put", n.file("a.txt", "a"), "home:a.txt")
+	n.ok("-d", n.dir, "mkdir", "home:d")
+	f, out, _ := n.factory()
+	if err := runMove(ctx, f, moveOptions{From: "home:a.txt", To: "home:d"}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "OK\n" {
+		t.Fatalf("mv printed %q", out)
+	}
+	if err := runMove(ctx, f, moveOptions{From: "home:d/a.txt", To: "home:b.txt", Link: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.ok("-d", n.dir, "ls", "home:"); got != "b.txt\nd\n" {
+		t.Fatalf("ls home: %q", got)
+	}
+	// A directory into itself is refused, and nothing is lost.
+	n.ok("-d", n.dir, "mkdir", "home:d/e")
+	if _, errs, code := n.run("-d", n.dir, "mv", "home:d", "home:d/e"); code != 1 || !strings.Contains(errs, "into itself") {
+		t.Fatalf("mv into itself: exit %d %q", code, errs)
+	}
+	if got := n.ok("-d", n.dir, "ls", "home:d"); got != "a.txt\ne\n" {
+		t.Fatalf("ls home:d after the refused mv: %q", got)
+	}
+}
+
+// TestCpOutcomes: tahoe cp says what it did, in Tahoe's words.
+func TestCpOutcomes(t *testing.T) {
+	n := newTestNode(t)
+	a, b := n.file("a.txt", "a"), n.file("b.txt", "b")
+	for _, tc := range []struct {
+		args []string
+		out  string
+		code int
+		errs string
+	}{
+		{args: []string{a, "home:one"}, out: "Success: file copied\n"},
+		{args: []string{a, b, "home:two/"}, out: "Success: files copied\n"},
+		{args: []string{a, "home:three/"}, code: 1, errs: "target is not a directory, but ends with a slash"},
+		{args: []string{"home:one", "home:four"}, out: "Success: file linked\n"},
+		{args: []string{a, "nosuch:x"}, code: 1, errs: "Unknown alias 'nosuch'"},
+	} {
+		out, errs, code := n.run(append([]string{"-d", n.dir, "cp"}, tc.args...)...)
+		if code != tc.code || out != tc.out || !strings.Contains(errs, tc.errs) {
+			t.Errorf("cp %v: exit %d stdout %q stderr %q", tc.args, code, out, errs)
+		}
+	}
+	if got := n.ok("-d", n.dir, "ls", "home:two"); got != "a.txt\nb.txt\n" {
+		t.Fatalf("ls home:two = %q", got)
+	}
+	// -v says what is copied, on stderr.
+	_, errs, _ := n.run("-d", n.dir, "cp", "-v", a, b, "home:five")
+	if !strings.Contains(errs, "attaching sources to targets, 2 files / 0 dirs in root") || !strings.Contains(errs, "-> home:five/a.txt") {
+		t.Fatalf("cp -v stderr %q", errs)
+	}
+}
+
+// TestListAliasesGolden pins list-aliases's layout: names right-aligned to
+// the longest, as Tahoe prints them.
+func TestListAliasesGolden(t *testing.T) {
+	n := newTestNode(t)
+	dirCap := "URI:DIR2:ka5rjfyrmtap2dzo7lb2zpxxda:loysdkneuihxgdfwkfy5rmyw5t4eyvkdjlw2hb5u7uxvn67d6lda"
+	n.ok("-d", n.dir, "add-alias", "a-long-name", dirCap)
+	f, out, _ := n.factory()
+	if err := runListAliases(f, listAliasesOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || lines[0] != "a-long-name: "+dirCap || !strings.HasPrefix(lines[1], "       home: URI:DIR2:") {
+		t.Fatalf("list-aliases:\n%s", out)
+	}
+	out.Reset()
+	if err := runListAliases(f, listAliasesOptions{ReadOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "a-long-name: URI:DIR2-RO:4jizhmespzudyajo5l7xw6cil4:") {
+		t.Fatalf("--readonly-uri:\n%s", out)
+	}
+}
+
+// TestOneFactoryPerRun: a command that touches the grid several times
+// opens the node and the store once, and the run closes it.
+func TestOneFactoryPerRun(t *testing.T) {
+	n := newTestNode(t)
+	f, _, _ := n.factory()
+	s1, err := f.Store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := f.Store()
+	n1, _ := f.Node()
+	n2, _ := f.Node()
+	if s1 != s2 || n1 != n2 {
+		t.Fatal("the factory opened twice")
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
