@@ -78,6 +78,12 @@ type Error struct {
 	Err  error
 	Code int
 	Hint string
+	// usage prints the usage of the command that failed (set on usage
+	// errors by the wiring of Prepare).
+	usage func()
+	// plain errors are reported as one line whatever the usage style: a
+	// usage error of an Extension command, or an Exit status.
+	plain bool
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
@@ -98,6 +104,11 @@ func WithHint(err error, hint string) error {
 	}
 	return &Error{Err: err, Code: ExitError, Hint: hint}
 }
+
+// Exit returns err with its own exit status, reported as one line on
+// stderr (not as a usage error, whatever the code): for a command whose
+// Tahoe-LAFS original exits 2 on a failure (tahoe ls on a missing path).
+func Exit(code int, err error) error { return &Error{Err: err, Code: code, plain: true} }
 
 // ErrDone stops a command early with success and no message (for flags
 // like --version that answer by themselves).
@@ -151,10 +162,71 @@ func Run(ctx context.Context, app *cli.App, args []string, f *Factory) (code int
 	if cerr := f.Close(); cerr != nil && (err == nil || errors.Is(err, ErrDone)) {
 		err = fmt.Errorf("closing the file store: %w", cerr)
 	}
+	var ce *Error
+	if f.TahoeUsage && CodeOf(err) == ExitUsage && !(errors.As(err, &ce) && ce.plain) {
+		reportTahoeUsage(stdio.Out, prog, err)
+		return ExitError
+	}
 	if err != nil && !errors.Is(err, ErrDone) {
 		Report(stdio.Err, prog, err)
 	}
 	return CodeOf(err)
+}
+
+// reportTahoeUsage reports a usage error as Tahoe's runner does: the
+// failing command's usage, then "prog:  message" and a blank line, all on
+// stdout (and the caller exits 1).
+func reportTahoeUsage(w io.Writer, prog string, err error) {
+	var ce *Error
+	if errors.As(err, &ce) && ce.usage != nil {
+		ce.usage()
+	}
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+	fmt.Fprintf(w, "%s:  %s\n\n", prog, tahoeFlagMessage(msg))
+}
+
+// tahoeFlagMessage words the flag parser's complaint as Tahoe's option
+// parser (twisted's, over getopt) does.
+func tahoeFlagMessage(msg string) string {
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		name = strings.TrimPrefix(name, "-")
+		if len(name) == 1 {
+			return "option -" + name + " not recognized"
+		}
+		return "option --" + name + " not recognized"
+	}
+	return msg
+}
+
+// usageOf returns a function printing the usage of cCtx's command (the
+// app's when there is none) to the app's writer.
+func usageOf(cCtx *cli.Context) func() {
+	return func() {
+		c := cCtx.Command
+		if c == nil || c.Name == "" || c.HasName(cCtx.App.Name) {
+			_ = cli.ShowAppHelp(cCtx)
+			return
+		}
+		tpl := cli.CommandHelpTemplate
+		if len(c.VisibleCommands()) > 1 || (len(c.VisibleCommands()) == 1 && !c.VisibleCommands()[0].HasName("help")) {
+			tpl = cli.SubcommandHelpTemplate
+		} else {
+			// A leaf command: urfave/cli's added help subcommand is noise.
+			leaf := *c
+			leaf.Subcommands = nil
+			c = &leaf
+		}
+		cli.HelpPrinter(cCtx.App.Writer, tpl, c)
+	}
+}
+
+// withUsage attaches the usage of cCtx's command to a usage error.
+func withUsage(cCtx *cli.Context, err error) error {
+	var ce *Error
+	if errors.As(err, &ce) && ce.Code == ExitUsage && ce.usage == nil {
+		ce.usage = usageOf(cCtx)
+	}
+	return err
 }
 
 // Prepare makes every command of app report flag errors and unknown
@@ -163,6 +235,9 @@ func Prepare(app *cli.App) {
 	app.OnUsageError = onUsageError
 	if app.Action == nil {
 		app.Action = unknownSubcommand
+	}
+	if act := app.Action; act != nil {
+		app.Action = func(cCtx *cli.Context) error { return withUsage(cCtx, act(cCtx)) }
 	}
 	for _, c := range app.Commands {
 		prepareCommand(c)
@@ -176,13 +251,20 @@ func prepareCommand(c *cli.Command) {
 	if len(c.Subcommands) > 0 && c.Action == nil {
 		c.Action = unknownSubcommand
 	}
+	if act := c.Action; act != nil {
+		c.Action = func(cCtx *cli.Context) error { return withUsage(cCtx, act(cCtx)) }
+	}
 	for _, s := range c.Subcommands {
 		prepareCommand(s)
 	}
 }
 
 func onUsageError(cCtx *cli.Context, err error, _ bool) error {
-	return &Error{Err: err, Code: ExitUsage, Hint: "see '" + cCtx.Command.HelpName + " --help'"}
+	name := cCtx.App.Name
+	if cCtx.Command != nil && cCtx.Command.HelpName != "" {
+		name = cCtx.Command.HelpName
+	}
+	return &Error{Err: err, Code: ExitUsage, Hint: "see '" + name + " --help'", usage: usageOf(cCtx)}
 }
 
 func unknownSubcommand(cCtx *cli.Context) error {
@@ -238,4 +320,46 @@ func ArgOrStdin(cCtx *cli.Context, stdio *IO, name string) (string, error) {
 		return "", Usagef("standard input holds more than one line; give one %s", name)
 	}
 	return s, nil
+}
+
+// NotImplemented returns a hidden command standing for a Tahoe-LAFS
+// subcommand that lafs does not implement: whatever its arguments, it
+// fails (exit status 1) with one line, "not implemented by lafs: NAME ...",
+// so a user can tell a refusal from a typo.
+func NotImplemented(name string) *cli.Command {
+	return &cli.Command{
+		Name:            name,
+		Hidden:          true,
+		SkipFlagParsing: true,
+		Action: func(cCtx *cli.Context) error {
+			what := strings.TrimPrefix(cCtx.Command.HelpName, cCtx.App.Name+" ")
+			return &Error{Err: fmt.Errorf("not implemented by lafs: %s", what), Code: ExitError}
+		},
+	}
+}
+
+// Extension marks c (and its subcommands) as this binary's own extension
+// rather than a Tahoe-LAFS command: under Factory.TahoeUsage its usage
+// errors still go on stderr with exit status 2, the contract of the
+// extensions (there is no Tahoe behaviour to match). It returns c.
+func Extension(c *cli.Command) *cli.Command {
+	c.OnUsageError = func(cCtx *cli.Context, err error, sub bool) error {
+		e := onUsageError(cCtx, err, sub).(*Error)
+		e.plain = true
+		return e
+	}
+	if act := c.Action; act != nil {
+		c.Action = func(cCtx *cli.Context) error {
+			err := act(cCtx)
+			var ce *Error
+			if errors.As(err, &ce) && ce.Code == ExitUsage {
+				ce.plain = true
+			}
+			return err
+		}
+	}
+	for _, s := range c.Subcommands {
+		Extension(s)
+	}
+	return c
 }

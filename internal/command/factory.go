@@ -24,6 +24,10 @@ type Factory struct {
 	IO *IO
 	// Prog is the binary's name, the prefix of warnings.
 	Prog string
+	// TahoeUsage reports usage errors as Tahoe's CLI does: the command's
+	// usage and "prog:  message" on stdout, exit status 1 (tahoe). Without
+	// it they are one line on stderr and exit status 2 (lafs).
+	TahoeUsage bool
 	// NodeDirFlag is -d/--node-directory ("" for the default: the
 	// preferences' node_directory, else ~/.tahoe).
 	NodeDirFlag string

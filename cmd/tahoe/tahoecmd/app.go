@@ -38,6 +38,7 @@ func NewFactory(stdio *command.IO) *command.Factory {
 	return &command.Factory{
 		IO:         stdio,
 		Prog:       "tahoe",
+		TahoeUsage: true,
 		NodeHint:   "create a node with 'tahoe create-client --local-grid=10 %s' or give -d NODEDIR",
 		NoGridHint: "add servers to private/servers.yaml, or make an embedded grid with 'tahoe create-client --local-grid=10 DIR'",
 	}
@@ -54,7 +55,7 @@ func NewApp(f *command.Factory) *cli.App {
 		HideVersion:          true,
 		EnableBashCompletion: true,
 		Description: "Each command behaves as Tahoe-LAFS's own: same flags, same output, same exit codes " +
-			"(0 success, 1 operational failure, 2 usage error).",
+			"(0 success, 1 operational failure or usage error; a usage error prints the usage and the message on stdout).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "node-directory", Aliases: []string{"d"}, DefaultText: "~/.tahoe",
 				Usage: "the Tahoe node directory (tahoe.cfg, private/, node.url)", Destination: &f.NodeDirFlag},
@@ -100,5 +101,15 @@ func NewApp(f *command.Factory) *cli.App {
 			command.NewManCommand(stdio),
 		},
 	}
+	for _, name := range notImplemented {
+		app.Commands = append(app.Commands, command.NotImplemented(name))
+	}
 	return app
+}
+
+// notImplemented are Tahoe-LAFS's subcommands (runner.py's, at
+// tahoe-lafs HEAD) that this tahoe does not implement.
+var notImplemented = [...]string{
+	"create-introducer", "admin", "invite", "backup", "webopen", "manifest",
+	"stats", "check", "deep-check", "status",
 }

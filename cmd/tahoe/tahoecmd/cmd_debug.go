@@ -9,10 +9,20 @@ func newDebugCommand(stdio *command.IO) *cli.Command {
 	return &cli.Command{
 		Name:  "debug",
 		Usage: "debug tools: inspect caps, compute caps and placements without a grid",
-		Subcommands: []*cli.Command{
+		Subcommands: append([]*cli.Command{
 			newDumpCapCommand(stdio),
-			newDebugPlacementCommand(stdio),
-			newDebugChkCapCommand(stdio),
-		},
+			command.Extension(newDebugPlacementCommand(stdio)),
+			command.Extension(newDebugChkCapCommand(stdio)),
+		}, debugNotImplemented()...),
 	}
+}
+
+// debugNotImplemented are Tahoe-LAFS's debug tools this tahoe does not
+// implement.
+func debugNotImplemented() []*cli.Command {
+	var out []*cli.Command
+	for _, name := range []string{"dump-share", "find-shares", "catalog-shares", "corrupt-share", "flogtool", "repl", "trial"} {
+		out = append(out, command.NotImplemented(name))
+	}
+	return out
 }

@@ -30,7 +30,7 @@ func newDumpCapCommand(stdio *command.IO) *cli.Command {
 		ArgsUsage: "CAP|-",
 		Description: "Prints what the cap string holds. CAP may be a web-API URL (.../uri/URI%3A...).\n" +
 			"With --json prints {kind, readcap, verifycap, storage_index, mutable, readonly, size},\n" +
-			"null where a value is not defined for the cap. Exit status: 0 success, 1 invalid cap, 2 usage.",
+			"null where a value is not defined for the cap. Exit status: 0 success, 1 invalid cap or usage error.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON object", Destination: &opts.JSON},
 			&cli.StringFlag{Name: "nodeid", Aliases: []string{"n"}, Usage: "storage server node id, to show its write enabler and lease secrets", Destination: &opts.NodeID},

@@ -23,7 +23,7 @@ func newGetCommand(f *command.Factory) *cli.Command {
 		ArgsUsage: "CAP [TO|-]",
 		Description: "Writes the file to TO, or to stdout when TO is '-' or absent. TO appears only when the whole\n" +
 			"file was downloaded and verified; on failure nothing is left behind.\n" +
-			"Exit status: 0 success, 1 failure, 2 usage error.",
+			"Exit status: 0 success, 1 failure or usage error.",
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() < 1 || cCtx.NArg() > 2 {
 				return command.Usagef("get takes CAP and an optional TO, got %d arguments", cCtx.NArg())

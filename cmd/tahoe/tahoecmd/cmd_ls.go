@@ -62,7 +62,7 @@ func runLs(ctx context.Context, f *command.Factory, o lsOptions) error {
 	}
 	target, err := filestore.Lookup(ctx, s, p)
 	if errors.Is(err, filestore.ErrNotFound) {
-		return &command.Error{Err: errors.New("No such file or directory"), Code: 2}
+		return command.Exit(2, errors.New("No such file or directory")) // Tahoe's ls exits 2 here
 	}
 	if err != nil {
 		return err

@@ -34,7 +34,7 @@ func newPutCommand(f *command.Factory) *cli.Command {
 		Description: "Uploads FROM (or standard input) as an immutable file and prints its read cap on stdout.\n" +
 			"With TO (ALIAS:path, or a path in the 'tahoe' alias) it is linked there, replacing what is there\n" +
 			"and creating missing directories; with TO a mutable file's write cap, that file gets a new version.\n" +
-			"Exit status: 0 success, 1 failure (nothing is printed on stdout), 2 usage error.",
+			"Exit status: 0 success, 1 failure (nothing is printed on stdout) or usage error.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "mutable", Aliases: []string{"m"}, Usage: "create a mutable file (SDMF unless --format says MDMF)", Destination: &o.Mutable},
 			&cli.StringFlag{Name: "format", Usage: "CHK (immutable), or SDMF or MDMF (mutable)", Destination: &o.Format},
