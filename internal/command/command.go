@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
@@ -41,16 +43,40 @@ type IO struct {
 	Quiet bool
 }
 
-// System returns the IO of the running process.
+// System returns the IO of the running process. When the process started
+// with standard output closed, writing to Out fails (ErrStdoutClosed), so
+// a command that prints a cap nobody can read fails instead of losing it.
 func System() *IO {
+	var out io.Writer = os.Stdout
+	if stdoutWasClosed(os.Stdout) {
+		out = closedWriter{}
+	}
 	return &IO{
 		In:     os.Stdin,
-		Out:    os.Stdout,
+		Out:    out,
 		Err:    os.Stderr,
 		InTTY:  isTerminal(os.Stdin),
 		OutTTY: isTerminal(os.Stdout),
 		ErrTTY: isTerminal(os.Stderr),
 	}
+}
+
+// ErrStdoutClosed is the error of writing to a standard output that was
+// closed when the process started.
+var ErrStdoutClosed = errors.New("standard output is closed")
+
+// closedWriter fails every write.
+type closedWriter struct{}
+
+func (closedWriter) Write([]byte) (int, error) { return 0, ErrStdoutClosed }
+
+// IgnoreSIGPIPE makes a write to a closed pipe on standard output or error
+// fail with EPIPE, which the command reports (exit 1), instead of killing
+// the process with SIGPIPE. Call the returned function when done.
+func IgnoreSIGPIPE() (stop func()) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGPIPE)
+	return func() { signal.Stop(c) }
 }
 
 func isTerminal(f *os.File) bool {

@@ -125,7 +125,8 @@ func (f *Factory) Node() (*nodedir.Node, error) {
 	return n, nil
 }
 
-// Aliases returns the node directory's aliases, read once.
+// Aliases returns the node directory's aliases, read once; damaged lines
+// of the aliases file are warned about and skipped.
 func (f *Factory) Aliases() (map[string]string, error) {
 	if f.aliases != nil {
 		return f.aliases, nil
@@ -134,9 +135,12 @@ func (f *Factory) Aliases() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := n.Aliases()
+	a, bad, err := n.ReadAliases()
 	if err != nil {
 		return nil, err
+	}
+	for _, b := range bad {
+		f.Warn(b.Error())
 	}
 	f.aliases = a
 	return a, nil

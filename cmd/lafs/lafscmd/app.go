@@ -24,6 +24,7 @@ import (
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer command.IgnoreSIGPIPE()()
 	return Run(ctx, os.Args, command.System(), os.Getenv)
 }
 

@@ -2,7 +2,9 @@ package lafscmd
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/lafs/lafs/internal/command"
@@ -71,6 +73,17 @@ func runGet(ctx context.Context, f *command.Factory, o getOptions) error {
 	to := location.ParseLocal(o.To)
 	if to.IsStd() {
 		return s.Download(ctx, c, f.IO.Out, filestore.DownloadOptions{})
+	}
+	if st, err := os.Stat(to.LocalName()); err == nil && st.IsDir() {
+		// Into a directory, under the file's own name (cp's rule).
+		name := ""
+		if l, err := location.ParseGrid(aliases, o.From); err == nil {
+			name = l.Base() // "" for a bare cap
+		}
+		if name == "" {
+			return command.WithHint(fmt.Errorf("%s: %w", to, safefile.ErrIsDir), "a cap has no file name: give one, as in 'lafs get CAP "+filepath.Join(to.LocalName(), "NAME")+"'")
+		}
+		to = to.Join(name)
 	}
 	out, err := safefile.Create(to.LocalName(), o.Force)
 	if err != nil {

@@ -211,3 +211,23 @@ func TestLsJSONGolden(t *testing.T) {
 		t.Fatalf("ls --json:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestGetIntoDirectory: into an existing directory a path saves under its
+// own name; a bare cap has no name, and the error says so (not "file
+// exists").
+func TestGetIntoDirectory(t *testing.T) {
+	n := newTestNode(t)
+	n.file("a.txt", "into a directory")
+	c := strings.TrimSpace(n.ok("put", "a.txt", "home:a.txt"))
+	if err := os.Mkdir(filepath.Join(n.cwd, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n.ok("get", "home:a.txt", "out")
+	if b, err := os.ReadFile(filepath.Join(n.cwd, "out", "a.txt")); err != nil || string(b) != "into a directory" {
+		t.Fatalf("out/a.txt: %q %v", b, err)
+	}
+	_, errs, code := n.run("get", c, "out")
+	if code != 1 || !strings.Contains(errs, "out: is a directory") || strings.Contains(errs, "file exists") {
+		t.Fatalf("get CAP DIR: exit %d %q", code, errs)
+	}
+}

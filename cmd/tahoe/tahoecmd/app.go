@@ -22,6 +22,7 @@ import (
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer command.IgnoreSIGPIPE()()
 	return Run(ctx, os.Args, command.System())
 }
 

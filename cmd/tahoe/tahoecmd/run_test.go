@@ -225,3 +225,35 @@ func TestOneFactoryPerRun(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGetIntoDirectory: tahoe get onto a directory says so, and leaves it.
+func TestGetIntoDirectory(t *testing.T) {
+	n := newTestNode(t)
+	c := strings.TrimSpace(n.ok("-d", n.dir, "put", n.file("a.txt", "x")))
+	dir := t.TempDir()
+	_, errs, code := n.run("-d", n.dir, "get", c, dir)
+	if code != 1 || !strings.Contains(errs, "is a directory") || strings.Contains(errs, "file exists") {
+		t.Fatalf("exit %d %q", code, errs)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		t.Fatal("the directory was replaced")
+	}
+}
+
+// TestAliasDamage: a bad alias name is refused; a damaged aliases file
+// is named in a warning and its good lines still work.
+func TestAliasDamage(t *testing.T) {
+	n := newTestNode(t)
+	if _, errs, code := n.run("-d", n.dir, "create-alias", "bad\tname"); code == 0 || !strings.Contains(errs, "cannot contain") {
+		t.Fatalf("create-alias with a tab: exit %d %q", code, errs)
+	}
+	path := filepath.Join(n.dir, "private", "aliases")
+	b, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, append([]byte("garbage without a colon\n"), b...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := n.run("-d", n.dir, "ls", "home:")
+	if code != 0 || out != "" || !strings.Contains(errs, "tahoe: warning: "+path+":1: expected 'name: cap'; the line is ignored") {
+		t.Fatalf("ls with a damaged aliases file: exit %d stdout %q stderr %q", code, out, errs)
+	}
+}
