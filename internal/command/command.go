@@ -1,10 +1,13 @@
 // Package command holds what the tahoe and lafs binaries share: the I/O a
-// command runs against (so tests can inject it), the exit-code table, error
-// reporting in one line with an optional hint, JSON output, and the wiring
-// that makes urfave/cli report usage errors with exit status 2.
+// command runs against (so tests can inject it), the Factory that opens a
+// run's node directory, aliases and file store once and lazily, the
+// exit-code table, error reporting (one line with an optional hint, or a
+// usage error the way Tahoe's CLI prints it), JSON output, and the wiring
+// that makes urfave/cli report usage errors as such. Package location,
+// below it, is the one meaning of a path argument.
 //
-// It owns no command of its own; cmd/tahoe and cmd/lafs build their command
-// trees on it.
+// It owns no command of its own; cmd/tahoe/tahoecmd and cmd/lafs/lafscmd
+// build their command trees on it.
 package command
 
 import (

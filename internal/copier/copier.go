@@ -18,6 +18,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -105,7 +106,7 @@ func (k *Copier) stat(ctx context.Context, l location.Location) (endpoint, error
 	case location.Std:
 		e.kind = isFile
 	case location.Local:
-		st, err := os.Stat(l.LocalName())
+		st, err := os.Stat(filepath.Clean(l.LocalName())) // "file/" is the file, as Tahoe's abspath has it
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case err != nil:
@@ -203,14 +204,22 @@ func (k *Copier) Copy(ctx context.Context, srcs []location.Location, dst locatio
 			return "", err
 		}
 	}
-	seen := map[string]bool{}
+	if len(sources) > 1 {
+		// Only different sources can put two files at one name.
+		seen := map[string]bool{}
+		for _, s := range sources {
+			prefix := s.loc.Base()
+			if s.kind == isFile {
+				prefix = ""
+			}
+			if err := k.listFiles(ctx, s, prefix, seen, map[string]bool{}); err != nil {
+				return "", err
+			}
+		}
+	}
 	for _, s := range sources {
 		name := s.loc.Base()
 		if s.kind == isFile {
-			if seen[name] {
-				return "", ErrCollision
-			}
-			seen[name] = true
 			if err := k.copyFile(ctx, s, dst.Join(name)); err != nil {
 				return "", err
 			}
@@ -225,6 +234,66 @@ func (k *Copier) Copy(ctx context.Context, srcs []location.Location, dst locatio
 		}
 	}
 	return FilesCopied, nil
+}
+
+// listFiles records in seen the path, relative to a directory target, of
+// every file src puts there (under prefix), and fails with ErrCollision
+// when one is already taken: Tahoe's cp refuses to copy two files to one
+// name rather than let one overwrite the other.
+func (k *Copier) listFiles(ctx context.Context, src endpoint, prefix string, seen, dirs map[string]bool) error {
+	if src.kind == isFile {
+		rel := path.Join(prefix, src.loc.Base())
+		if seen[rel] {
+			return fmt.Errorf("%s: %w", rel, ErrCollision)
+		}
+		seen[rel] = true
+		return nil
+	}
+	if src.loc.IsLocal() {
+		ents, err := os.ReadDir(src.loc.LocalName())
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", src.loc, unwrapPath(err))
+		}
+		for _, e := range ents {
+			child := endpoint{loc: src.loc.Join(e.Name()), kind: isFile}
+			switch {
+			case e.IsDir():
+				child.kind = isDir
+				err = k.listFiles(ctx, child, path.Join(prefix, e.Name()), seen, dirs)
+			case e.Type().IsRegular():
+				err = k.listFiles(ctx, child, prefix, seen, dirs)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	key := string(src.cap.StorageIndex)
+	if dirs[key] {
+		return fmt.Errorf("%s: %w", src.loc, ErrCycle)
+	}
+	dirs[key] = true
+	defer delete(dirs, key)
+	entries, err := k.Store.ReadDir(ctx, src.cap)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		c, err := caps.Parse(e.Cap())
+		if err != nil || c.IsUnknown() {
+			continue
+		}
+		child := endpoint{loc: src.loc.Join(e.Name), kind: isFile, cap: c}
+		sub := prefix
+		if c.IsDirectory() {
+			child.kind, sub = isDir, path.Join(prefix, e.Name)
+		}
+		if err := k.listFiles(ctx, child, sub, seen, dirs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fileToFile copies one file onto a file (or a missing name).

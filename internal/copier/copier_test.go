@@ -39,8 +39,10 @@ type fixture struct {
 	local   string
 }
 
-func newFixture(t *testing.T) *fixture {
-	s := grid(t)
+func newFixture(t *testing.T) *fixture { return fixtureOn(t, grid(t)) }
+
+// fixtureOn makes a fixture with a new root directory on an existing grid.
+func fixtureOn(t *testing.T, s filestore.Store) *fixture {
 	root, err := s.Mkdir(context.Background(), filestore.MkdirOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -205,9 +207,10 @@ func TestTahoeTable(t *testing.T) {
 			srcs:  []string{"a.txt", "other/a.txt"}, dst: "r:dup/",
 			want: result{err: ErrCollision}},
 	}
+	s := grid(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			fx := newFixture(t)
+			fx := fixtureOn(t, s)
 			fx.write("a.txt", "aaa")
 			fx.write("b.txt", "bbb")
 			fx.write("tree/f1", "f1")

@@ -1,6 +1,7 @@
 package tahoecmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -40,15 +41,15 @@ func newDebugChkCapCommand(stdio *command.IO) *cli.Command {
 			if err := command.ExactArgs(cCtx, 1, "FILE|-"); err != nil {
 				return err
 			}
-			return runChkCap(cCtx, stdio, o, cCtx.Args().First())
+			if cCtx.IsSet("convergence") && cCtx.IsSet("convergence-file") {
+				return command.Usagef("give --convergence or --convergence-file, not both")
+			}
+			return runChkCap(cCtx.Context, stdio, o, cCtx.Args().First())
 		},
 	}
 }
 
-func runChkCap(cCtx *cli.Context, stdio *command.IO, o chkCapOptions, path string) error {
-	if cCtx.IsSet("convergence") && cCtx.IsSet("convergence-file") {
-		return command.Usagef("give --convergence or --convergence-file, not both")
-	}
+func runChkCap(ctx context.Context, stdio *command.IO, o chkCapOptions, path string) error {
 	secretText := o.Convergence
 	if o.ConvergenceFile != "" {
 		b, err := os.ReadFile(o.ConvergenceFile)
@@ -89,7 +90,7 @@ func runChkCap(cCtx *cli.Context, stdio *command.IO, o chkCapOptions, path strin
 		size = uint64(st.Size())
 	}
 	defer f.Close()
-	c, err := chk.ComputeCap(cCtx.Context, f, size, p)
+	c, err := chk.ComputeCap(ctx, f, size, p)
 	if err != nil {
 		return err
 	}
