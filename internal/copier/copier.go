@@ -321,13 +321,27 @@ func (k *Copier) copyFile(ctx context.Context, src endpoint, dst location.Locati
 	k.say("%s -> %s", src.loc, dst)
 	switch {
 	case src.loc.IsLocal() && dst.IsGrid():
-		c, err := k.uploadFile(ctx, src.loc.LocalName())
+		f, err := os.Open(src.loc.LocalName())
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", src.loc, unwrapPath(err))
+		}
+		defer f.Close()
+		return k.storeBytes(ctx, f, src.loc.String(), dst.Path())
+	case src.loc.IsGrid() && dst.IsGrid() && src.cap.IsMutable():
+		// A mutable file's bytes are copied (Tahoe's cp): linking its cap
+		// would make the copy and the original one file.
+		tmp, err := os.CreateTemp("", "lafs-cp-*")
 		if err != nil {
 			return err
 		}
-		return k.link(ctx, dst.Path(), c)
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		if err := k.Store.Download(ctx, src.cap, tmp, filestore.DownloadOptions{}); err != nil {
+			return fmt.Errorf("reading %s: %w", src.loc, err)
+		}
+		return k.storeBytes(ctx, tmp, src.loc.String(), dst.Path())
 	case src.loc.IsGrid() && dst.IsGrid():
-		// Within the grid a copy links the same cap.
+		// An immutable file is linked: the same cap, no bytes moved.
 		return k.link(ctx, dst.Path(), src.cap)
 	case src.loc.IsGrid() && dst.IsStd():
 		return k.Store.Download(ctx, src.cap, counter{k.stdout(), k.progress}, filestore.DownloadOptions{})
@@ -336,6 +350,38 @@ func (k *Copier) copyFile(ctx context.Context, src endpoint, dst location.Locati
 	}
 	return errors.New("local to local copies are for cp(1)")
 }
+
+// storeBytes puts the contents of f at p: in place when p is a mutable
+// file we may write and Overwrite allows it (Tahoe's cp and web API PUT),
+// else as a new immutable file linked there.
+func (k *Copier) storeBytes(ctx context.Context, f *os.File, name string, p filestore.Path) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if k.Overwrite {
+		if c, err := filestore.Lookup(ctx, k.Store, p); err == nil && c.IsMutable() && !c.IsDirectory() && !c.IsReadOnly() {
+			if st.Size() > maxMutableSize {
+				return fmt.Errorf("%s: mutable files are limited to %d bytes here", name, maxMutableSize)
+			}
+			data := make([]byte, st.Size())
+			if _, err := f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("cannot read %s: %w", name, err)
+			}
+			k.progress(int64(len(data)))
+			return k.Store.OverwriteMutable(ctx, c, data)
+		}
+	}
+	var last int64
+	res, err := k.Store.Upload(ctx, f, st.Size(), filestore.UploadOptions{Progress: func(n int64) { k.progress(n - last); last = n }})
+	if err != nil {
+		return fmt.Errorf("uploading %s: %w", name, err)
+	}
+	return k.link(ctx, p, res.Cap)
+}
+
+// maxMutableSize bounds a mutable file held in memory while publishing.
+const maxMutableSize = 1 << 30
 
 func (k *Copier) stdout() io.Writer {
 	if k.Stdout == nil {
@@ -404,7 +450,11 @@ func (k *Copier) dirInto(ctx context.Context, src endpoint, dst location.Locatio
 			return err
 		}
 		if here.kind == missing {
-			return k.link(ctx, dst.Path(), src.cap)
+			c, err := k.copyGridTree(ctx, src, map[string]bool{})
+			if err != nil {
+				return err
+			}
+			return k.link(ctx, dst.Path(), c)
 		}
 		entries, err := k.Store.ReadDir(ctx, src.cap)
 		if err != nil {
@@ -487,6 +537,67 @@ func (k *Copier) uploadTree(ctx context.Context, dir string) (*caps.Cap, error) 
 		children = append(children, client.EntryFor(e.Name(), child))
 	}
 	return k.Store.Mkdir(ctx, filestore.MkdirOptions{Children: children})
+}
+
+// copyGridTree copies a grid directory into a new one and returns its cap:
+// new directories all the way down (so the copy and the original change
+// apart, as with Tahoe's cp), immutable files and immutable directories
+// linked as they are, mutable files copied as new immutable ones.
+func (k *Copier) copyGridTree(ctx context.Context, src endpoint, seen map[string]bool) (*caps.Cap, error) {
+	if !src.cap.IsMutable() {
+		return src.cap, nil // deeply immutable: sharing it is a copy
+	}
+	key := string(src.cap.StorageIndex)
+	if seen[key] {
+		return nil, fmt.Errorf("%s: %w", src.loc, ErrCycle)
+	}
+	seen[key] = true
+	defer delete(seen, key)
+	entries, err := k.Store.ReadDir(ctx, src.cap)
+	if err != nil {
+		return nil, err
+	}
+	children := make([]dirnode.Entry, 0, len(entries))
+	for _, e := range entries {
+		c, err := caps.Parse(e.Cap())
+		switch {
+		case err != nil || c.IsUnknown():
+			children = append(children, dirnode.Entry{Name: e.Name, ROCap: e.ROCap, RWCap: e.RWCap})
+			continue
+		case c.IsDirectory():
+			c, err = k.copyGridTree(ctx, endpoint{loc: src.loc.Join(e.Name), kind: isDir, cap: c}, seen)
+		case c.IsMutable():
+			c, err = k.copyMutableBytes(ctx, c)
+		}
+		if err != nil {
+			return nil, err
+		}
+		children = append(children, client.EntryFor(e.Name, c))
+	}
+	return k.Store.Mkdir(ctx, filestore.MkdirOptions{Children: children})
+}
+
+// copyMutableBytes stores a mutable file's current contents as a new
+// immutable file.
+func (k *Copier) copyMutableBytes(ctx context.Context, c *caps.Cap) (*caps.Cap, error) {
+	tmp, err := os.CreateTemp("", "lafs-cp-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := k.Store.Download(ctx, c, tmp, filestore.DownloadOptions{}); err != nil {
+		return nil, err
+	}
+	size, err := tmp.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, err
+	}
+	res, err := k.Store.Upload(ctx, tmp, size, filestore.UploadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Cap, nil
 }
 
 // checkCycle refuses to link dir anywhere below itself.

@@ -279,3 +279,53 @@ func TestToStdout(t *testing.T) {
 		t.Fatalf("stdout %q", out.String())
 	}
 }
+
+// TestGridCopiesAreCopies: a directory copied within the grid is a new
+// directory (changing the copy leaves the original alone), a mutable
+// file's bytes are copied, and a local file copied onto a mutable file
+// updates it in place, as Tahoe's cp does.
+func TestGridCopiesAreCopies(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	fx.write("a.txt", "aaa")
+	mustCopy(fx, "a.txt", "r:src/a.txt")
+	mut, err := fx.s.CreateMutable(ctx, []byte("version 1"), filestore.MutableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcDir := mustLookup(fx, "src")
+	if err := fx.s.Link(ctx, srcDir, "m", mut, false); err != nil {
+		t.Fatal(err)
+	}
+	k := &Copier{Store: fx.s, MissingDirIsCopy: true}
+	if _, err := k.Copy(ctx, []location.Location{fx.loc("r:src")}, fx.loc("r:copy"), true); err != nil {
+		t.Fatal(err)
+	}
+	cp := mustLookup(fx, "copy")
+	if cp.String() == srcDir.String() {
+		t.Fatal("the copy is the same directory")
+	}
+	if c := mustLookup(fx, "copy/m"); c.IsMutable() {
+		t.Fatalf("the mutable file was linked, not copied: %s", c)
+	}
+	if mustLookup(fx, "copy/a.txt").String() != mustLookup(fx, "src/a.txt").String() {
+		t.Fatal("an immutable file was not linked as it is")
+	}
+	mustCopy(fx, "a.txt", "r:copy/new.txt")
+	if fx.kind("src/new.txt") != "missing" {
+		t.Fatal("changing the copy changed the original")
+	}
+	// Onto the mutable file: a new version, same cap.
+	fx.write("v2.txt", "version 2")
+	k.Overwrite = true
+	if _, err := k.Copy(ctx, []location.Location{location.LocalPath(filepath.Join(fx.local, "v2.txt"))}, fx.loc("r:src/m"), false); err != nil {
+		t.Fatal(err)
+	}
+	if mustLookup(fx, "src/m").String() != mut.String() {
+		t.Fatal("the mutable file was replaced, not updated")
+	}
+	var b bytes.Buffer
+	if err := fx.s.Download(ctx, mut, &b, filestore.DownloadOptions{}); err != nil || b.String() != "version 2" {
+		t.Fatalf("mutable file holds %q (%v)", b.String(), err)
+	}
+}
