@@ -93,6 +93,16 @@ func runPut(ctx context.Context, f *command.Factory, o putOptions) error {
 	if err != nil {
 		return err
 	}
+	if linkTo != nil {
+		// Onto a mutable file: its contents are replaced in place (web API
+		// PUT); through a read cap that is an error.
+		if c, err := filestore.Lookup(ctx, s, *linkTo); err == nil && c.IsMutable() && !c.IsDirectory() {
+			if c.IsReadOnly() {
+				return fmt.Errorf("%s is a read-only mutable file: %w", o.To, filestore.ErrReadOnly)
+			}
+			target, linkTo = c, nil
+		}
+	}
 	var out *caps.Cap
 	status := "201 Created"
 	switch {

@@ -257,3 +257,17 @@ func TestAliasDamage(t *testing.T) {
 		t.Fatalf("ls with a damaged aliases file: exit %d stdout %q stderr %q", code, out, errs)
 	}
 }
+
+// TestPutOntoMutableFile: put to a path holding a writeable mutable file
+// replaces its contents in place (the web API's PUT), keeping its cap.
+func TestPutOntoMutableFile(t *testing.T) {
+	n := newTestNode(t)
+	mut := strings.TrimSpace(n.ok("-d", n.dir, "put", "--mutable", n.file("v1", "version 1"), "home:notes"))
+	got := strings.TrimSpace(n.ok("-d", n.dir, "put", n.file("v2", "version 2"), "home:notes"))
+	if got != mut {
+		t.Fatalf("put printed %s, want the mutable file's cap %s", got, mut)
+	}
+	if b := n.ok("-d", n.dir, "get", "home:notes"); b != "version 2" {
+		t.Fatalf("home:notes holds %q", b)
+	}
+}
