@@ -6,7 +6,10 @@ import (
 )
 
 // BenchmarkStartup measures whole-process start-up: fork, exec, run, exit.
-// `true` from the system is the machine's floor in the same run.
+// `true` from the system is the machine's floor in the same run. The
+// commands are this test binary under the names tahoe and lafs
+// (testscript.Main), so the figures include the test binary's own start
+// (and the race detector's under -race): compare runs of the same kind.
 func BenchmarkStartup(b *testing.B) {
 	cases := []struct {
 		name string

@@ -115,6 +115,7 @@ type Error struct {
 	plain bool
 }
 
+// Error is the underlying error's message.
 func (e *Error) Error() string { return e.Err.Error() }
 
 // Unwrap returns the underlying error.

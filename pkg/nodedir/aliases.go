@@ -31,10 +31,12 @@ type AliasLineError struct {
 	Err  error
 }
 
+// Error names the file and line.
 func (e *AliasLineError) Error() string {
 	return fmt.Sprintf("%s:%d: %v; the line is ignored", e.File, e.Line, e.Err)
 }
 
+// Unwrap returns what is wrong with the line.
 func (e *AliasLineError) Unwrap() error { return e.Err }
 
 // ReadAliases is Aliases with the damaged lines of private/aliases named:

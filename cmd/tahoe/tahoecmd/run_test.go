@@ -173,6 +173,14 @@ func TestCpOutcomes(t *testing.T) {
 			t.Errorf("cp %v: exit %d stdout %q stderr %q", tc.args, code, out, errs)
 		}
 	}
+	// Several grid files to a missing local directory make it (B6).
+	local := filepath.Join(t.TempDir(), "localmissing") + "/"
+	if out, errs, code := n.run("-d", n.dir, "cp", "home:one", "home:four", local); code != 0 || out != "Success: files copied\n" {
+		t.Fatalf("cp to a missing local directory: exit %d %q %q", code, out, errs)
+	}
+	if b, err := os.ReadFile(filepath.Join(local, "four")); err != nil || string(b) != "a" {
+		t.Fatalf("localmissing/four: %q %v", b, err)
+	}
 	if got := n.ok("-d", n.dir, "ls", "home:two"); got != "a.txt\nb.txt\n" {
 		t.Fatalf("ls home:two = %q", got)
 	}

@@ -35,6 +35,7 @@ const (
 	Std                   // standard input or output ("-")
 )
 
+// String names the kind: local, grid or std.
 func (k Kind) String() string {
 	switch k {
 	case Local:
