@@ -71,7 +71,7 @@ func NewApp(f *command.Factory) *cli.App {
 			newStatusCommand(f),
 			newVersionCommand(f),
 			newGridCommand(f.IO),
-			command.NewCompletionCommand(f.IO),
+			command.NewCompletionCommand(f.IO, "lafs"),
 			command.NewManCommand(f.IO),
 		},
 	}

@@ -98,7 +98,7 @@ func NewApp(f *command.Factory) *cli.App {
 			newUnlinkCommand(f, "unlink"),
 			newUnlinkCommand(f, "rm"),
 			newDebugCommand(stdio),
-			command.NewCompletionCommand(stdio),
+			command.NewCompletionCommand(stdio, "tahoe"),
 			command.NewManCommand(stdio),
 		},
 	}
