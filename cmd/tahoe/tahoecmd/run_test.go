@@ -279,3 +279,27 @@ func TestPutOntoMutableFile(t *testing.T) {
 		t.Fatalf("home:notes holds %q", b)
 	}
 }
+
+// TestUsageErrorGolden pins a usage error as Tahoe's runner prints it:
+// the command's usage, then "tahoe:  message" and a blank line, all on
+// stdout, exit 1, nothing on stderr.
+func TestUsageErrorGolden(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), []string{"tahoe", "put", "--bogus", "a.txt"}, &command.IO{In: strings.NewReader(""), Out: &out, Err: &errb})
+	if code != 1 || errb.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	path := "testdata/usage-put.golden"
+	if *update {
+		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update once)", err)
+	}
+	if out.String() != string(want) {
+		t.Errorf("stdout:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
