@@ -41,6 +41,11 @@ type Factory struct {
 	NodeHint string
 	// NoGridHint is the hint added when the node directory has no grid.
 	NoGridHint string
+	// NodeURL, when set, is the web API to use instead of what the node
+	// directory says (Tahoe's -u/--node-url): a gateway.
+	NodeURL string
+	// DirCap, when set, is the 'tahoe' alias (Tahoe's --dir-cap).
+	DirCap string
 	// OpenStore opens a node directory's store; lafs.Open when nil (tests
 	// may put another store here).
 	OpenStore func(*nodedir.Node, lafs.Options) (filestore.Store, lafs.Mode, error)
@@ -142,6 +147,9 @@ func (f *Factory) Aliases() (map[string]string, error) {
 	for _, b := range bad {
 		f.Warn(b.Error())
 	}
+	if f.DirCap != "" {
+		a[nodedir.DefaultAlias] = f.DirCap
+	}
 	f.aliases = a
 	return a, nil
 }
@@ -159,7 +167,7 @@ func (f *Factory) Store() (filestore.Store, error) {
 	if open == nil {
 		open = lafs.Open
 	}
-	s, mode, err := open(n, lafs.Options{Warn: f.Warn})
+	s, mode, err := open(n, lafs.Options{Warn: f.Warn, NodeURL: f.NodeURL})
 	if err != nil {
 		if errors.Is(err, lafs.ErrNoGrid) && f.NoGridHint != "" {
 			return nil, WithHint(err, f.NoGridHint)

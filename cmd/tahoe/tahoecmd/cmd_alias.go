@@ -27,7 +27,7 @@ func newCreateAliasCommand(f *command.Factory) *cli.Command {
 		Name:      "create-alias",
 		Usage:     "create a new directory and an alias for it",
 		ArgsUsage: "ALIAS[:]",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Usage: "SDMF or MDMF", Destination: &o.Format}},
+		Flags:     withFileStoreFlags(f, &cli.StringFlag{Name: "format", Usage: "SDMF or MDMF", Destination: &o.Format}),
 		Action: func(cCtx *cli.Context) error {
 			if err := command.ExactArgs(cCtx, 1, "ALIAS"); err != nil {
 				return err
@@ -83,6 +83,7 @@ func newAddAliasCommand(f *command.Factory) *cli.Command {
 		Name:      "add-alias",
 		Usage:     "add an alias for an existing directory cap",
 		ArgsUsage: "ALIAS[:] DIRCAP",
+		Flags:     fileStoreFlags(f),
 		Action: func(cCtx *cli.Context) error {
 			if err := command.ExactArgs(cCtx, 2, "ALIAS DIRCAP"); err != nil {
 				return err
@@ -126,10 +127,10 @@ func newListAliasesCommand(f *command.Factory) *cli.Command {
 	return &cli.Command{
 		Name:  "list-aliases",
 		Usage: "list the aliases of the node directory",
-		Flags: []cli.Flag{
+		Flags: withFileStoreFlags(f,
 			&cli.BoolFlag{Name: "readonly-uri", Usage: "show read-only caps", Destination: &o.ReadOnly},
 			&cli.BoolFlag{Name: "json", Usage: "print {alias: {readwrite, readonly}}", Destination: &o.JSON},
-		},
+		),
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 0 {
 				return command.Usagef("list-aliases takes no arguments")

@@ -28,11 +28,11 @@ func newCpCommand(f *command.Factory) *cli.Command {
 		Description: "Arguments of the form ALIAS:path or URI:... are in the grid (an unknown alias is an error);\n" +
 			"others, and ./name:x, are local. A missing TO becomes a file when one file is copied and a\n" +
 			"directory otherwise. Copies within the grid link the same caps.",
-		Flags: []cli.Flag{
+		Flags: withFileStoreFlags(f,
 			&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories and their contents", Destination: &o.Recursive},
 			&cli.BoolFlag{Name: "caps-only", Usage: "write caps instead of file contents into local files", Destination: &o.CapsOnly},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say what is being copied, on stderr", Destination: &o.Verbose},
-		},
+		),
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() < 2 {
 				return command.Usagef("cp needs FROM and TO")

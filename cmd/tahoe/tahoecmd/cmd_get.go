@@ -21,6 +21,7 @@ func newGetCommand(f *command.Factory) *cli.Command {
 		Name:      "get",
 		Usage:     "download a file from the grid",
 		ArgsUsage: "CAP [TO|-]",
+		Flags:     fileStoreFlags(f),
 		Description: "Writes the file to TO, or to stdout when TO is '-' or absent. TO appears only when the whole\n" +
 			"file was downloaded and verified; on failure nothing is left behind.\n" +
 			"Exit status: 0 success, 1 failure or usage error.",

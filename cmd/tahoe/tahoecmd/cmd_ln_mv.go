@@ -21,6 +21,7 @@ func newLnCommand(f *command.Factory) *cli.Command {
 		Name:      "ln",
 		Usage:     "link a file or directory under a new name",
 		ArgsUsage: "FROM TO",
+		Flags:     fileStoreFlags(f),
 		Action: func(cCtx *cli.Context) error {
 			if err := command.ExactArgs(cCtx, 2, "FROM TO"); err != nil {
 				return err
@@ -35,6 +36,7 @@ func newMvCommand(f *command.Factory) *cli.Command {
 		Name:      "mv",
 		Usage:     "move a file or directory to a new name",
 		ArgsUsage: "FROM TO",
+		Flags:     fileStoreFlags(f),
 		Action: func(cCtx *cli.Context) error {
 			if err := command.ExactArgs(cCtx, 2, "FROM TO"); err != nil {
 				return err

@@ -30,13 +30,13 @@ func newLsCommand(f *command.Factory) *cli.Command {
 		Name:      "ls",
 		Usage:     "list a directory",
 		ArgsUsage: "[PATH]",
-		Flags: []cli.Flag{
+		Flags: withFileStoreFlags(f,
 			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "type, size and link time", Destination: &o.Long},
 			&cli.BoolFlag{Name: "uri", Usage: "show each child's cap", Destination: &o.URI},
 			&cli.BoolFlag{Name: "readonly-uri", Usage: "show each child's read-only cap", Destination: &o.ReadOnlyURI},
 			&cli.BoolFlag{Name: "classify", Aliases: []string{"F"}, Usage: "append / to directories, * to mutable files", Destination: &o.Classify},
 			&cli.BoolFlag{Name: "json", Usage: "print the web API's JSON for the directory", Destination: &o.JSON},
-		},
+		),
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 1 {
 				return command.Usagef("ls takes at most one PATH")

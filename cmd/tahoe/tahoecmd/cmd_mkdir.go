@@ -24,7 +24,7 @@ func newMkdirCommand(f *command.Factory) *cli.Command {
 		Description: "With PATH, creates the directory and any missing directories above it, as Tahoe's web API\n" +
 			"does; an existing directory is left as it is. Prints the directory's cap either way.",
 		ArgsUsage: "[PATH]",
-		Flags:     []cli.Flag{&cli.StringFlag{Name: "format", Usage: "SDMF or MDMF", Destination: &o.Format}},
+		Flags:     withFileStoreFlags(f, &cli.StringFlag{Name: "format", Usage: "SDMF or MDMF", Destination: &o.Format}),
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 1 {
 				return command.Usagef("mkdir takes at most one PATH")

@@ -35,11 +35,11 @@ func newPutCommand(f *command.Factory) *cli.Command {
 			"With TO (ALIAS:path, or a path in the 'tahoe' alias) it is linked there, replacing what is there\n" +
 			"and creating missing directories; with TO a mutable file's write cap, that file gets a new version.\n" +
 			"Exit status: 0 success, 1 failure (nothing is printed on stdout) or usage error.",
-		Flags: []cli.Flag{
+		Flags: withFileStoreFlags(f,
 			&cli.BoolFlag{Name: "mutable", Aliases: []string{"m"}, Usage: "create a mutable file (SDMF unless --format says MDMF)", Destination: &o.Mutable},
 			&cli.StringFlag{Name: "format", Usage: "CHK (immutable), or SDMF or MDMF (mutable)", Destination: &o.Format},
 			&cli.StringFlag{Name: "private-key-path", Usage: "PEM file with the RSA key of a new mutable file", Destination: &o.PrivateKeyPath},
-		},
+		),
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 2 {
 				return command.Usagef("put takes FROM and an optional TO, got %d arguments", cCtx.NArg())

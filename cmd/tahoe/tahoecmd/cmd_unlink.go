@@ -17,6 +17,7 @@ func newUnlinkCommand(f *command.Factory, name string) *cli.Command {
 		Name:      name,
 		Usage:     "remove a name from its directory",
 		ArgsUsage: "PATH",
+		Flags:     fileStoreFlags(f),
 		Action: func(cCtx *cli.Context) error {
 			if err := command.ExactArgs(cCtx, 1, "PATH"); err != nil {
 				return err

@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/lafs/lafs/internal/command"
+	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/lafs"
+	"github.com/lafs/lafs/pkg/nodedir"
 )
 
 // testNode is a client node directory with an embedded grid of 4 servers
@@ -301,5 +304,34 @@ func TestUsageErrorGolden(t *testing.T) {
 	}
 	if out.String() != string(want) {
 		t.Errorf("stdout:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// TestFileStoreOptions: -u reaches the store's opening (a gateway), a bad
+// one is a usage error, and --dir-cap is the 'tahoe' alias.
+func TestFileStoreOptions(t *testing.T) {
+	n := newTestNode(t)
+	var out, errb bytes.Buffer
+	f := NewFactory(&command.IO{In: strings.NewReader(""), Out: &out, Err: &errb})
+	var gotURL string
+	f.OpenStore = func(_ *nodedir.Node, o lafs.Options) (filestore.Store, lafs.Mode, error) {
+		gotURL = o.NodeURL
+		return nil, lafs.ModeGateway, lafs.ErrGatewayUnsupported
+	}
+	code := command.Run(context.Background(), NewApp(f), []string{"tahoe", "-d", n.dir, "ls", "-u", "http://127.0.0.1:3456", "home:"}, f)
+	if code != 1 || gotURL != "http://127.0.0.1:3456" || !strings.Contains(errb.String(), "not supported yet") {
+		t.Fatalf("exit %d, url %q, stderr %q", code, gotURL, errb.String())
+	}
+	if out, _, code := n.run("-d", n.dir, "ls", "--node-url", "ftp://x", "home:"); code != 1 || !strings.Contains(out, `--node-url is required to be a string and look like "http://HOSTNAMEORADDR:PORT"`) {
+		t.Fatalf("bad --node-url: exit %d %q", code, out)
+	}
+	n.ok("-d", n.dir, "put", n.file("x.txt", "x"), "home:x.txt")
+	node, err := nodedir.Open(n.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliases, _ := node.Aliases()
+	if got := n.ok("-d", n.dir, "ls", "--dir-cap", aliases["home"]); got != "x.txt\n" {
+		t.Fatalf("ls --dir-cap: %q", got)
 	}
 }
