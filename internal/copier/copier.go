@@ -199,11 +199,6 @@ func (k *Copier) Copy(ctx context.Context, srcs []location.Location, dst locatio
 		// POSIX: the one directory becomes the target.
 		return FilesCopied, k.dirInto(ctx, sources[0], dst)
 	}
-	if target.kind == missing {
-		if err := k.mkdir(ctx, dst); err != nil {
-			return "", err
-		}
-	}
 	if len(sources) > 1 {
 		// Only different sources can put two files at one name.
 		seen := map[string]bool{}
@@ -215,6 +210,11 @@ func (k *Copier) Copy(ctx context.Context, srcs []location.Location, dst locatio
 			if err := k.listFiles(ctx, s, prefix, seen, map[string]bool{}); err != nil {
 				return "", err
 			}
+		}
+	}
+	if target.kind == missing {
+		if err := k.mkdir(ctx, dst); err != nil {
+			return "", err
 		}
 	}
 	for _, s := range sources {
