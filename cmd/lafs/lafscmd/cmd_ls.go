@@ -106,6 +106,9 @@ func runLs(ctx context.Context, f *command.Factory, o lsOptions) error {
 		}
 	} else {
 		_, name := p.Split()
+		if name == "" {
+			name = arg // a bare file cap: it has no name but itself
+		}
 		entries = append(entries, describeEntry(dirnode.Entry{Name: name, ROCap: target.String()}))
 	}
 	sort.Slice(entries, func(a, b int) bool { return entries[a].Name < entries[b].Name })

@@ -11,18 +11,20 @@ import (
 
 func newVersionCommand(f *command.Factory) *cli.Command {
 	stdio := f.IO
-	var asJSON bool
+	var out output
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the version, Go version, source revision and dependencies",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON", Destination: &asJSON},
+			jsonFlag(&out, "print the report as JSON"),
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 0 {
 				return command.Usagef("version takes no arguments")
 			}
-			return runVersion(stdio, asJSON)
+			// Broken preferences must not stop the version report.
+			j, err := asJSON(f, out)
+			return runVersion(stdio, j && err == nil)
 		},
 	}
 }

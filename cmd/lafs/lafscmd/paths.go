@@ -2,6 +2,7 @@ package lafscmd
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/command/location"
@@ -17,6 +18,10 @@ func gridPath(f *command.Factory, arg string) (filestore.Path, error) {
 		return filestore.Path{}, err
 	}
 	l, err := location.ParseGrid(aliases, arg)
+	var ua *nodedir.UnknownAliasError
+	if errors.As(err, &ua) && ua.Alias == nodedir.DefaultAlias && aliases[arg] != "" {
+		return filestore.Path{}, command.WithHint(err, fmt.Sprintf("%s is an alias: did you mean '%s:'?", arg, arg))
+	}
 	if err != nil {
 		return filestore.Path{}, aliasHint(err)
 	}

@@ -231,3 +231,35 @@ func TestGetIntoDirectory(t *testing.T) {
 		t.Fatalf("get CAP DIR: exit %d %q", code, errs)
 	}
 }
+
+// TestSmallFixes: 'lafs ls ALIAS' hints at 'ALIAS:' (B31), 'lafs ls CAP'
+// of a file names it (B29), LAFS_OUTPUT=json applies to version (B21).
+func TestSmallFixes(t *testing.T) {
+	n := newTestNode(t)
+	if _, errs, code := n.run("ls", "home"); code != 1 || !strings.Contains(errs, "hint: home is an alias: did you mean 'home:'?") {
+		t.Fatalf("ls home: exit %d %q", code, errs)
+	}
+	if got := n.ok("ls", "URI:LIT:nbswy3dp"); got != "URI:LIT:nbswy3dp\n" {
+		t.Fatalf("ls of a file cap: %q", got)
+	}
+	var out bytes.Buffer
+	env := func(k string) string {
+		if k == "LAFS_OUTPUT" {
+			return "json"
+		}
+		return ""
+	}
+	if code := Run(context.Background(), []string{"lafs", "version"}, &command.IO{Out: &out, Err: &bytes.Buffer{}}, env); code != 0 || !strings.HasPrefix(out.String(), "{") {
+		t.Fatalf("LAFS_OUTPUT=json lafs version: exit %d %q", code, out.String())
+	}
+	out.Reset()
+	bad := func(k string) string {
+		if k == "LAFS_OUTPUT" {
+			return "bogus"
+		}
+		return ""
+	}
+	if code := Run(context.Background(), []string{"lafs", "version"}, &command.IO{Out: &out, Err: &bytes.Buffer{}}, bad); code != 0 || !strings.HasPrefix(out.String(), "lafs ") {
+		t.Fatalf("version with broken preferences: exit %d %q", code, out.String())
+	}
+}
