@@ -197,7 +197,7 @@ func Run(ctx context.Context, app *cli.App, args []string, f *Factory) (code int
 		reportTahoeUsage(stdio.Out, prog, err)
 		return ExitError
 	}
-	if err != nil && !errors.Is(err, ErrDone) {
+	if err != nil && !errors.Is(err, ErrDone) && !errors.Is(err, ErrReported) {
 		Report(stdio.Err, prog, err)
 	}
 	return CodeOf(err)

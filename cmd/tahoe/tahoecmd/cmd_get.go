@@ -2,6 +2,8 @@ package tahoecmd
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/command/location"
@@ -59,5 +61,14 @@ func runGet(ctx context.Context, f *command.Factory, o getOptions) error {
 		out.Abort()
 		return err
 	}
-	return out.Commit()
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	// Tahoe's get names what it wrote, with TO made absolute.
+	abs, err := filepath.Abs(to.LocalName())
+	if err != nil {
+		abs = to.LocalName()
+	}
+	fmt.Fprintf(f.IO.Err, "%s retrieved and written to %s\n", o.From, abs)
+	return nil
 }

@@ -2,7 +2,9 @@ package tahoecmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/pkg/filestore"
@@ -46,8 +48,11 @@ func newMvCommand(f *command.Factory) *cli.Command {
 	}
 }
 
-// runMove links FROM at TO (inside TO when it is a directory), replacing
-// what is there as Tahoe does, and for mv unlinks FROM.
+// runMove links FROM at TO as Tahoe's mv and ln do (tahoe_mv.py): TO
+// ending in a slash means the same name inside that directory; an
+// existing file at TO is replaced, an existing directory is not ("You
+// can't overwrite a directory with a file", exit 1); missing directories
+// on the way are made. mv then unlinks FROM.
 func runMove(ctx context.Context, f *command.Factory, o moveOptions) error {
 	from, err := gridPath(f, o.From)
 	if err != nil {
@@ -64,11 +69,36 @@ func runMove(ctx context.Context, f *command.Factory, o moveOptions) error {
 	if from.Rel == "" {
 		return command.Usagef("%s names a root directory: there is no name to move or link", o.From)
 	}
-	if _, err := filestore.Move(ctx, s, from, to, filestore.MoveOptions{Replace: true, Copy: o.Link}); err != nil {
+	child, err := filestore.Lookup(ctx, s, from)
+	if err != nil {
 		return err
 	}
-	if !f.IO.Quiet {
-		_, err = fmt.Fprintln(f.IO.Out, "OK")
+	_, fromName := from.Split()
+	if strings.HasSuffix(o.To, "/") || to.Rel == "" {
+		to = to.Join(fromName)
 	}
+	if child.IsDirectory() && !o.Link && to.Root.Equal(from.Root) && strings.HasPrefix(to.Rel+"/", from.Rel+"/") {
+		return fmt.Errorf("cannot move %s into itself (%s): it would orphan the directory", o.From, o.To)
+	}
+	if existing, err := filestore.Lookup(ctx, s, to); err == nil && existing.IsDirectory() {
+		fmt.Fprintln(f.IO.Err, "Error: You can't overwrite a directory with a file")
+		return command.Reported(1)
+	} else if err != nil && !errors.Is(err, filestore.ErrNotFound) {
+		return err
+	}
+	if err := linkAt(ctx, s, to, child); err != nil {
+		return err
+	}
+	if !o.Link {
+		dir, name, err := filestore.Parent(ctx, s, from)
+		if err != nil {
+			return err
+		}
+		if err := s.Unlink(ctx, dir, name); err != nil {
+			fmt.Fprintf(f.IO.Err, "Error deleting original after move: %v\n", err)
+			return command.Reported(2)
+		}
+	}
+	_, err = fmt.Fprintln(f.IO.Out, "OK")
 	return err
 }

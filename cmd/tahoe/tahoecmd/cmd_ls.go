@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/pkg/caps"
@@ -22,6 +23,9 @@ type lsOptions struct {
 	Path                             string // "" for the 'tahoe' alias
 	Long, URI, ReadOnlyURI, Classify bool
 	JSON                             bool
+	// escapeNames shows control characters in names as GNU ls does on a
+	// terminal, instead of writing them raw (set when stdout is one).
+	escapeNames bool
 }
 
 func newLsCommand(f *command.Factory) *cli.Command {
@@ -48,7 +52,7 @@ func newLsCommand(f *command.Factory) *cli.Command {
 }
 
 func runLs(ctx context.Context, f *command.Factory, o lsOptions) error {
-	arg := o.Path
+	arg := strings.TrimSuffix(o.Path, "/") // as Tahoe's ls does
 	if arg == "" {
 		arg = nodedir.DefaultAlias + ":"
 	}
@@ -60,9 +64,25 @@ func runLs(ctx context.Context, f *command.Factory, o lsOptions) error {
 	if err != nil {
 		return err
 	}
+	notFound := func() error {
+		fmt.Fprintln(f.IO.Err, "No such file or directory")
+		return command.Reported(2) // Tahoe's ls exits 2 here
+	}
+	if raw, ok := s.(rawJSONer); ok && o.JSON {
+		// A gateway: print the node's own body, as Tahoe's ls does.
+		body, err := raw.RawJSON(ctx, p.Root, p.Rel)
+		if errors.Is(err, filestore.ErrNotFound) {
+			return notFound()
+		}
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(f.IO.Out, string(body))
+		return err
+	}
 	target, err := filestore.Lookup(ctx, s, p)
 	if errors.Is(err, filestore.ErrNotFound) {
-		return command.Exit(2, errors.New("No such file or directory")) // Tahoe's ls exits 2 here
+		return notFound()
 	}
 	if err != nil {
 		return err
@@ -73,19 +93,34 @@ func runLs(ctx context.Context, f *command.Factory, o lsOptions) error {
 			return err
 		}
 		if o.JSON {
-			return command.WriteJSONCompact(f.IO.Out, dirJSON(target, entries))
+			_, err := fmt.Fprint(f.IO.Out, pyDumps(dirJSON(target, entries))+"\n\n")
+			return err
 		}
 	} else {
-		// A file lists as its own one-line listing, as Tahoe's ls does.
-		_, name := p.Split()
-		e := dirnode.Entry{Name: name, ROCap: target.String()}
-		if target.IsMutable() && !target.IsReadOnly() {
-			e = dirnode.Entry{Name: name, RWCap: target.String()}
-			if ro := target.ReadOnly(); ro != nil {
-				e.ROCap = ro.String()
+		// A file lists as its own one-line listing, as Tahoe's ls does,
+		// with the metadata of its link when reached through a directory.
+		e, err := fileEntry(ctx, s, p, target)
+		if err != nil {
+			return err
+		}
+		if o.JSON {
+			size := int64(-1)
+			if n, ok := target.SizeKnown(); ok {
+				size = int64(n)
+			} else if target.IsMutable() {
+				var cw countingWriter
+				if err := s.Download(ctx, target, &cw, filestore.DownloadOptions{}); err != nil {
+					return err
+				}
+				size = cw.n
 			}
+			_, err := fmt.Fprint(f.IO.Out, pyDumps(fileJSON(target, e.Metadata, size))+"\n\n")
+			return err
 		}
 		entries = []dirnode.Entry{e}
+	}
+	if f.IO.OutTTY {
+		o.escapeNames = true
 	}
 	lines, unknown := formatLs(entries, o, time.Now())
 	for _, l := range lines {
@@ -99,6 +134,47 @@ func runLs(ctx context.Context, f *command.Factory, o lsOptions) error {
 	return nil
 }
 
+// rawJSONer is a store that can hand over a node's own t=json body (the
+// gateway store).
+type rawJSONer interface {
+	RawJSON(ctx context.Context, root *caps.Cap, path string) ([]byte, error)
+}
+
+// countingWriter counts what is written to it.
+type countingWriter struct{ n int64 }
+
+func (w *countingWriter) Write(b []byte) (int, error) { w.n += int64(len(b)); return len(b), nil }
+
+// fileEntry is the listing entry of the file target that p names: its
+// link in its parent directory (with the link's metadata) when p has a
+// parent, else a bare entry with no name, as Tahoe's ls shows a file cap.
+func fileEntry(ctx context.Context, s filestore.Store, p filestore.Path, target *caps.Cap) (dirnode.Entry, error) {
+	_, name := p.Split()
+	if name != "" {
+		dir, _, err := filestore.Parent(ctx, s, p)
+		if err != nil {
+			return dirnode.Entry{}, err
+		}
+		entries, err := s.ReadDir(ctx, dir)
+		if err != nil {
+			return dirnode.Entry{}, err
+		}
+		for _, e := range entries {
+			if e.Name == dirnode.Normalize(name) {
+				return e, nil
+			}
+		}
+	}
+	e := dirnode.Entry{Name: name, ROCap: target.String()}
+	if target.IsMutable() && !target.IsReadOnly() {
+		e = dirnode.Entry{Name: name, RWCap: target.String()}
+		if ro := target.ReadOnly(); ro != nil {
+			e.ROCap = ro.String()
+		}
+	}
+	return e, nil
+}
+
 // childType names a cap's kind the way Tahoe's web API does.
 func childType(c *caps.Cap) string {
 	switch {
@@ -110,34 +186,101 @@ func childType(c *caps.Cap) string {
 	return "filenode"
 }
 
-// dirJSON is the web API's t=json shape of a directory.
-func dirJSON(dir *caps.Cap, entries []dirnode.Entry) []any {
-	children := map[string]any{}
-	for _, e := range entries {
-		c, _ := caps.Parse(e.Cap())
-		info := map[string]any{"metadata": e.Metadata, "ro_uri": e.ROCap}
-		if e.RWCap != "" {
-			info["rw_uri"] = e.RWCap
-		}
-		if c != nil {
-			info["mutable"] = c.IsMutable()
-			if v := c.Verifier(); v != nil {
-				info["verify_uri"] = v.String()
-			}
-			if n, ok := c.SizeKnown(); ok {
-				info["size"] = n
-			}
-			children[e.Name] = []any{childType(c), info}
-		}
+// fileFormat is the web API's "format" of a file cap.
+func fileFormat(c *caps.Cap) string {
+	switch c.Kind {
+	case caps.KindSSK, caps.KindSSKRO, caps.KindSSKVerifier:
+		return "SDMF"
+	case caps.KindMDMF, caps.KindMDMFRO, caps.KindMDMFVerifier:
+		return "MDMF"
 	}
-	d := map[string]any{"ro_uri": dir.ReadOnly().String(), "mutable": dir.IsMutable(), "children": children}
+	return "CHK"
+}
+
+// metadataValue is a link's metadata re-read for pyDumps ({} when none
+// or unreadable).
+func metadataValue(md []byte) any {
+	if len(md) == 0 {
+		return pyObject{}
+	}
+	v, err := pyParse(md)
+	if err != nil {
+		return pyObject{}
+	}
+	return v
+}
+
+// dirJSON is the web API's t=json body of a directory, field for field
+// in the order Tahoe's node writes them (web/directory.py), children by
+// name as Tahoe's directories store them.
+func dirJSON(dir *caps.Cap, entries []dirnode.Entry) []any {
+	sorted := append([]dirnode.Entry(nil), entries...)
+	sort.Slice(sorted, func(a, b int) bool { return sorted[a].Name < sorted[b].Name })
+	children := pyObject{}
+	for _, e := range sorted {
+		c, err := caps.Parse(e.Cap())
+		if err != nil {
+			c = &caps.Cap{Kind: caps.KindUnknown, Raw: e.Cap()}
+		}
+		var info pyObject
+		kind := childType(c)
+		switch kind {
+		case "filenode":
+			info = pyObject{{"mutable", c.IsMutable()}, {"format", fileFormat(c)}}
+			if n, ok := c.SizeKnown(); ok {
+				info = append(info, pyField{"size", int64(n)})
+			}
+		case "dirnode":
+			info = pyObject{{"mutable", c.IsMutable()}}
+		}
+		info = append(info, pyField{"metadata", metadataValue(e.Metadata)})
+		if e.RWCap != "" {
+			info = append(info, pyField{"rw_uri", e.RWCap})
+		}
+		if e.ROCap != "" {
+			info = append(info, pyField{"ro_uri", e.ROCap})
+		}
+		if kind != "unknown" {
+			if v := c.Verifier(); v != nil {
+				info = append(info, pyField{"verify_uri", v.String()})
+			}
+		}
+		children = append(children, pyField{e.Name, []any{kind, info}})
+	}
+	d := pyObject{{"children", children}}
+	if ro := dir.ReadOnly(); ro != nil {
+		d = append(d, pyField{"ro_uri", ro.String()})
+	}
 	if !dir.IsReadOnly() {
-		d["rw_uri"] = dir.String()
+		d = append(d, pyField{"rw_uri", dir.String()})
 	}
 	if v := dir.Verifier(); v != nil {
-		d["verify_uri"] = v.String()
+		d = append(d, pyField{"verify_uri", v.String()})
 	}
+	d = append(d, pyField{"mutable", dir.IsMutable()})
 	return []any{"dirnode", d}
+}
+
+// fileJSON is the web API's t=json body of a file (web/filenode.py):
+// size < 0 leaves it out; metadata is the link's, nil for a bare cap.
+func fileJSON(c *caps.Cap, metadata []byte, size int64) []any {
+	info := pyObject{{"mutable", c.IsMutable()}, {"format", fileFormat(c)}}
+	if size >= 0 {
+		info = append(info, pyField{"size", size})
+	}
+	if ro := c.ReadOnly(); ro != nil {
+		info = append(info, pyField{"ro_uri", ro.String()})
+	}
+	if c.IsMutable() && !c.IsReadOnly() {
+		info = append(info, pyField{"rw_uri", c.String()})
+	}
+	if v := c.Verifier(); v != nil {
+		info = append(info, pyField{"verify_uri", v.String()})
+	}
+	if metadata != nil {
+		info = append(info, pyField{"metadata", metadataValue(metadata)})
+	}
+	return []any{"filenode", info}
 }
 
 // formatLs lays out Tahoe's ls lines: optional type/size/link time, the
@@ -198,7 +341,11 @@ func formatLs(entries []dirnode.Entry, o lsOptions, now time.Time) ([]string, bo
 		if !o.Classify {
 			classify = ""
 		}
-		row = append(row, e.Name+classify)
+		name := e.Name
+		if o.escapeNames {
+			name = shellEscape(name)
+		}
+		row = append(row, name+classify)
 		if o.URI {
 			row = append(row, e.Cap())
 		}
@@ -219,7 +366,7 @@ func formatLs(entries []dirnode.Entry, o lsOptions, now time.Time) ([]string, bo
 				widths = append(widths, 0)
 				left = append(left, false)
 			}
-			widths[i] = max(widths[i], len(cell))
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
 			if strings.HasPrefix(cell, "URI") {
 				left[i] = true
 			}
@@ -232,10 +379,11 @@ func formatLs(entries []dirnode.Entry, o lsOptions, now time.Time) ([]string, bo
 	for _, row := range rows {
 		parts := make([]string, len(row))
 		for i, cell := range row {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
 			if left[i] {
-				parts[i] = fmt.Sprintf("%-*s", widths[i], cell)
+				parts[i] = cell + pad
 			} else {
-				parts[i] = fmt.Sprintf("%*s", widths[i], cell)
+				parts[i] = pad + cell
 			}
 		}
 		lines = append(lines, strings.TrimRight(strings.Join(parts, " "), " "))

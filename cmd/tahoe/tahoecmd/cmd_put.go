@@ -93,10 +93,13 @@ func runPut(ctx context.Context, f *command.Factory, o putOptions) error {
 	if err != nil {
 		return err
 	}
+	replacing := false
 	if linkTo != nil {
 		// Onto a mutable file: its contents are replaced in place (web API
 		// PUT); through a read cap that is an error.
-		if c, err := filestore.Lookup(ctx, s, *linkTo); err == nil && c.IsMutable() && !c.IsDirectory() {
+		c, err := filestore.Lookup(ctx, s, *linkTo)
+		replacing = err == nil
+		if err == nil && c.IsMutable() && !c.IsDirectory() {
 			if c.IsReadOnly() {
 				return fmt.Errorf("%s is a read-only mutable file: %w", o.To, filestore.ErrReadOnly)
 			}
@@ -130,15 +133,18 @@ func runPut(ctx context.Context, f *command.Factory, o putOptions) error {
 		if out, err = s.CreateMutable(ctx, data, filestore.MutableOptions{Format: mf, Key: key}); err != nil {
 			return err
 		}
+
 	default:
 		res, err := s.Upload(ctx, in, int64(size), filestore.UploadOptions{})
 		if err != nil {
 			return err
 		}
 		out = res.Cap
-		if !res.Created {
-			status = "200 OK"
-		}
+	}
+	// Tahoe's node answers an unlinked PUT /uri with 200, and a PUT to a
+	// path with 201 when it made a new link, 200 when it replaced one.
+	if linkTo == nil || replacing {
+		status = "200 OK"
 	}
 	if linkTo != nil {
 		if err := linkAt(ctx, s, *linkTo, out); err != nil {

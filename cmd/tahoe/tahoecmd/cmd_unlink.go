@@ -2,6 +2,7 @@ package tahoecmd
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/urfave/cli/v2"
@@ -40,5 +41,9 @@ func runUnlink(ctx context.Context, f *command.Factory, o unlinkOptions) error {
 	if err != nil {
 		return err
 	}
-	return s.Unlink(ctx, dir, name)
+	if err := s.Unlink(ctx, dir, name); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(f.IO.Out, "200 OK") // the web API's DELETE status, as Tahoe prints it
+	return err
 }

@@ -132,12 +132,19 @@ func TestMoveAndLink(t *testing.T) {
 	ctx := context.Background()
 	n.ok("-d", n.dir, "put", n.file("a.txt", "a"), "home:a.txt")
 	n.ok("-d", n.dir, "mkdir", "home:d")
-	f, out, _ := n.factory()
-	if err := runMove(ctx, f, moveOptions{From: "home:a.txt", To: "home:d"}); err != nil {
+	// Onto an existing directory name with no slash: Tahoe refuses
+	// (test_mv.py's "You can't overwrite a directory with a file").
+	out, errs, code := n.run("-d", n.dir, "mv", "home:a.txt", "home:d")
+	if code != 1 || out != "" || errs != "Error: You can't overwrite a directory with a file\n" {
+		t.Fatalf("mv onto a directory: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	f, stdout, _ := n.factory()
+	// With the slash: the same name inside it.
+	if err := runMove(ctx, f, moveOptions{From: "home:a.txt", To: "home:d/"}); err != nil {
 		t.Fatal(err)
 	}
-	if out.String() != "OK\n" {
-		t.Fatalf("mv printed %q", out)
+	if stdout.String() != "OK\n" {
+		t.Fatalf("mv printed %q", stdout)
 	}
 	if err := runMove(ctx, f, moveOptions{From: "home:d/a.txt", To: "home:b.txt", Link: true}); err != nil {
 		t.Fatal(err)
@@ -145,9 +152,15 @@ func TestMoveAndLink(t *testing.T) {
 	if got := n.ok("-d", n.dir, "ls", "home:"); got != "b.txt\nd\n" {
 		t.Fatalf("ls home: %q", got)
 	}
+	// Onto an existing file: replaced.
+	n.ok("-d", n.dir, "put", n.file("c.txt", "ccc"), "home:c.txt")
+	n.ok("-d", n.dir, "mv", "home:c.txt", "home:b.txt")
+	if got := n.ok("-d", n.dir, "get", "home:b.txt"); got != "ccc" {
+		t.Fatalf("b.txt after mv over it: %q", got)
+	}
 	// A directory into itself is refused, and nothing is lost.
 	n.ok("-d", n.dir, "mkdir", "home:d/e")
-	if _, errs, code := n.run("-d", n.dir, "mv", "home:d", "home:d/e"); code != 1 || !strings.Contains(errs, "into itself") {
+	if _, errs, code := n.run("-d", n.dir, "mv", "home:d", "home:d/e/"); code != 1 || !strings.Contains(errs, "into itself") {
 		t.Fatalf("mv into itself: exit %d %q", code, errs)
 	}
 	if got := n.ok("-d", n.dir, "ls", "home:d"); got != "a.txt\ne\n" {
