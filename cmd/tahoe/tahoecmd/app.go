@@ -97,6 +97,8 @@ func NewApp(f *command.Factory) *cli.App {
 			newMvCommand(f),
 			newUnlinkCommand(f, "unlink"),
 			newUnlinkCommand(f, "rm"),
+			newAdminCommand(f),
+			newWebopenCommand(f),
 			newDebugCommand(stdio),
 			command.NewCompletionCommand(stdio, "tahoe"),
 			command.NewManCommand(stdio),
@@ -111,6 +113,6 @@ func NewApp(f *command.Factory) *cli.App {
 // notImplemented are Tahoe-LAFS's subcommands (runner.py's, at
 // tahoe-lafs HEAD) that this tahoe does not implement.
 var notImplemented = [...]string{
-	"create-introducer", "admin", "invite", "backup", "webopen", "manifest",
+	"create-introducer", "invite", "backup", "manifest",
 	"stats", "check", "deep-check", "status",
 }
