@@ -99,6 +99,7 @@ func NewApp(f *command.Factory) *cli.App {
 			newUnlinkCommand(f, "rm"),
 			newAdminCommand(f),
 			newWebopenCommand(f),
+			newBackupCommand(f),
 			newDebugCommand(stdio),
 			command.NewCompletionCommand(stdio, "tahoe"),
 			command.NewManCommand(stdio),
@@ -113,6 +114,6 @@ func NewApp(f *command.Factory) *cli.App {
 // notImplemented are Tahoe-LAFS's subcommands (runner.py's, at
 // tahoe-lafs HEAD) that this tahoe does not implement.
 var notImplemented = [...]string{
-	"create-introducer", "invite", "backup", "manifest",
+	"create-introducer", "invite", "manifest",
 	"stats", "check", "deep-check", "status",
 }
