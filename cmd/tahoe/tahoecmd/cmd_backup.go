@@ -12,8 +12,8 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -595,4 +595,3 @@ func formatTimedelta(d time.Duration) string {
 	}
 	return out
 }
-
