@@ -16,14 +16,7 @@ import (
 )
 
 // CheckOptions tune Check and CheckAndRepair.
-type CheckOptions struct {
-	// Verify reads every share in full and checks every hash; without it
-	// the servers' word on which shares they hold is believed.
-	Verify bool
-	// AddLease renews (or adds) this client's lease on every share of the
-	// object on every server, as Tahoe's --add-lease does.
-	AddLease bool
-}
+type CheckOptions = health.CheckOptions
 
 // ErrNotCheckable means the cap names nothing a checker can look at (an
 // unknown cap).

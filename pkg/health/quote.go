@@ -84,3 +84,10 @@ func quote(s string, quotemarks, quoteNewlines bool) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// QuotePathPlain quotes a "/"-joined path as Tahoe's quote_path(path,
+// quotemarks=False) does: as it is unless it needs double quotes (newlines
+// are escaped).
+func QuotePathPlain(joined string) string {
+	return quote(joined, false, true)
+}

@@ -102,3 +102,13 @@ func LiteralRepair() *CheckAndRepair {
 
 // IsLiteral reports whether these are a LIT file's results.
 func (c *CheckAndRepair) IsLiteral() bool { return c.StorageIndex == nil }
+
+// CheckOptions tune a check.
+type CheckOptions struct {
+	// Verify reads every share in full and checks every hash; without it
+	// the servers' word on which shares they hold is believed.
+	Verify bool
+	// AddLease renews (or adds) the client's lease on every share of the
+	// object on every server, as Tahoe's --add-lease does.
+	AddLease bool
+}
