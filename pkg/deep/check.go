@@ -178,7 +178,7 @@ type Report struct {
 	Checked, Healthy, Unhealthy, Unrecoverable int
 	// With Repairing: the counts after repair, and the repairs.
 	HealthyPost, UnhealthyPost, UnrecoverablePost int
-	RepairsAttempted, RepairsSuccessful          int
+	RepairsAttempted, RepairsSuccessful           int
 
 	Corrupt, CorruptPost []health.ShareLocator
 	// UnhealthyObjects are the objects unhealthy (before repair).
