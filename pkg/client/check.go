@@ -201,8 +201,9 @@ func (c *Client) verifyAll(ctx context.Context, vc *caps.Cap, si storage.Storage
 func immutableResults(vc *caps.Cap, found []serverShares) *health.Results {
 	r := &health.Results{
 		StorageIndex: vc.StorageIndex, SharesNeeded: vc.Needed, SharesExpected: vc.Total,
-		Sharemap: map[int][]string{}, ServersResponding: []string{},
+		ServersResponding: []string{},
 	}
+	sharemap := map[int][]string{}
 	holdings := map[string][]int{}
 	for _, f := range found {
 		if f.responded {
@@ -213,7 +214,7 @@ func immutableResults(vc *caps.Cap, found []serverShares) *health.Results {
 			holdings[f.srv.ID] = append(holdings[f.srv.ID], f.verified...)
 		}
 		for _, sh := range f.verified {
-			r.Sharemap[sh] = append(r.Sharemap[sh], f.srv.ID)
+			sharemap[sh] = append(sharemap[sh], f.srv.ID)
 		}
 		for _, sh := range f.corrupt {
 			r.CorruptShares = append(r.CorruptShares, health.ShareLocator{Server: f.srv.ID, StorageIndex: vc.StorageIndex, Share: sh})
@@ -222,6 +223,7 @@ func immutableResults(vc *caps.Cap, found []serverShares) *health.Results {
 			r.IncompatibleShares = append(r.IncompatibleShares, health.ShareLocator{Server: f.srv.ID, StorageIndex: vc.StorageIndex, Share: sh})
 		}
 	}
+	r.Sharemap = health.NumberedSharemap(sharemap)
 	finishImmutable(r, holdings)
 	return r
 }
@@ -245,7 +247,7 @@ func finishImmutable(r *health.Results, holdings map[string][]int) {
 	r.Normalize()
 }
 
-// sortedShares returns a sharemap's share numbers in order.
+// sortedShares returns the share numbers of a share → servers map in order.
 func sortedShares(m map[int][]string) []int {
 	out := make([]int, 0, len(m))
 	for sh := range m {

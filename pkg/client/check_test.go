@@ -206,7 +206,7 @@ func TestCheckAndRepairMissingShares(t *testing.T) {
 		t.Fatalf("check after deleting 4: %+v", r)
 	}
 	for _, sh := range gone {
-		if _, ok := r.Sharemap[sh]; ok {
+		if _, ok := r.Sharemap[strconv.Itoa(sh)]; ok {
 			t.Errorf("sharemap has deleted share %d", sh)
 		}
 	}
@@ -318,7 +318,7 @@ func TestVerifyNamesTheCorruptShareAndRepairReplacesIt(t *testing.T) {
 	if w := g.written(); !slices.Equal(w, []int{bad}) {
 		t.Errorf("repair wrote %v, want [%d]", w, bad)
 	}
-	if ids := crr.Post.Sharemap[bad]; len(ids) != 1 || ids[0] == badServer.ID {
+	if ids := crr.Post.Sharemap[strconv.Itoa(bad)]; len(ids) != 1 || ids[0] == badServer.ID {
 		t.Errorf("share %d now on %v (the corrupt copy is on %s)", bad, ids, badServer.ID)
 	}
 	r, err = g.c.Check(ctx, cp, client.CheckOptions{Verify: true})

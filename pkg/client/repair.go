@@ -60,24 +60,26 @@ func (c *Client) CheckAndRepair(ctx context.Context, cp *caps.Cap, o CheckOption
 func postRepair(pre *health.Results, placed map[int]string) *health.Results {
 	post := &health.Results{
 		StorageIndex: pre.StorageIndex, SharesNeeded: pre.SharesNeeded, SharesExpected: pre.SharesExpected,
-		Sharemap: map[int][]string{}, CorruptShares: pre.CorruptShares, IncompatibleShares: pre.IncompatibleShares,
+		CorruptShares: pre.CorruptShares, IncompatibleShares: pre.IncompatibleShares,
 	}
 	responding := map[string]bool{}
 	for _, id := range pre.ServersResponding {
 		responding[id] = true
 	}
 	holdings := map[string][]int{}
+	sharemap := map[int][]string{}
 	add := func(sh int, id string) {
-		for _, have := range post.Sharemap[sh] {
+		for _, have := range sharemap[sh] {
 			if have == id {
 				return
 			}
 		}
-		post.Sharemap[sh] = append(post.Sharemap[sh], id)
+		sharemap[sh] = append(sharemap[sh], id)
 		holdings[id] = append(holdings[id], sh)
 	}
-	for _, sh := range sortedShares(pre.Sharemap) {
-		for _, id := range pre.Sharemap[sh] {
+	preShares := pre.Shares()
+	for _, sh := range sortedShares(preShares) {
+		for _, id := range preShares[sh] {
 			add(sh, id)
 		}
 	}
@@ -89,6 +91,7 @@ func postRepair(pre *health.Results, placed map[int]string) *health.Results {
 		post.ServersResponding = append(post.ServersResponding, id)
 	}
 	post.GoodShareHosts = len(holdings)
+	post.Sharemap = health.NumberedSharemap(sharemap)
 	finishImmutable(post, holdings)
 	if post.Healthy {
 		post.Summary = "healthy"
@@ -125,12 +128,13 @@ func (c *Client) repairImmutable(ctx context.Context, cp *caps.Cap, pre *health.
 	sources := map[int]chk.ShareReader{}
 	var first chk.ShareReader
 	firstNum := -1
+	preShares := pre.Shares()
 	for _, s := range servers {
-		for _, sh := range sortedShares(pre.Sharemap) {
+		for _, sh := range sortedShares(preShares) {
 			if _, done := sources[sh]; done {
 				continue
 			}
-			for _, id := range pre.Sharemap[sh] {
+			for _, id := range preShares[sh] {
 				if id == s.ID {
 					sources[sh] = shareOn{srv: s, si: si, shnum: sh, timeout: c.timeout()}
 					if firstNum < 0 || sh < firstNum {
@@ -190,10 +194,11 @@ func (c *Client) repairImmutable(ctx context.Context, cp *caps.Cap, pre *health.
 // the check found.
 func (c *Client) repairTargets(ctx context.Context, servers []Server, si storage.StorageIndex, alloc uint64, pre *health.Results) []*repairTarget {
 	ts := make([]*repairTarget, len(servers))
+	preShares := pre.Shares()
 	for i, s := range servers {
 		ts[i] = &repairTarget{srv: s, corrupt: map[int]bool{}, readOnly: true}
-		for _, sh := range sortedShares(pre.Sharemap) {
-			for _, id := range pre.Sharemap[sh] {
+		for _, sh := range sortedShares(preShares) {
+			for _, id := range preShares[sh] {
 				if id == s.ID {
 					ts[i].good = append(ts[i].good, sh)
 				}

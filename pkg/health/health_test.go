@@ -41,7 +41,7 @@ func unhealthy() *Results {
 		StorageIndex: si, Summary: "Not Healthy: 3 shares (enc 2-of-4)", Healthy: false, Recoverable: true,
 		Happiness: 2, SharesNeeded: 2, SharesExpected: 4, SharesGood: 3, GoodShareHosts: 2,
 		RecoverableVersions: 1, ServersResponding: []string{srvC, srvA, srvB},
-		Sharemap:      map[int][]string{0: {srvB, srvA}, 2: {srvA}, 10: {srvB}},
+		Sharemap:      map[string][]string{"0": {srvB, srvA}, "2": {srvA}, "10": {srvB}},
 		CorruptShares: []ShareLocator{{Server: srvC, StorageIndex: si, Share: 1}},
 	}
 	r.Normalize()
@@ -53,7 +53,7 @@ func healthy() *Results {
 		StorageIndex: si, Summary: "Healthy", Healthy: true, Recoverable: true,
 		Happiness: 2, SharesNeeded: 1, SharesExpected: 2, SharesGood: 2, GoodShareHosts: 2,
 		RecoverableVersions: 1, ServersResponding: []string{srvA, srvB},
-		Sharemap: map[int][]string{0: {srvA}, 1: {srvB}},
+		Sharemap: map[string][]string{"0": {srvA}, "1": {srvB}},
 	}
 }
 
@@ -162,7 +162,7 @@ func TestParseRoundTrip(t *testing.T) {
 		t.Errorf("check-and-repair round trip: %v\n%s", err, got.JSON())
 	}
 	for _, bad := range []string{`{}`, `[]`, `{"storage-index": "zz", "results": {"healthy": true}}`,
-		`{"storage-index": "` + healthy().StorageIndexString() + `", "results": {"healthy": true, "sharemap": {"x": []}}}`,
+		`{"storage-index": "` + healthy().StorageIndexString() + `", "results": {"healthy": true, "sharemap": {"": []}}}`,
 		`{"storage-index": "` + healthy().StorageIndexString() + `", "results": {"healthy": true, "list-corrupt-shares": [["a", "b"]]}}`} {
 		if _, err := ParseResults([]byte(bad)); err == nil {
 			t.Errorf("ParseResults(%s) succeeded", bad)

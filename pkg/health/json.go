@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/lafs/lafs/pkg/caps"
 )
@@ -26,16 +25,11 @@ func locators(ls []ShareLocator) []any {
 
 // countsObject is Tahoe's json_check_counts, keys in its order.
 func (r *Results) countsObject() Object {
-	shares := make([]int, 0, len(r.Sharemap))
-	for sh := range r.Sharemap {
-		shares = append(shares, sh)
-	}
-	sort.Ints(shares)
-	sharemap := make(Object, 0, len(shares))
-	for _, sh := range shares {
-		ids := append([]string(nil), r.Sharemap[sh]...)
+	sharemap := make(Object, 0, len(r.Sharemap))
+	for _, k := range r.SortedShareIDs() {
+		ids := append([]string(nil), r.Sharemap[k]...)
 		sort.Strings(ids)
-		sharemap = append(sharemap, Field{strconv.Itoa(sh), ids})
+		sharemap = append(sharemap, Field{k, ids})
 	}
 	responding := append([]string{}, r.ServersResponding...)
 	return Object{
@@ -177,17 +171,16 @@ func (w *wire) results() (*Results, error) {
 		Happiness: x.Happiness, SharesNeeded: x.SharesNeeded, SharesExpected: x.SharesExpected,
 		SharesGood: x.SharesGood, GoodShareHosts: x.GoodShareHosts, WrongShares: x.WrongShares,
 		RecoverableVersions: x.RecoverableVersions, UnrecoverableVersions: x.UnrecoverableVersions,
-		ServersResponding: x.ServersResponding, Sharemap: map[int][]string{},
+		ServersResponding: x.ServersResponding, Sharemap: map[string][]string{},
 	}
 	if x.Recoverable != nil {
 		r.Recoverable = *x.Recoverable
 	}
 	for k, ids := range x.Sharemap {
-		sh, err := strconv.Atoi(k)
-		if err != nil || sh < 0 || sh >= caps.MaxShares {
-			return nil, fmt.Errorf("%w: sharemap key %q", ErrFormat, k)
+		if k == "" {
+			return nil, fmt.Errorf("%w: empty sharemap key", ErrFormat)
 		}
-		r.Sharemap[sh] = ids
+		r.Sharemap[k] = ids
 	}
 	for _, t := range x.CorruptShares {
 		l, err := parseLocator(t)

@@ -2,6 +2,8 @@ package health
 
 import (
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/lafs/lafs/pkg/caps"
 )
@@ -40,9 +42,11 @@ type Results struct {
 	UnrecoverableVersions int
 	// ServersResponding are the ids of the servers that answered.
 	ServersResponding []string
-	// Sharemap maps each good share number to the ids of the servers
-	// holding it.
-	Sharemap           map[int][]string
+	// Sharemap maps each good share to the ids of the servers holding it.
+	// Shares are named as Tahoe names them: the share number for an
+	// immutable file ("3"), version and number for a mutable one
+	// ("seq4-abcd-sh3").
+	Sharemap           map[string][]string
 	CorruptShares      []ShareLocator
 	IncompatibleShares []ShareLocator
 }
@@ -111,4 +115,64 @@ type CheckOptions struct {
 	// AddLease renews (or adds) the client's lease on every share of the
 	// object on every server, as Tahoe's --add-lease does.
 	AddLease bool
+}
+
+// NumberedSharemap converts share number → servers to a Sharemap.
+func NumberedSharemap(m map[int][]string) map[string][]string {
+	out := make(map[string][]string, len(m))
+	for sh, ids := range m {
+		out[strconv.Itoa(sh)] = append([]string(nil), ids...)
+	}
+	return out
+}
+
+// Shares returns the sharemap's numbered shares (an immutable file's):
+// share number → servers. Other keys are left out.
+func (r *Results) Shares() map[int][]string {
+	out := map[int][]string{}
+	for k, ids := range r.Sharemap {
+		if sh, err := strconv.Atoi(k); err == nil && strconv.Itoa(sh) == k {
+			out[sh] = ids
+		}
+	}
+	return out
+}
+
+// SortedShareIDs returns the sharemap's keys in a stable order: share
+// numbers by value, then version-named shares by version and number.
+func (r *Results) SortedShareIDs() []string {
+	keys := make([]string, 0, len(r.Sharemap))
+	for k := range r.Sharemap {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool { return shareIDLess(keys[a], keys[b]) })
+	return keys
+}
+
+// shareIDLess orders "3" < "10" < "seq1-aaaa-sh2" < "seq1-aaaa-sh10".
+func shareIDLess(a, b string) bool {
+	pa, na := splitShareID(a)
+	pb, nb := splitShareID(b)
+	if (pa == "") != (pb == "") {
+		return pa == ""
+	}
+	if pa != pb {
+		return pa < pb
+	}
+	if na != nb {
+		return na < nb
+	}
+	return a < b
+}
+
+func splitShareID(id string) (prefix string, num int) {
+	if n, err := strconv.Atoi(id); err == nil {
+		return "", n
+	}
+	if i := strings.LastIndex(id, "-sh"); i >= 0 {
+		if n, err := strconv.Atoi(id[i+3:]); err == nil {
+			return id[:i], n
+		}
+	}
+	return id, -1
 }
