@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -379,5 +380,211 @@ func TestAddLeaseRenewsEveryShare(t *testing.T) {
 	}
 	if _, err := g.c.AddLease(ctx, &caps.Cap{Kind: caps.KindUnknown, Raw: "x"}); !errors.Is(err, client.ErrNotCheckable) {
 		t.Errorf("unknown cap: %v", err)
+	}
+}
+
+// mutableShareFiles returns share number → path of a mutable file's shares.
+func (g *grid) mutableShareFiles(t *testing.T, cp *caps.Cap) map[int]string {
+	t.Helper()
+	out := map[int]string{}
+	for sh, ps := range g.shareFiles(t, cp.StorageIndex) {
+		if len(ps) != 1 {
+			t.Fatalf("share %d in %d places", sh, len(ps))
+		}
+		out[sh] = ps[0]
+	}
+	return out
+}
+
+func readAll(t *testing.T, g *grid, cp *caps.Cap) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := g.c.Download(context.Background(), cp, &b, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestMutableCheckAndRepair: a mutable file with 4 shares deleted and one
+// outdated share is unhealthy with Tahoe's counts and summary; repair
+// republishes the newest version on all 10 shares.
+func TestMutableCheckAndRepair(t *testing.T) {
+	ctx := context.Background()
+	g := newGrid(t)
+	cp, err := g.c.CreateMutable(ctx, []byte("version one"), 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := g.c.Check(ctx, cp, client.CheckOptions{Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Healthy || r.Summary != "Healthy" || r.SharesGood != 10 || r.Happiness != 10 || r.RecoverableVersions != 1 ||
+		len(r.Sharemap) != 10 || r.GoodShareHosts != 10 || len(r.ServersResponding) != 10 {
+		t.Fatalf("fresh mutable file: %+v", r)
+	}
+	files := g.mutableShareFiles(t, cp)
+	old, err := os.ReadFile(files[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.c.OverwriteMutable(ctx, cp, []byte("version two")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(files[2], old, 0o600); err != nil { // share 2 is outdated again
+		t.Fatal(err)
+	}
+	for _, sh := range []int{0, 5, 7, 9} {
+		if err := os.Remove(files[sh]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []*caps.Cap{cp, cp.ReadOnly(), cp.Verifier()} {
+		r, err = g.c.Check(ctx, c, client.CheckOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Healthy || !r.Recoverable || r.SharesGood != 5 || r.WrongShares != 1 || r.RecoverableVersions != 1 ||
+			r.UnrecoverableVersions != 1 || r.GoodShareHosts != 5 || r.Happiness != 6 ||
+			r.Summary != "Unhealthy: some versions are unrecoverable 5 shares (enc 3-of-10)" {
+			t.Fatalf("%s: damaged mutable file: %+v", c.Kind, r)
+		}
+	}
+	// A read cap cannot repair.
+	crr, err := g.c.CheckAndRepair(ctx, cp.ReadOnly(), client.CheckOptions{})
+	if err != nil || crr.RepairAttempted {
+		t.Fatalf("repair through a read cap: %+v %v", crr, err)
+	}
+	crr, err = g.c.CheckAndRepair(ctx, cp, client.CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !crr.RepairAttempted || !crr.RepairSuccessful || crr.Pre.Healthy {
+		t.Fatalf("repair: %+v (%s)", crr, crr.RepairError)
+	}
+	p := crr.Post
+	if !p.Healthy || p.SharesGood != 10 || p.WrongShares != 0 || p.UnrecoverableVersions != 0 || p.Happiness != 10 {
+		t.Errorf("post-repair: %+v", p)
+	}
+	if got := readAll(t, g, cp); got != "version two" {
+		t.Errorf("after repair the file reads %q", got)
+	}
+}
+
+// TestMutableVerifyNamesCorruptShare flips a byte of one share's block:
+// only a verify finds it, and names it.
+func TestMutableVerifyNamesCorruptShare(t *testing.T) {
+	ctx := context.Background()
+	g := newGrid(t)
+	cp, err := g.c.CreateMutable(ctx, bytes.Repeat([]byte("mdmf "), 3000), 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := g.mutableShareFiles(t, cp)
+	b, err := os.ReadFile(files[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x10 // in the block data, behind the signed header
+	if err := os.WriteFile(files[3], b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := g.holder(t, cp.StorageIndex, 3)
+	r, err := g.c.Check(ctx, cp, client.CheckOptions{})
+	if err != nil || !r.Healthy {
+		t.Fatalf("plain check: %+v %v", r, err)
+	}
+	r, err = g.c.Check(ctx, cp, client.CheckOptions{Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint([]health.ShareLocator{{Server: bad.ID, StorageIndex: cp.StorageIndex, Share: 3}})
+	if r.Healthy || r.SharesGood != 9 || fmt.Sprint(r.CorruptShares) != want ||
+		r.Summary != fmt.Sprintf("Unhealthy: 9 shares (enc 3-of-10) Corrupt Shares: %s-sh3", strings.TrimPrefix(bad.ID, "v0-")[:8]) {
+		t.Fatalf("verify: %+v", r)
+	}
+	crr, err := g.c.CheckAndRepair(ctx, cp, client.CheckOptions{Verify: true})
+	if err != nil || !crr.RepairSuccessful || len(crr.Post.CorruptShares) != 0 {
+		t.Fatalf("repair: %+v %v", crr, err)
+	}
+}
+
+// racingServer publishes another writer's version just before the first
+// read-test-write of a repair reaches it.
+type racingServer struct {
+	storage.Server
+	once   sync.Once
+	before func()
+}
+
+func (r *racingServer) ReadTestWrite(ctx context.Context, si storage.StorageIndex, s storage.MutableSecrets, req storage.ReadTestWriteRequest) (storage.ReadTestWriteResult, error) {
+	if r.before != nil {
+		r.once.Do(r.before)
+	}
+	return r.Server.ReadTestWrite(ctx, si, s, req)
+}
+
+func TestMutableRepairKeepsAConcurrentWrite(t *testing.T) {
+	ctx := context.Background()
+	g := newGrid(t)
+	cp, err := g.c.CreateMutable(ctx, []byte("first"), 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := g.mutableShareFiles(t, cp)
+	for _, sh := range []int{1, 2} {
+		os.Remove(files[sh])
+	}
+	// The other writer uses the plain servers; the repairer's first write
+	// waits until the other writer has published.
+	other := *g.c
+	racing := *g.c
+	racing.Servers = append([]client.Server(nil), g.c.Servers...)
+	rs := &racingServer{Server: racing.Servers[0].Storage}
+	rs.before = func() {
+		if err := other.OverwriteMutable(ctx, cp, []byte("the other writer's update")); err != nil {
+			t.Errorf("other writer: %v", err)
+		}
+	}
+	racing.Servers[0].Storage = rs
+	crr, err := racing.CheckAndRepair(ctx, cp, client.CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !crr.RepairAttempted || crr.RepairSuccessful || !strings.Contains(crr.RepairError, "uncoordinated") {
+		t.Errorf("repair racing a writer: attempted %v successful %v error %q", crr.RepairAttempted, crr.RepairSuccessful, crr.RepairError)
+	}
+	if got := readAll(t, g, cp); got != "the other writer's update" {
+		t.Errorf("after the race the file reads %q", got)
+	}
+}
+
+// TestDirectoryRepair: a mutable directory with shares missing and one
+// outdated is repaired to its newest contents.
+func TestDirectoryRepair(t *testing.T) {
+	ctx := context.Background()
+	g := newGrid(t)
+	dir, err := g.c.Mkdir(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := g.upload(t, 1000)
+	if err := g.c.Link(ctx, dir, "one", f, false); err != nil {
+		t.Fatal(err)
+	}
+	files := g.mutableShareFiles(t, dir)
+	old, _ := os.ReadFile(files[4])
+	if err := g.c.Link(ctx, dir, "two", f, false); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(files[4], old, 0o600)
+	os.Remove(files[6])
+	crr, err := g.c.CheckAndRepair(ctx, dir, client.CheckOptions{Verify: true})
+	if err != nil || !crr.RepairSuccessful || crr.Pre.Healthy || crr.Pre.WrongShares != 1 || !crr.Post.Healthy {
+		t.Fatalf("directory repair: %+v %v", crr, err)
+	}
+	es, err := g.c.ReadDir(ctx, dir)
+	if err != nil || len(es) != 2 {
+		t.Fatalf("after repair: %v %v", es, err)
 	}
 }
