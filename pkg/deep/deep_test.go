@@ -20,6 +20,7 @@ import (
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/deep"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/health"
 	"github.com/lafs/lafs/pkg/localgrid"
 	"github.com/lafs/lafs/pkg/nodedir"
 )
@@ -27,6 +28,12 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 func newStore(t *testing.T) *client.Store {
+	t.Helper()
+	s, _ := newStoreDir(t)
+	return s
+}
+
+func newStoreDir(t *testing.T) (*client.Store, string) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := localgrid.Create(dir, 5); err != nil {
@@ -39,7 +46,7 @@ func newStore(t *testing.T) *client.Store {
 	s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 5, MaxSegmentSize: 128 << 10},
 		Convergence: []byte("deep"), LeaseSecret: []byte("deep lease")}, client.GridLocal)
 	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return s, dir
 }
 
 func upload(t *testing.T, s filestore.Store, n int, seed byte) *caps.Cap {
@@ -402,4 +409,100 @@ func TestOutputGolden(t *testing.T) {
 		}
 	}
 	golden(t, "manifest.txt", b.String())
+}
+
+// removeShares deletes n share files of the object c names.
+func removeShares(t *testing.T, dir string, c *caps.Cap, n int) {
+	t.Helper()
+	si := caps.Base32Encode(c.StorageIndex)
+	paths, err := filepath.Glob(filepath.Join(dir, localgrid.Dir, "*", "shares", si[:2], si, "*"))
+	if err != nil || len(paths) < n {
+		t.Fatalf("shares of %s: %v %v", si, paths, err)
+	}
+	for _, p := range paths[:n] {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestDeepCheckAndRepair(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStoreDir(t)
+	tr := buildTree(t, s)
+	var b strings.Builder
+	p := &health.DeepPrinter{W: &b, Verbose: true}
+	var lines []string
+	report, err := deep.Check(ctx, s, s, tr.root, deep.CheckOptions{Parallel: 3}, func(c deep.Checked) error {
+		lines = append(lines, c.Line())
+		return p.Add(c.DeepLine())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Done()
+	want := `'<root>': Healthy
+'a.txt': Healthy
+'b': Healthy (LIT)
+'mut': Healthy
+'imm': Healthy
+'imm/x': Healthy
+'imm/y': Healthy (LIT)
+'ro-sub': Healthy
+'ro-sub/c': Healthy
+'ro-sub/lit2': Healthy (LIT)
+done: 10 objects checked, 10 healthy, 0 unhealthy
+`
+	if b.String() != want {
+		t.Errorf("deep-check output:\n%s\nwant\n%s", b.String(), want)
+	}
+	if len(lines) != 11 || !strings.Contains(lines[1], `"type": "unknown"`) || !strings.Contains(lines[1], `"check-results": {"storage-index": "", "results": {"healthy": true}}`) {
+		t.Errorf("stream lines: %v", lines[:2])
+	}
+	if !report.Finished || report.Checked != 7 || report.Healthy != 7 || report.Stats.Files != 7 || report.Stats.Unknown != 1 {
+		t.Errorf("report: %+v", report)
+	}
+
+	removeShares(t, dir, tr.c, 2)
+	removeShares(t, dir, tr.root, 1)
+	removeShares(t, dir, tr.x, 4) // 2-of-5: unrecoverable
+	report, err = deep.Check(ctx, s, s, tr.root, deep.CheckOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Checked != 7 || report.Healthy != 4 || report.Unhealthy != 3 || report.Unrecoverable != 1 || len(report.UnhealthyObjects) != 3 {
+		t.Errorf("damaged tree: %+v", report)
+	}
+	j := report.JSON()
+	for _, w := range []string{`"count-objects-unhealthy": 3,`, `"list-unhealthy-files": [`, "\"imm\",\n    \"x\"", `"count-directories": 3,`} {
+		if !strings.Contains(j, w) {
+			t.Errorf("report JSON lacks %q:\n%s", w, j)
+		}
+	}
+
+	b.Reset()
+	p = &health.DeepPrinter{W: &b, Repairing: true}
+	report, err = deep.Check(ctx, s, s, tr.root, deep.CheckOptions{Repair: true}, func(c deep.Checked) error { return p.Add(c.DeepLine()) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Done()
+	want = ` repair successful
+ repair failed
+ repair successful
+done: 10 objects checked
+ pre-repair: 7 healthy, 3 unhealthy
+ 3 repairs attempted, 2 successful, 1 failed
+ post-repair: 9 healthy, 1 unhealthy
+`
+	if b.String() != want {
+		t.Errorf("deep-check --repair output:\n%s\nwant\n%s", b.String(), want)
+	}
+	if report.RepairsAttempted != 3 || report.RepairsSuccessful != 2 || report.UnhealthyPost != 1 {
+		t.Errorf("repair report: %+v", report)
+	}
+	report, err = deep.Check(ctx, s, s, tr.root, deep.CheckOptions{}, nil)
+	if err != nil || report.Unhealthy != 1 {
+		t.Errorf("after repair: %+v %v", report, err)
+	}
 }
