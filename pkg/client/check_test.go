@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -587,4 +588,91 @@ func TestDirectoryRepair(t *testing.T) {
 	if err != nil || len(es) != 2 {
 		t.Fatalf("after repair: %v %v", es, err)
 	}
+}
+
+// hangingServer never answers a question about shares.
+type hangingServer struct{ storage.Server }
+
+func (hangingServer) ListShares(ctx context.Context, _ storage.StorageIndex) ([]int, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (hangingServer) ListMutableShares(ctx context.Context, _ storage.StorageIndex) ([]int, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestCheckGivesUpOnAHungServer(t *testing.T) {
+	ctx := context.Background()
+	g := newGrid(t)
+	cp := g.upload(t, 50_000)
+	m, err := g.c.CreateMutable(ctx, []byte("m"), 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := *g.c
+	c.Servers = append([]client.Server(nil), g.c.Servers...)
+	c.Servers[3].Storage = hangingServer{c.Servers[3].Storage}
+	c.QueryTimeout = 300 * time.Millisecond
+	for _, cap := range []*caps.Cap{cp, m} {
+		start := time.Now()
+		r, err := c.Check(ctx, cap, client.CheckOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("check took %v", took)
+		}
+		if len(r.ServersResponding) != 9 || r.SharesGood != 9 || r.Healthy {
+			t.Errorf("%s with a hung server: %+v", cap.Kind, r)
+		}
+		if slices.Contains(r.ServersResponding, c.Servers[3].ID) {
+			t.Errorf("the hung server is listed as responding")
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := g.c.Check(cctx, cp, client.CheckOptions{Verify: true}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled check: %v", err)
+	}
+}
+
+func BenchmarkCheckVerify(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	if err := localgrid.Create(dir, 10); err != nil {
+		b.Fatal(err)
+	}
+	ss, err := localgrid.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 3, Happy: 7, Total: 10, MaxSegmentSize: 128 << 10},
+		Convergence: []byte("bench"), LeaseSecret: []byte("bench")}
+	defer c.Close()
+	data := bytes.Repeat([]byte("0123456789abcdef"), 8<<20/16)
+	res, err := c.Upload(ctx, bytes.NewReader(data), uint64(len(data)), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, verify := range []bool{false, true} {
+		b.Run(fmt.Sprintf("verify=%v", verify), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				r, err := c.Check(ctx, res.Cap, client.CheckOptions{Verify: verify})
+				if err != nil || !r.Healthy {
+					b.Fatal(r, err)
+				}
+			}
+		})
+	}
+	b.Run("download", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if err := c.Download(ctx, res.Cap, io.Discard, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
