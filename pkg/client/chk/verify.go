@@ -222,6 +222,7 @@ func (info *ShareInfo) readBlockRun(ctx context.Context, r ShareReader, first, e
 // whatever the share's size. A nil error means the share is good; errors
 // about its contents wrap ErrCorrupt or ErrIncompatible.
 func VerifyShare(ctx context.Context, c *caps.Cap, shnum int, r ShareReader) (*ShareInfo, error) {
+	r = &headCache{r: r}
 	info, err := OpenShare(ctx, c, shnum, r)
 	if err != nil {
 		return nil, err
@@ -235,4 +236,36 @@ func VerifyShare(ctx context.Context, c *caps.Cap, shnum int, r ShareReader) (*S
 		}
 	}
 	return info, nil
+}
+
+// headSize is how much of a share the first read of a verification
+// fetches: all of a small share, so it costs one request.
+const headSize = 64 << 10
+
+// headCache reads the first headSize bytes of a share once and answers
+// later reads inside them from memory.
+type headCache struct {
+	r      ShareReader
+	head   []byte
+	loaded bool
+}
+
+func (h *headCache) ReadAt(ctx context.Context, off, n uint64) ([]byte, error) {
+	if !h.loaded && off == 0 && n <= headSize {
+		b, err := h.r.ReadAt(ctx, 0, headSize)
+		if err != nil {
+			return nil, err
+		}
+		h.head, h.loaded = b, true
+	}
+	if h.loaded {
+		end := off + n
+		switch {
+		case end <= uint64(len(h.head)):
+			return h.head[off:end], nil
+		case uint64(len(h.head)) < headSize && off <= uint64(len(h.head)):
+			return h.head[off:], nil // the share ends inside the head: a short read
+		}
+	}
+	return h.r.ReadAt(ctx, off, n)
 }
