@@ -7,7 +7,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/client/gbs"
 	"github.com/lafs/lafs/pkg/nodedir"
-	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/gbswire"
 )
 
 // GridKind says how a node directory reaches its grid.
@@ -40,7 +40,7 @@ func OpenNetwork(node *nodedir.Node) ([]Server, []string, error) {
 			continue
 		}
 		addr := ""
-		if n, err := storage.ParseNURL(e.NURLs[0]); err == nil {
+		if n, err := gbswire.ParseNURL(e.NURLs[0]); err == nil {
 			addr = net.JoinHostPort(n.Host, strconv.Itoa(n.Port))
 		}
 		out = append(out, Server{
@@ -81,11 +81,9 @@ func New(node *nodedir.Node, servers []Server) (*Client, error) {
 // Close releases the client's servers.
 func (c *Client) Close() { CloseServers(c.Servers) }
 
-// CloseServers releases servers that hold resources (in-process stores).
+// CloseServers releases servers.
 func CloseServers(servers []Server) {
 	for _, s := range servers {
-		if c, ok := s.Storage.(interface{ Close() error }); ok {
-			_ = c.Close()
-		}
+		_ = s.Storage.Close()
 	}
 }

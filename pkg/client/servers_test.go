@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/shares"
 )
 
 // testServers starts n in-process storage servers, each over its own
@@ -23,7 +23,7 @@ func testServers(tb testing.TB, n int) []Server {
 		_, _ = rand.Read(lease)
 		var nodeID [20]byte
 		copy(nodeID[:], lease)
-		local, err := storage.OpenLocal(filepath.Join(dir, fmt.Sprint(i)), storage.LocalOptions{NodeID: nodeID, ApplicationVersion: "lafs test server"})
+		local, err := shares.OpenDisk(filepath.Join(dir, fmt.Sprint(i)), shares.Options{NodeID: nodeID, ApplicationVersion: "lafs test server"})
 		if err != nil {
 			tb.Fatal(err)
 		}

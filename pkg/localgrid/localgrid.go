@@ -18,7 +18,7 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/nodedir"
-	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/shares"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -100,7 +100,7 @@ func Open(nodeDir string) ([]client.Server, error) {
 		}
 		var nodeID [20]byte
 		copy(nodeID[:], e.LeaseSeed)
-		local, err := storage.OpenLocal(filepath.Join(root, name), storage.LocalOptions{NodeID: nodeID, ApplicationVersion: "lafs local grid"})
+		local, err := shares.OpenDisk(filepath.Join(root, name), shares.Options{NodeID: nodeID, ApplicationVersion: "lafs local grid"})
 		if err != nil {
 			client.CloseServers(out)
 			return nil, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/shares"
 )
 
 // readShare returns share n of the vector's file as Tahoe wrote it.
@@ -109,7 +110,7 @@ func TestCreateAndRetrieve(t *testing.T) {
 	var targets []Target
 	var plain []storage.Server
 	for i := 0; i < 4; i++ {
-		l, err := storage.OpenLocal(t.TempDir(), storage.LocalOptions{})
+		l, err := shares.OpenDisk(t.TempDir(), shares.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +133,7 @@ func TestCreateAndRetrieve(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Each case needs its own key's storage index: derive a fresh one.
-			if err := Create(context.Background(), b, targets); err != nil {
+			if err := Create(context.Background(), b, targets, Options{}); err != nil {
 				if errors.Is(err, ErrExists) {
 					t.Skip("same key as an earlier case")
 				}
@@ -145,7 +146,7 @@ func TestCreateAndRetrieve(t *testing.T) {
 				}
 			}
 			// Creating it again is refused: the shares exist.
-			if err := Create(context.Background(), b, targets); !errors.Is(err, ErrExists) {
+			if err := Create(context.Background(), b, targets, Options{}); !errors.Is(err, ErrExists) {
 				t.Fatalf("second create: %v", err)
 			}
 			// A read cap cannot create or change anything: it has no writekey.

@@ -1,0 +1,542 @@
+// Package disk is the share backend on a local POSIX file system, in
+// Tahoe-LAFS's on-disk layout, so Tahoe's storage server and ours can serve
+// the same directory:
+//
+//	DIR/shares/<first 2 chars of SI>/<SI>/<share number>   committed containers
+//	DIR/shares/incoming/<2 chars>/<SI>/<share number>      containers being created
+//	DIR/<key>                                              auxiliary objects (corruption-advisories/...)
+//
+// A created container is written under incoming/ and published by Commit:
+// fsync, a no-replace link into shares/, removal of the incoming name and
+// an fsync of the bucket directory, so a crash leaves either no share or the
+// whole share. Edits are applied in place and Commit fsyncs them (Tahoe's
+// semantics). The incoming/ directory is held with a shared flock while the
+// backend is open; Open clears leftover uploads only when it can take the
+// lock exclusively (no other process has the store open). Lock combines an
+// in-process lock with an flock on the bucket directory.
+//
+// It knows nothing of container formats, leases or space accounting
+// (pkg/storage/shares); FreeSpace is statfs's.
+package disk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/backend"
+)
+
+// Backend is a backend.Backend over a directory.
+type Backend struct {
+	dir string
+
+	mu       sync.Mutex
+	incoming *os.File // shares/incoming, held with a shared flock
+	locks    map[storage.StorageIndex]chan struct{}
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// Open opens (creating if needed) the store rooted at dir. Like Tahoe, it
+// removes uploads left in incoming/ by a previous run, but only when no
+// other process has the store open (several CLI processes may share an
+// embedded local grid). Close releases it.
+func Open(dir string) (*Backend, error) {
+	b := &Backend{dir: dir, locks: map[storage.StorageIndex]chan struct{}{}}
+	if err := os.MkdirAll(b.incomingDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("create share store: %w", err)
+	}
+	f, err := os.Open(b.incomingDir())
+	if err != nil {
+		return nil, fmt.Errorf("open share store: %w", err)
+	}
+	switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); {
+	case err == nil:
+		ents, err := f.ReadDir(-1)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("clean incoming shares: %w", err)
+		}
+		for _, e := range ents {
+			if err := os.RemoveAll(filepath.Join(b.incomingDir(), e.Name())); err != nil {
+				f.Close()
+				return nil, fmt.Errorf("clean incoming shares: %w", err)
+			}
+		}
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		// Another process is using the store: leave its uploads alone.
+	default:
+		f.Close()
+		return nil, fmt.Errorf("lock share store: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock share store: %w", err)
+	}
+	b.incoming = f
+	return b, nil
+}
+
+// Dir is the storage directory.
+func (b *Backend) Dir() string { return b.dir }
+
+// Close releases the store's lock.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.incoming == nil {
+		return nil
+	}
+	err := b.incoming.Close()
+	b.incoming = nil
+	return err
+}
+
+func (b *Backend) sharesDir() string   { return filepath.Join(b.dir, "shares") }
+func (b *Backend) incomingDir() string { return filepath.Join(b.dir, "shares", "incoming") }
+
+func siDir(si storage.StorageIndex) string {
+	a := si.String()
+	return filepath.Join(a[:2], a)
+}
+
+// BucketDir is the directory holding the committed containers of si.
+func (b *Backend) BucketDir(si storage.StorageIndex) string {
+	return filepath.Join(b.sharesDir(), siDir(si))
+}
+
+// SharePath is where share shnum of si lives once committed.
+func (b *Backend) SharePath(si storage.StorageIndex, shnum int) string {
+	return filepath.Join(b.BucketDir(si), strconv.Itoa(shnum))
+}
+
+// IncomingPath is where share shnum of si is written before Commit.
+func (b *Backend) IncomingPath(si storage.StorageIndex, shnum int) string {
+	return filepath.Join(b.incomingDir(), siDir(si), strconv.Itoa(shnum))
+}
+
+func (b *Backend) check(ctx context.Context, shnum int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !backend.ValidShareNumber(shnum) {
+		return fmt.Errorf("share number %d out of range", shnum)
+	}
+	b.mu.Lock()
+	closed := b.incoming == nil
+	b.mu.Unlock()
+	if closed {
+		return backend.ErrClosed
+	}
+	return nil
+}
+
+// Create implements backend.Backend: the container is created (O_EXCL)
+// under incoming/, so a second writer of the same share, in any process
+// sharing the directory, gets ErrExist.
+func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int, sizeHint int64) (backend.Writer, error) {
+	if err := b.check(ctx, shnum); err != nil {
+		return nil, err
+	}
+	inc := b.IncomingPath(si, shnum)
+	if err := os.MkdirAll(filepath.Dir(inc), 0o755); err != nil {
+		return nil, fmt.Errorf("create incoming directory: %w", err)
+	}
+	f, err := os.OpenFile(inc, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create share container: %w", err)
+	}
+	return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
+}
+
+// Open implements backend.Backend.
+func (b *Backend) Open(ctx context.Context, si storage.StorageIndex, shnum int) (backend.Reader, error) {
+	if err := b.check(ctx, shnum); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(b.SharePath(si, shnum))
+	if err != nil {
+		return nil, fmt.Errorf("open share container: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat share container: %w", err)
+	}
+	return &reader{f: f, size: st.Size()}, nil
+}
+
+// Edit implements backend.Backend: writes go to the file in place.
+func (b *Backend) Edit(ctx context.Context, si storage.StorageIndex, shnum int) (backend.Writer, error) {
+	if err := b.check(ctx, shnum); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(b.SharePath(si, shnum), os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open share container: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat share container: %w", err)
+	}
+	return &writer{f: f, size: st.Size(), edit: true}, nil
+}
+
+// List implements backend.Backend.
+func (b *Backend) List(ctx context.Context, si storage.StorageIndex) ([]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(b.BucketDir(si))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list shares of %s: %w", si, err)
+	}
+	var out []int
+	for _, e := range ents {
+		if n, ok := ShareNumber(e.Name()); ok && e.Type().IsRegular() {
+			out = append(out, n)
+		}
+	}
+	sort.Ints(out)
+	return out, nil
+}
+
+// ShareNumber accepts the decimal names Tahoe writes (no sign, no leading
+// zeros beyond "0", at most 255).
+func ShareNumber(name string) (int, bool) {
+	if name == "" || len(name) > 3 || (len(name) > 1 && name[0] == '0') {
+		return 0, false
+	}
+	n, err := strconv.Atoi(name)
+	if err != nil || n < 0 || n > backend.MaxShareNumber {
+		return 0, false
+	}
+	return n, true
+}
+
+// Walk implements backend.Backend: every storage index with a bucket
+// directory (an emptied bucket may linger until its lock is released).
+func (b *Backend) Walk(ctx context.Context, fn func(si storage.StorageIndex) error) error {
+	prefixes, err := os.ReadDir(b.sharesDir())
+	if err != nil {
+		return fmt.Errorf("walk share store: %w", err)
+	}
+	for _, p := range prefixes {
+		if !p.IsDir() || len(p.Name()) != 2 {
+			continue
+		}
+		buckets, err := os.ReadDir(filepath.Join(b.sharesDir(), p.Name()))
+		if err != nil {
+			return fmt.Errorf("walk share store: %w", err)
+		}
+		for _, e := range buckets {
+			si, err := storage.ParseStorageIndex(e.Name())
+			if err != nil || e.Name()[:2] != p.Name() {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(si); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Remove implements backend.Backend.
+func (b *Backend) Remove(ctx context.Context, si storage.StorageIndex, shnum int) error {
+	if err := b.check(ctx, shnum); err != nil {
+		return err
+	}
+	if err := os.Remove(b.SharePath(si, shnum)); err != nil {
+		return fmt.Errorf("remove share: %w", err)
+	}
+	return nil
+}
+
+// Lock implements backend.Backend: an in-process lock (waiting honours
+// ctx), then an exclusive flock on the bucket directory (creating it), so
+// that read-modify-write is atomic across processes too. unlock removes the
+// bucket directory if it is empty.
+func (b *Backend) Lock(ctx context.Context, si storage.StorageIndex) (func(), error) {
+	release, err := b.lockLocal(ctx, si)
+	if err != nil {
+		return nil, err
+	}
+	unlockDir, err := b.lockDir(si)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			unlockDir()
+			release()
+		})
+	}, nil
+}
+
+func (b *Backend) lockLocal(ctx context.Context, si storage.StorageIndex) (func(), error) {
+	for {
+		b.mu.Lock()
+		ch, held := b.locks[si]
+		if !held {
+			ch = make(chan struct{})
+			b.locks[si] = ch
+			b.mu.Unlock()
+			return func() {
+				b.mu.Lock()
+				delete(b.locks, si)
+				b.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		b.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("lock %s: %w", si, ctx.Err())
+		}
+	}
+}
+
+func (b *Backend) lockDir(si storage.StorageIndex) (func(), error) {
+	dir := b.BucketDir(si)
+	for {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create bucket directory: %w", err)
+		}
+		f, err := os.Open(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed by another process between the two calls
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open bucket directory: %w", err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock bucket: %w", err)
+		}
+		// The directory may have been removed (and recreated) while we
+		// waited: only a lock on the current one counts.
+		held, err1 := f.Stat()
+		cur, err2 := os.Stat(dir)
+		if err1 == nil && err2 == nil && os.SameFile(held, cur) {
+			return func() {
+				_ = os.Remove(dir) // only succeeds when empty
+				f.Close()
+			}, nil
+		}
+		f.Close()
+	}
+}
+
+// FreeSpace implements backend.Backend: the space available to
+// unprivileged users on the store's file system.
+func (b *Backend) FreeSpace(ctx context.Context) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(b.dir, &st); err != nil {
+		return 0, fmt.Errorf("statfs %s: %w", b.dir, err)
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
+}
+
+// PutAux implements backend.Backend: DIR/key, written whole (temporary
+// file, rename).
+func (b *Backend) PutAux(ctx context.Context, key string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !backend.ValidAuxKey(key) {
+		return fmt.Errorf("auxiliary object key %q is not valid", key)
+	}
+	path := filepath.Join(b.dir, filepath.FromSlash(key))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("auxiliary object %s: %w", key, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("auxiliary object %s: %w", key, err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("auxiliary object %s: %w", key, err)
+	}
+	return nil
+}
+
+// GetAux implements backend.Backend.
+func (b *Backend) GetAux(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !backend.ValidAuxKey(key) {
+		return nil, fmt.Errorf("auxiliary object key %q is not valid", key)
+	}
+	d, err := os.ReadFile(filepath.Join(b.dir, filepath.FromSlash(key)))
+	if err != nil {
+		return nil, fmt.Errorf("auxiliary object %s: %w", key, err)
+	}
+	return d, nil
+}
+
+type reader struct {
+	f    *os.File
+	size int64
+}
+
+func (r *reader) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
+func (r *reader) Size() int64                             { return r.size }
+func (r *reader) Close() error                            { return r.f.Close() }
+
+// writer is a created (incoming) or edited container file.
+type writer struct {
+	f               *os.File
+	incoming, final string // created containers only
+	edit            bool
+
+	mu        sync.Mutex
+	size      int64
+	committed bool
+	closed    bool
+}
+
+func (w *writer) ReadAt(p []byte, off int64) (int, error) {
+	n, err := w.f.ReadAt(p, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return n, fmt.Errorf("read share container: %w", err)
+	}
+	return n, err
+}
+
+func (w *writer) WriteAt(p []byte, off int64) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed || w.committed {
+		return 0, fmt.Errorf("write after commit or close: %w", backend.ErrClosed)
+	}
+	n, err := w.f.WriteAt(p, off)
+	if end := off + int64(n); end > w.size {
+		w.size = end
+	}
+	if err != nil {
+		return n, fmt.Errorf("write share container: %w", err)
+	}
+	return n, nil
+}
+
+func (w *writer) Size() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.size
+}
+
+func (w *writer) Commit(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed || w.committed {
+		return fmt.Errorf("commit after commit or close: %w", backend.ErrClosed)
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("sync share: %w", err)
+	}
+	if w.edit {
+		w.committed = true
+		return nil
+	}
+	if err := publish(w.incoming, w.final); err != nil {
+		return err
+	}
+	w.committed = true
+	return nil
+}
+
+// publish links a synced incoming file to final, failing with ErrExist
+// rather than replacing, removes the incoming name and syncs the bucket
+// directory.
+func publish(incoming, final string) error {
+	dir := filepath.Dir(final)
+	for attempt := 0; ; attempt++ {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create bucket directory: %w", err)
+		}
+		err := os.Link(incoming, final)
+		if err == nil {
+			break
+		}
+		// The bucket directory may vanish between MkdirAll and Link when a
+		// lock holder tidies it: try again.
+		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
+			continue
+		}
+		return fmt.Errorf("publish share: %w", err)
+	}
+	if err := os.Remove(incoming); err != nil {
+		return fmt.Errorf("publish share: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	tidyIncoming(incoming)
+	return nil
+}
+
+// tidyIncoming removes the now-empty incoming directories, as Tahoe does.
+func tidyIncoming(incoming string) {
+	_ = os.Remove(filepath.Dir(incoming))
+	_ = os.Remove(filepath.Dir(filepath.Dir(incoming)))
+}
+
+func (w *writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	err := w.f.Close()
+	if !w.edit && !w.committed {
+		if rerr := os.Remove(w.incoming); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
+			err = rerr
+		}
+		tidyIncoming(w.incoming)
+	}
+	if err != nil {
+		return fmt.Errorf("close share container: %w", err)
+	}
+	return nil
+}
