@@ -39,22 +39,6 @@ func (s shareOn) ReadAt(ctx context.Context, off, n uint64) ([]byte, error) {
 	return s.srv.Storage.ReadShareChunk(rctx, s.si, s.shnum, off, n)
 }
 
-// checkEach runs fn for every server at once, each call under its own
-// timeout, and waits for all of them.
-func checkEach(ctx context.Context, servers []Server, timeout time.Duration, fn func(ctx context.Context, i int, s Server)) {
-	var wg sync.WaitGroup
-	for i, s := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			qctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			fn(qctx, i, s)
-		}()
-	}
-	wg.Wait()
-}
-
 // serverShares is what one server said, or showed, about its shares.
 type serverShares struct {
 	srv          Server
@@ -110,8 +94,7 @@ func (c *Client) checkImmutable(ctx context.Context, cp *caps.Cap, o CheckOption
 	}
 	servers := Permuted(c.Servers, vc.StorageIndex)
 	found := make([]serverShares, len(servers))
-	checkEach(ctx, servers, c.timeout(), func(qctx context.Context, i int, s Server) {
-		found[i].srv = s
+	rs := forEachServer(ctx, c, servers, func(qctx context.Context, s Server) ([]int, error) {
 		if o.AddLease {
 			// Servers without shares answer "not found"; Tahoe ignores
 			// add-lease failures too.
@@ -119,14 +102,16 @@ func (c *Client) checkImmutable(ctx context.Context, cp *caps.Cap, o CheckOption
 				c.logger().Debug("add-lease failed", "server", s.ID, "err", err)
 			}
 		}
-		shares, err := s.Storage.ListShares(qctx, si)
-		if err != nil {
-			c.logger().Debug("server did not answer", "server", s.ID, "err", err)
-			return
-		}
-		found[i].responded = true
-		found[i].verified = shares
+		return s.Storage.ListShares(qctx, si)
 	})
+	for i, r := range rs {
+		found[i].srv = servers[i]
+		if r.Err != nil {
+			c.logger().Debug("server did not answer", "server", servers[i].ID, "err", r.Err)
+			continue
+		}
+		found[i].responded, found[i].verified = true, r.Value
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

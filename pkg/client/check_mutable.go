@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/mutable"
@@ -52,8 +51,12 @@ func (c *Client) mapMutable(ctx context.Context, fc *caps.Cap, o CheckOptions) (
 	}
 	servers := Permuted(c.Servers, fc.StorageIndex)
 	m := &mutableMap{versions: map[string][]mutableShareOn{}}
-	var mu sync.Mutex
-	checkEach(ctx, servers, c.timeout(), func(qctx context.Context, _ int, s Server) {
+	type found struct {
+		share *mutable.Share
+		num   int
+		err   error
+	}
+	rs := forEachServer(ctx, c, servers, func(qctx context.Context, s Server) ([]found, error) {
 		if o.AddLease {
 			if err := s.Storage.AddOrRenewLease(qctx, si, LeaseSecrets(c.LeaseSecret, si[:], leaseSeedOf(s))); err != nil && !errors.Is(err, storage.ErrNotFound) {
 				c.logger().Debug("add-lease failed", "server", s.ID, "err", err)
@@ -61,13 +64,7 @@ func (c *Client) mapMutable(ctx context.Context, fc *caps.Cap, o CheckOptions) (
 		}
 		nums, err := s.Storage.ListMutableShares(qctx, si)
 		if err != nil {
-			c.logger().Debug("server did not answer", "server", s.ID, "err", err)
-			return
-		}
-		type found struct {
-			share *mutable.Share
-			num   int
-			err   error
+			return nil, err
 		}
 		var got []found
 		for _, n := range nums {
@@ -84,10 +81,16 @@ func (c *Client) mapMutable(ctx context.Context, fc *caps.Cap, o CheckOptions) (
 			}
 			got = append(got, found{sh, n, err})
 		}
-		mu.Lock()
-		defer mu.Unlock()
+		return got, nil
+	})
+	for i, r := range rs {
+		s := servers[i]
+		if r.Err != nil {
+			c.logger().Debug("server did not answer", "server", s.ID, "err", r.Err)
+			continue
+		}
 		m.responding = append(m.responding, s.ID)
-		for _, f := range got {
+		for _, f := range r.Value {
 			if f.err != nil {
 				m.bad = append(m.bad, health.ShareLocator{Server: s.ID, StorageIndex: fc.StorageIndex, Share: f.num})
 				if o.Verify {
@@ -100,7 +103,7 @@ func (c *Client) mapMutable(ctx context.Context, fc *caps.Cap, o CheckOptions) (
 			id := f.share.VersionID()
 			m.versions[id] = append(m.versions[id], mutableShareOn{srv: s, share: f.share})
 		}
-	})
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

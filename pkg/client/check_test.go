@@ -263,7 +263,11 @@ func (g *grid) holder(t *testing.T, si []byte, sh int) client.Server {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if slices.Contains(have, sh) {
+		mut, err := s.Storage.ListMutableShares(context.Background(), ssi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(have, sh) || slices.Contains(mut, sh) {
 			return s
 		}
 	}
@@ -510,18 +514,16 @@ func TestMutableVerifyNamesCorruptShare(t *testing.T) {
 	}
 }
 
-// racingServer publishes another writer's version just before the first
-// read-test-write of a repair reaches it.
+// racingServer lets another writer publish a version just before the
+// repair's first write reaches any server (once is shared by all).
 type racingServer struct {
 	storage.Server
-	once   sync.Once
+	once   *sync.Once
 	before func()
 }
 
 func (r *racingServer) ReadTestWrite(ctx context.Context, si storage.StorageIndex, s storage.MutableSecrets, req storage.ReadTestWriteRequest) (storage.ReadTestWriteResult, error) {
-	if r.before != nil {
-		r.once.Do(r.before)
-	}
+	r.once.Do(r.before)
 	return r.Server.ReadTestWrite(ctx, si, s, req)
 }
 
@@ -536,18 +538,20 @@ func TestMutableRepairKeepsAConcurrentWrite(t *testing.T) {
 	for _, sh := range []int{1, 2} {
 		os.Remove(files[sh])
 	}
-	// The other writer uses the plain servers; the repairer's first write
-	// waits until the other writer has published.
+	// The other writer uses the plain servers; the repairer's writes wait
+	// until the other writer has published.
 	other := *g.c
 	racing := *g.c
 	racing.Servers = append([]client.Server(nil), g.c.Servers...)
-	rs := &racingServer{Server: racing.Servers[0].Storage}
-	rs.before = func() {
+	once := &sync.Once{}
+	before := func() {
 		if err := other.OverwriteMutable(ctx, cp, []byte("the other writer's update")); err != nil {
 			t.Errorf("other writer: %v", err)
 		}
 	}
-	racing.Servers[0].Storage = rs
+	for i := range racing.Servers {
+		racing.Servers[i].Storage = &racingServer{Server: racing.Servers[i].Storage, once: once, before: before}
+	}
 	crr, err := racing.CheckAndRepair(ctx, cp, client.CheckOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/storage"
@@ -45,17 +44,16 @@ func (c *Client) AddLease(ctx context.Context, cp *caps.Cap) (*LeaseResult, erro
 		return nil, err
 	}
 	servers := Permuted(c.Servers, si[:])
-	var mu sync.Mutex
-	checkEach(ctx, servers, c.timeout(), func(qctx context.Context, _ int, s Server) {
-		err := s.Storage.AddOrRenewLease(qctx, si, LeaseSecrets(c.LeaseSecret, si[:], leaseSeedOf(s)))
-		mu.Lock()
-		defer mu.Unlock()
-		switch {
-		case err == nil:
-			res.Renewed = append(res.Renewed, s.ID)
-		case !errors.Is(err, storage.ErrNotFound):
-			res.Failed[s.ID] = err
-		}
+	rs := forEachServer(ctx, c, servers, func(qctx context.Context, s Server) (struct{}, error) {
+		return struct{}{}, s.Storage.AddOrRenewLease(qctx, si, LeaseSecrets(c.LeaseSecret, si[:], leaseSeedOf(s)))
 	})
+	for i, r := range rs {
+		switch {
+		case r.Err == nil:
+			res.Renewed = append(res.Renewed, servers[i].ID)
+		case !errors.Is(r.Err, storage.ErrNotFound):
+			res.Failed[servers[i].ID] = r.Err
+		}
+	}
 	return res, ctx.Err()
 }

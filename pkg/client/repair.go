@@ -210,13 +210,15 @@ func (c *Client) repairTargets(ctx context.Context, servers []Server, si storage
 			}
 		}
 	}
-	checkEach(ctx, servers, c.timeout(), func(qctx context.Context, i int, s Server) {
-		v, err := s.Storage.Version(qctx)
-		if err != nil {
-			return
-		}
-		ts[i].readOnly = v.AvailableSpace < alloc || (v.MaximumImmutableShareSize != 0 && v.MaximumImmutableShareSize < alloc)
+	rs := forEachServer(ctx, c, servers, func(qctx context.Context, s Server) (storage.Version, error) {
+		return s.Storage.Version(qctx)
 	})
+	for i, r := range rs {
+		if r.Err == nil {
+			v := r.Value
+			ts[i].readOnly = v.AvailableSpace < alloc || (v.MaximumImmutableShareSize != 0 && v.MaximumImmutableShareSize < alloc)
+		}
+	}
 	return ts
 }
 
