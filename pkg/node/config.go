@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/lafs/lafs/pkg/storage/expiry"
 )
 
 // NodeConfig is the part of tahoe.cfg a storage node uses.
@@ -22,10 +23,10 @@ type NodeConfig struct {
 	ReadOnly       bool
 	ReservedSpace  int64
 	StorageDir     string // absolute
-	// ExpireEnabled turns on lease-based garbage collection (expire.mode
-	// must be "age"; override_lease_duration and cutoff-date are not
-	// supported).
+	// ExpireEnabled turns on lease-based garbage collection.
 	ExpireEnabled bool
+	// Expiry is the [storage] expire.* policy (pkg/storage/expiry).
+	Expiry expiry.Policy
 }
 
 // ReadNodeConfig reads dir/tahoe.cfg.
@@ -59,17 +60,10 @@ func ReadNodeConfig(dir string) (NodeConfig, error) {
 			return nc, fmt.Errorf("[storage]reserved_space: %w", err)
 		}
 	}
-	if nc.ExpireEnabled, err = optBool(c, "storage", "expire.enabled"); err != nil {
+	if nc.Expiry, err = expiry.FromConfig(c); err != nil {
 		return nc, err
 	}
-	if c.String("storage", "expire.enabled", "") != "" {
-		if mode := c.String("storage", "expire.mode", ""); nc.ExpireEnabled && mode != "age" {
-			return nc, fmt.Errorf("[storage]expire.mode = %q: only \"age\" is supported", mode)
-		}
-		if c.String("storage", "expire.override_lease_duration", "") != "" {
-			return nc, fmt.Errorf("[storage]expire.override_lease_duration is not supported")
-		}
-	}
+	nc.ExpireEnabled = nc.Expiry.Enabled
 	if v := c.String("storage", "storage_dir", ""); v != "" {
 		if strings.HasPrefix(v, "~/") {
 			if home, err := os.UserHomeDir(); err == nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/lafs/lafs/pkg/storage/backend/disk"
+	"github.com/lafs/lafs/pkg/storage/expiry"
 	"github.com/lafs/lafs/pkg/storage/gbsserver"
 	"github.com/lafs/lafs/pkg/storage/gbswire"
 	"github.com/lafs/lafs/pkg/storage/leasedb"
@@ -37,7 +38,7 @@ func RunNode(ctx context.Context, dir string, logger *slog.Logger) error {
 // runHooks are the parts of RunNode a test replaces.
 type runHooks struct {
 	serve    func(ctx context.Context, ln net.Listener, h *gbsserver.Server, id *Identity) error
-	maintain func(ctx context.Context, store *shares.Store, expireEnabled bool, logger *slog.Logger, every maintenanceIntervals)
+	maintain func(ctx context.Context, store *shares.Store, policy expiry.Policy, logger *slog.Logger, every maintenanceIntervals)
 	every    maintenanceIntervals
 }
 
@@ -131,7 +132,7 @@ func runNode(ctx context.Context, dir string, logger *slog.Logger, hooks runHook
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		hooks.maintain(mctx, store, cfg.ExpireEnabled, logger, hooks.every)
+		hooks.maintain(mctx, store, cfg.Expiry, logger, hooks.every)
 	}()
 	h := gbsserver.New(store, id.Swissnum, gbsserver.Options{Logger: logger})
 	err = hooks.serve(ctx, ln, h, id)
@@ -147,8 +148,9 @@ func runNode(ctx context.Context, dir string, logger *slog.Logger, hooks runHook
 type maintenanceIntervals struct{ idle, expire time.Duration }
 
 // maintain aborts idle uploads every minute and, when expiry is enabled,
-// deletes shares whose leases have all expired every hour, until ctx ends.
-func maintain(ctx context.Context, store *shares.Store, expireEnabled bool, logger *slog.Logger, every maintenanceIntervals) {
+// deletes shares whose leases have all expired under the policy every
+// hour, until ctx ends.
+func maintain(ctx context.Context, store *shares.Store, policy expiry.Policy, logger *slog.Logger, every maintenanceIntervals) {
 	idle := time.NewTicker(every.idle)
 	defer idle.Stop()
 	expire := time.NewTicker(every.expire)
@@ -160,10 +162,10 @@ func maintain(ctx context.Context, store *shares.Store, expireEnabled bool, logg
 		case <-idle.C:
 			store.AbortIdleUploads(30 * time.Minute)
 		case <-expire.C:
-			if !expireEnabled {
+			if !policy.Enabled {
 				continue
 			}
-			if n, err := store.ExpireShares(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			if n, err := store.ExpireByPolicy(ctx, policy, time.Now()); err != nil && ctx.Err() == nil {
 				logger.Error("lease expiry", "err", err)
 			} else if n > 0 {
 				logger.Info("expired shares", "count", n)

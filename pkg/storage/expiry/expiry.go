@@ -69,12 +69,28 @@ func FromConfig(cfg *nodedir.Config) (Policy, error) {
 	bad := func(format string, a ...any) (Policy, error) {
 		return Policy{}, fmt.Errorf("[storage] %s: %w", fmt.Sprintf(format, a...), ErrConfig)
 	}
+	// An empty value means unset, as in the commented-out defaults of a
+	// fresh tahoe.cfg.
+	get := func(key string) (string, bool) {
+		v, ok := cfg.Get("storage", key)
+		return v, ok && v != ""
+	}
+	boolean := func(key string, def bool) (bool, error) {
+		if _, ok := get(key); !ok {
+			return def, nil
+		}
+		v, err := cfg.Bool("storage", key, def)
+		if err != nil {
+			return false, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+		return v, nil
+	}
 	var p Policy
 	var err error
-	if p.Enabled, err = cfg.Bool("storage", "expire.enabled", false); err != nil {
-		return Policy{}, fmt.Errorf("%w: %v", ErrConfig, err)
+	if p.Enabled, err = boolean("expire.enabled", false); err != nil {
+		return Policy{}, err
 	}
-	mode, ok := cfg.Get("storage", "expire.mode")
+	mode, ok := get("expire.mode")
 	switch {
 	case !ok && p.Enabled:
 		return bad("expire.mode must be set (age or cutoff-date) when expire.enabled is true")
@@ -85,7 +101,7 @@ func FromConfig(cfg *nodedir.Config) (Policy, error) {
 	if p.Mode != ModeAge && p.Mode != ModeCutoffDate {
 		return bad("expire.mode = %q: want age or cutoff-date", mode)
 	}
-	if v, ok := cfg.Get("storage", "expire.override_lease_duration"); ok {
+	if v, ok := get("expire.override_lease_duration"); ok {
 		if p.Mode != ModeAge {
 			return bad("expire.override_lease_duration is only valid with expire.mode = age")
 		}
@@ -93,7 +109,7 @@ func FromConfig(cfg *nodedir.Config) (Policy, error) {
 			return bad("expire.override_lease_duration: %v", err)
 		}
 	}
-	v, ok := cfg.Get("storage", "expire.cutoff_date")
+	v, ok := get("expire.cutoff_date")
 	switch {
 	case p.Mode == ModeCutoffDate && !ok:
 		return bad("expire.cutoff_date must be set when expire.mode = cutoff-date")
@@ -104,11 +120,11 @@ func FromConfig(cfg *nodedir.Config) (Policy, error) {
 	case ok:
 		return bad("expire.cutoff_date is only valid with expire.mode = cutoff-date")
 	}
-	if p.Immutable, err = cfg.Bool("storage", "expire.immutable", true); err != nil {
-		return Policy{}, fmt.Errorf("%w: %v", ErrConfig, err)
+	if p.Immutable, err = boolean("expire.immutable", true); err != nil {
+		return Policy{}, err
 	}
-	if p.Mutable, err = cfg.Bool("storage", "expire.mutable", true); err != nil {
-		return Policy{}, fmt.Errorf("%w: %v", ErrConfig, err)
+	if p.Mutable, err = boolean("expire.mutable", true); err != nil {
+		return Policy{}, err
 	}
 	return p, nil
 }
@@ -188,4 +204,18 @@ func (p Policy) Expires(kind string, leases []time.Time, now time.Time) bool {
 		}
 	}
 	return true
+}
+
+// Threshold is the expiration time before which every lease of a share
+// must fall for the share to be a candidate now: a lease database can
+// select candidates with it ("every lease's expiration < Threshold"), and
+// Expires, on the share's own leases, decides.
+func (p Policy) Threshold(now time.Time) time.Time {
+	switch {
+	case p.Mode == ModeCutoffDate:
+		return p.CutoffDate.Add(LeaseDuration)
+	case p.OverrideLeaseDuration > 0:
+		return now.Add(LeaseDuration - p.OverrideLeaseDuration)
+	}
+	return now
 }

@@ -26,6 +26,7 @@ func TestFromConfig(t *testing.T) {
 		err       string
 	}{
 		{name: "defaults", cfg: "", want: Policy{Mode: ModeAge, Immutable: true, Mutable: true}},
+		{name: "empty values", cfg: "expire.enabled =\nexpire.mode =\n", want: Policy{Mode: ModeAge, Immutable: true, Mutable: true}},
 		{name: "age", cfg: "expire.enabled = true\nexpire.mode = age\n", want: Policy{Enabled: true, Mode: ModeAge, Immutable: true, Mutable: true}},
 		{name: "override", cfg: "expire.enabled = yes\nexpire.mode = age\nexpire.override_lease_duration = 60 days\nexpire.mutable = false\n",
 			want: Policy{Enabled: true, Mode: ModeAge, OverrideLeaseDuration: 60 * day, Immutable: true}},
@@ -103,6 +104,12 @@ func TestExpires(t *testing.T) {
 	} {
 		if got := tc.p.Expires(tc.kind, tc.leases, now); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+		// Threshold selects exactly the leases LeaseExpired condemns.
+		for _, e := range tc.leases {
+			if tc.p.LeaseExpired(e, now) != e.Before(tc.p.Threshold(now)) {
+				t.Errorf("%s: Threshold disagrees with LeaseExpired for %v", tc.name, e)
+			}
 		}
 	}
 }
