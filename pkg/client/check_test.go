@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -370,6 +371,22 @@ func TestAddLeaseRenewsEveryShare(t *testing.T) {
 		t.Fatalf("add-lease: %+v %v", res, err)
 	}
 	files := g.shareFiles(t, cp.StorageIndex)
+	// Another client (another lease secret) adds its own lease to every
+	// share container: the lease count in each container header goes to 2.
+	other := *g.c
+	other.LeaseSecret = []byte("another client's secret")
+	if res, err := other.AddLease(ctx, cp); err != nil || len(res.Renewed) != 10 {
+		t.Fatalf("second client's add-lease: %+v %v", res, err)
+	}
+	for _, ps := range files {
+		b, err := os.ReadFile(ps[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := binary.BigEndian.Uint32(b[8:12]); n != 2 {
+			t.Errorf("%s holds %d leases, want 2", ps[0], n)
+		}
+	}
 	os.Remove(files[0][0])
 	res, err = g.c.AddLease(ctx, cp)
 	if err != nil || len(res.Renewed) != 9 || len(res.Failed) != 0 {
