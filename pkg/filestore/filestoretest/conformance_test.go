@@ -24,9 +24,5 @@ func TestDirectConformance(t *testing.T) {
 	s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 128 << 10},
 		Convergence: []byte("c"), LeaseSecret: []byte("l")}, client.GridLocal)
 	t.Cleanup(func() { _ = s.Close() })
-	filestoretest.RunConformance(t, s, filestoretest.Options{Known: map[string]string{
-		"LinkUnlinkResolve/replace keeps the creation time": "pkg/client Link(replace) keeps the old linkmotime; Tahoe sets it to now",
-		"LinkUnlinkResolve/Resolve through a file":          "pkg/client Resolve through a file returns a plain \"not a directory\" error, not filestore.ErrNotDirectory",
-		"Cancelled/mkdir": "pkg/client Mkdir with a cancelled context says \"no storage server is reachable\" without wrapping context.Canceled",
-	}})
+	filestoretest.StoreConformance(t, s)
 }
