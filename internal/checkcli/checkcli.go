@@ -131,6 +131,12 @@ func TahoeDeepCheck(ctx context.Context, e Env, locations []string, o DeepCheckO
 		if err != nil {
 			return err
 		}
+		if ds, ok := e.Store.(DeepStreamer); ok {
+			if err := deepCheckStream(ctx, e, ds, root, o); err != nil {
+				return err
+			}
+			continue
+		}
 		p := &health.DeepPrinter{W: e.Stdout, Verbose: o.Verbose, Repairing: o.Repair}
 		report, err := deep.Check(ctx, e.Store, ck, root, deep.CheckOptions{CheckOptions: o.health(), Repair: o.Repair}, func(c deep.Checked) error {
 			if o.Raw {
@@ -173,6 +179,9 @@ func TahoeManifest(ctx context.Context, e Env, where string, o ManifestOptions) 
 	if err != nil {
 		return err
 	}
+	if ds, ok := e.Store.(DeepStreamer); ok {
+		return manifestStream(ctx, e, ds, root, o)
+	}
 	s := &deep.Stats{}
 	err = deep.Walk(ctx, e.Store, root, deep.Options{}, func(_ context.Context, n deep.Node) error {
 		s.Add(n)
@@ -200,6 +209,9 @@ func TahoeStats(ctx context.Context, e Env, where string, raw bool) error {
 	root, err := e.resolve(ctx, where)
 	if err != nil {
 		return err
+	}
+	if ds, ok := e.Store.(DeepStreamer); ok {
+		return statsFromNode(ctx, e, ds, root, raw)
 	}
 	s, err := deep.DeepStats(ctx, e.Store, root, deep.Options{})
 	if err != nil {

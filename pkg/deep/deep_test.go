@@ -506,3 +506,42 @@ done: 10 objects checked
 		t.Errorf("after repair: %+v %v", report, err)
 	}
 }
+
+func TestParseRoundTrip(t *testing.T) {
+	nodes := fixedNodes(t)
+	var s deep.Stats
+	for _, n := range nodes {
+		s.Add(n)
+		got, err := deep.ParseStreamNode([]byte(deep.StreamLine(n)))
+		if err != nil || deep.StreamLine(got) != deep.StreamLine(n) {
+			t.Errorf("node %v: %v %v", n.Path, got, err)
+		}
+	}
+	got, err := deep.ParseStats([]byte(s.JSON(true)))
+	if err != nil || got.JSON(true) != s.JSON(true) {
+		t.Errorf("stats round trip: %v\n%s", err, got.JSON(true))
+	}
+	for _, bad := range []string{"ERROR: x", `{"type": "weird", "cap": "URI:LIT:"}`} {
+		if _, err := deep.ParseStreamNode([]byte(bad)); err == nil {
+			t.Errorf("ParseStreamNode(%s) succeeded", bad)
+		}
+	}
+	if _, err := deep.ParseStats([]byte(`{"size-files-histogram": [[10, 1, 1]]}`)); err == nil {
+		t.Error("a backwards histogram range parsed")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"path": ["a"], "cap": "URI:LIT:mfrgg", "type": "file"}`))
+	f.Add([]byte(`{"api-version": 1, "count-files": 2, "size-files-histogram": [[1, 3, 1]]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if n, err := deep.ParseStreamNode(b); err == nil && n.Type != "stats" {
+			_ = deep.StreamLine(n)
+		}
+		if s, err := deep.ParseStats(b); err == nil {
+			if _, err := deep.ParseStats([]byte(s.JSON(true))); err != nil {
+				t.Fatalf("our own stats do not parse: %v", err)
+			}
+		}
+	})
+}

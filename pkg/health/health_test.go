@@ -229,10 +229,31 @@ func FuzzParseResults(f *testing.F) {
 				t.Fatal("no newline")
 			}
 		}
+		_, _ = ParseDeepLine(data)
 		if c, err := ParseCheckAndRepair(data); err == nil {
 			if _, err := ParseCheckAndRepair([]byte(c.JSON())); err != nil {
 				t.Fatalf("re-parse of our own JSON: %v", err)
 			}
 		}
 	})
+}
+
+func TestParseDeepLine(t *testing.T) {
+	l, err := ParseDeepLine([]byte(`{"path": ["a", "b"], "cap": "URI:LIT:mfrgg", "type": "file", "verifycap": "", "repaircap": "", "storage-index": "", "check-results": {"storage-index": "", "results": {"healthy": true}}}`))
+	if err != nil || len(l.Path) != 2 || l.Type != "file" || l.Check == nil || !l.Check.IsLiteral() {
+		t.Errorf("LIT line: %+v %v", l, err)
+	}
+	crr := &CheckAndRepair{StorageIndex: si, RepairAttempted: true, RepairSuccessful: true, Pre: unhealthy(), Post: healthy()}
+	l, err = ParseDeepLine([]byte(PyJSON(Object{{"path", []string{}}, {"type", "directory"}, {"storage-index", "x"}, {"check-and-repair-results", crr.Object()}}, -1)))
+	if err != nil || l.Repair == nil || !l.Repair.RepairSuccessful || l.Repair.Pre.SharesGood != 3 {
+		t.Errorf("repair line: %+v %v", l, err)
+	}
+	if l, err := ParseDeepLine([]byte(`{"type": "stats", "stats": {}}`)); err != nil || l.Type != "stats" {
+		t.Errorf("stats line: %+v %v", l, err)
+	}
+	for _, bad := range []string{`ERROR: boom`, `{"type": "file"}`, `{"type": "file", "check-results": {}}`} {
+		if _, err := ParseDeepLine([]byte(bad)); err == nil {
+			t.Errorf("ParseDeepLine(%s) succeeded", bad)
+		}
+	}
 }

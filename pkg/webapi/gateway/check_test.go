@@ -23,7 +23,10 @@ import (
 	"github.com/lafs/lafs/pkg/webapi/gateway"
 )
 
-var _ deep.Checker = (*gateway.Store)(nil)
+var (
+	_ deep.Checker          = (*gateway.Store)(nil)
+	_ checkcli.DeepStreamer = (*gateway.Store)(nil)
+)
 
 // TestCheckThroughTheWebAPI: the gateway's Check and CheckAndRepair speak
 // t=check to a node (here, one serving pkg/webapi/deepops over an
@@ -54,6 +57,7 @@ func TestCheckThroughTheWebAPI(t *testing.T) {
 	defer ops.Close()
 	h := &deepops.Handlers{Store: direct, Checker: direct, Ops: ops}
 	mux := http.NewServeMux()
+	mux.Handle("/operations/", ops)
 	mux.HandleFunc("/uri/{cap}", func(w http.ResponseWriter, r *http.Request) {
 		c, err := caps.Parse(r.PathValue("cap"))
 		if err != nil {
@@ -63,6 +67,12 @@ func TestCheckThroughTheWebAPI(t *testing.T) {
 		switch {
 		case r.Method == http.MethodPost && r.URL.Query().Get("t") == "check":
 			h.Check(w, r, c)
+		case r.Method == http.MethodPost && r.URL.Query().Get("t") == "stream-deep-check":
+			h.StreamDeepCheck(w, r, c)
+		case r.Method == http.MethodPost && r.URL.Query().Get("t") == "stream-manifest":
+			h.StreamManifest(w, r, c)
+		case r.Method == http.MethodPost && r.URL.Query().Get("t") == "start-deep-stats":
+			h.StartDeepStats(w, r, c)
 		case r.Method == http.MethodGet:
 			if err := direct.Download(r.Context(), c, w, filestore.DownloadOptions{}); err != nil {
 				http.Error(w, err.Error(), http.StatusGone)
@@ -94,8 +104,20 @@ func TestCheckThroughTheWebAPI(t *testing.T) {
 		if err := checkcli.TahoeCheck(ctx, e, []string{up.Cap.String()}, checkcli.CheckOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := checkcli.TahoeDeepCheck(ctx, e, nil, checkcli.DeepCheckOptions{Verbose: true}); err != nil {
-			t.Fatal(err)
+		for _, o := range []checkcli.DeepCheckOptions{{Verbose: true}, {CheckOptions: checkcli.CheckOptions{Repair: true, Verify: true}, Verbose: true}} {
+			if err := checkcli.TahoeDeepCheck(ctx, e, nil, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, o := range []checkcli.ManifestOptions{{}, {Field: deep.ManifestVerifyCap}, {Raw: true}} {
+			if err := checkcli.TahoeManifest(ctx, e, "", o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, raw := range []bool{false, true} {
+			if err := checkcli.TahoeStats(ctx, e, "", raw); err != nil {
+				t.Fatal(err)
+			}
 		}
 		return b.String()
 	}
