@@ -19,11 +19,17 @@ import (
 	"github.com/lafs/lafs/pkg/health"
 )
 
+// Starter runs an operation under a handle (Table does; so can a web
+// server's own table of handles).
+type Starter interface {
+	Start(handle string, retainFor time.Duration, run func(ctx context.Context), status Status) error
+}
+
 // Handlers serve the checking and deep operations of the web API.
 type Handlers struct {
 	Store   filestore.Store
 	Checker deep.Checker
-	Ops     *Table
+	Ops     Starter
 }
 
 // HTTPError is an error with the status code the web API answers it with.
