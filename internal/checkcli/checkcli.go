@@ -33,7 +33,7 @@ type Env struct {
 var ErrCannotCheck = errors.New("this file store cannot check files")
 
 // ErrUnhealthy means something was left unhealthy (lafs check's exit 1).
-var ErrUnhealthy = errors.New("unhealthy")
+var ErrUnhealthy = errors.New("unhealthy and not repaired")
 
 func (e Env) checker() (deep.Checker, error) {
 	if ck, ok := e.Store.(deep.Checker); ok {

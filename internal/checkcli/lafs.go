@@ -71,7 +71,9 @@ func LafsCheck(ctx context.Context, e Env, paths []string, o LafsOptions) error 
 		return err
 	}
 	var rows []LafsRow
+	unhealthy, total := 0, 0
 	emit := func(r LafsRow) error {
+		total++
 		if o.OnObject != nil {
 			o.OnObject()
 		}
@@ -86,7 +88,6 @@ func LafsCheck(ctx context.Context, e Env, paths []string, o LafsOptions) error 
 		rows = append(rows, r)
 		return nil
 	}
-	unhealthy := 0
 	hopts := health.CheckOptions{Verify: o.Verify, AddLease: o.AddLease}
 	for _, arg := range paths {
 		root, err := e.resolve(ctx, arg)
@@ -137,7 +138,7 @@ func LafsCheck(ctx context.Context, e Env, paths []string, o LafsOptions) error 
 		}
 	}
 	if unhealthy > 0 {
-		return fmt.Errorf("%d of the objects checked are unhealthy: %w", unhealthy, ErrUnhealthy)
+		return fmt.Errorf("%w: %d of %d objects", ErrUnhealthy, unhealthy, total)
 	}
 	return nil
 }

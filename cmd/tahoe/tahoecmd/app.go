@@ -97,6 +97,10 @@ func NewApp(f *command.Factory) *cli.App {
 			newMvCommand(f),
 			newUnlinkCommand(f, "unlink"),
 			newUnlinkCommand(f, "rm"),
+			newCheckCommand(f),
+			newDeepCheckCommand(f),
+			newManifestCommand(f),
+			newStatsCommand(f),
 			newDebugCommand(stdio),
 			command.NewCompletionCommand(stdio, "tahoe"),
 			command.NewManCommand(stdio),
@@ -111,6 +115,6 @@ func NewApp(f *command.Factory) *cli.App {
 // notImplemented are Tahoe-LAFS's subcommands (runner.py's, at
 // tahoe-lafs HEAD) that this tahoe does not implement.
 var notImplemented = [...]string{
-	"create-introducer", "admin", "invite", "backup", "webopen", "manifest",
-	"stats", "check", "deep-check", "status",
+	"create-introducer", "admin", "invite", "backup", "webopen",
+	"status",
 }
