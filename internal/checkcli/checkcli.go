@@ -82,9 +82,13 @@ func TahoeCheck(ctx context.Context, e Env, locations []string, o CheckOptions) 
 			if err != nil {
 				return err
 			}
-			if o.Raw {
+			switch {
+			case o.Raw && r.IsLiteral():
+				// A node answers a literal object's plain check results.
+				_, err = io.WriteString(e.Stdout, health.Literal().JSON()+"\n")
+			case o.Raw:
 				_, err = io.WriteString(e.Stdout, r.JSON()+"\n")
-			} else {
+			default:
 				err = health.WriteCheckAndRepair(e.Stdout, r)
 			}
 			if err != nil {

@@ -295,3 +295,11 @@ func TestTableLifetimes(t *testing.T) {
 		t.Error("retain-for=60 handle outlived its minute")
 	}
 }
+
+func TestCheckLiteralWithRepair(t *testing.T) {
+	f := newFixture(t)
+	lit, _ := caps.Parse("URI:LIT:nbswy3dp")
+	if _, body := f.post(t, lit, "t=check&repair=true&output=JSON"); body != health.Literal().JSON() {
+		t.Errorf("LIT with repair=true: %q", body)
+	}
+}

@@ -87,7 +87,9 @@ func writeHTML(w http.ResponseWriter, title, text string) {
 }
 
 // Check answers POST ?t=check on the object c names: verify=, repair=,
-// add-lease=; output=JSON for Tahoe's JSON, else an HTML page.
+// add-lease=; output=JSON for Tahoe's JSON, else an HTML page. A literal
+// object answers the literal check results even with repair=true, as
+// Tahoe's does.
 func (h *Handlers) Check(w http.ResponseWriter, r *http.Request, c *caps.Cap) {
 	a, err := parseCheckArgs(r.URL.Query())
 	if err != nil {
@@ -96,7 +98,8 @@ func (h *Handlers) Check(w http.ResponseWriter, r *http.Request, c *caps.Cap) {
 	}
 	var text strings.Builder
 	var body string
-	if a.repair {
+	literal := c.Kind == caps.KindLIT || c.Kind == caps.KindDIR2LIT
+	if a.repair && !literal {
 		res, err := h.Checker.CheckAndRepair(r.Context(), c, a.CheckOptions)
 		if err != nil {
 			fail(w, err)

@@ -45,7 +45,12 @@ func (s *Store) Check(ctx context.Context, c *caps.Cap, o health.CheckOptions) (
 
 // CheckAndRepair asks the node to check the object c names and repair it
 // if it is not healthy (t=check&repair=true).
+// A literal object has nothing to repair; Tahoe's node answers its plain
+// check results, so it is not asked.
 func (s *Store) CheckAndRepair(ctx context.Context, c *caps.Cap, o health.CheckOptions) (*health.CheckAndRepair, error) {
+	if c.Kind == caps.KindLIT || c.Kind == caps.KindDIR2LIT {
+		return health.LiteralRepair(), nil
+	}
 	body, err := s.call(ctx, checkRequest(c, o, true), maxCheckJSON)
 	if err != nil {
 		return nil, err
