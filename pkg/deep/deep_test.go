@@ -545,3 +545,42 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkManifest walks a tree of 10 immutable directories of 100 LIT
+// files each (the walk and its bookkeeping, not share I/O, dominate).
+func BenchmarkManifest(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	if err := localgrid.Create(dir, 3); err != nil {
+		b.Fatal(err)
+	}
+	ss, err := localgrid.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 1, Happy: 1, Total: 3, MaxSegmentSize: 128 << 10},
+		Convergence: []byte("b"), LeaseSecret: []byte("b")}, client.GridLocal)
+	defer s.Close()
+	var subs []dirnode.Entry
+	for d := 0; d < 10; d++ {
+		var files []dirnode.Entry
+		for i := 0; i < 100; i++ {
+			files = append(files, client.EntryFor(fmt.Sprintf("f%03d", i), caps.NewLIT([]byte(fmt.Sprint(d, i)))))
+		}
+		c, err := s.Mkdir(ctx, filestore.MkdirOptions{Format: filestore.FormatCHK, Children: files})
+		if err != nil {
+			b.Fatal(err)
+		}
+		subs = append(subs, client.EntryFor(fmt.Sprintf("d%d", d), c))
+	}
+	root, err := s.Mkdir(ctx, filestore.MkdirOptions{Format: filestore.FormatCHK, Children: subs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		nodes, _, err := deep.Manifest(ctx, s, root, deep.Options{})
+		if err != nil || len(nodes) != 1011 {
+			b.Fatal(len(nodes), err)
+		}
+	}
+}

@@ -199,3 +199,22 @@ func BenchmarkVerifyShare(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkRebuild(b *testing.B) {
+	data := pseudoRandom("bench rebuild", 8<<20)
+	sink := shareBuffers{}
+	r, err := Encode(context.Background(), bytes.NewReader(data), uint64(len(data)), Params{Needed: 3, Total: 10, MaxSegmentSize: 128 << 10, Convergence: []byte("b")}, sink)
+	if err != nil {
+		b.Fatal(err)
+	}
+	good := map[int]ShareReader{}
+	for sh := 4; sh < 10; sh++ {
+		good[sh] = BytesShare(sink[sh])
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := Rebuild(context.Background(), r.Cap.Verifier(), good, []int{0, 1, 2, 3}, Discard, RebuildOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
