@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -126,11 +125,17 @@ func writeError(w http.ResponseWriter, err error) {
 // deprecated one, which let HTML through).
 func writeErrorPage(w http.ResponseWriter, code int, brief, detail string) {
 	body := fmt.Sprintf("\n<html>\n  <head><title>%d - %s</title></head>\n  <body>\n    <h1>%s</h1>\n    <p>%s</p>\n  </body>\n</html>\n",
-		code, html.EscapeString(brief), html.EscapeString(brief), html.EscapeString(detail))
+		code, escapeText(brief), escapeText(brief), escapeText(detail))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(code)
 	_, _ = w.Write([]byte(body))
+}
+
+// escapeText escapes what would let text open markup in HTML element
+// content (&, <, >), leaving quotes as Twisted writes them.
+func escapeText(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 // quoteOutput quotes a name as Tahoe's quote_output does for UTF-8

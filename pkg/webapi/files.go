@@ -196,6 +196,14 @@ func parseRange(header string, size int64) (byteRange, bool) {
 	return out[0], true
 }
 
+// clipRange fits a range that starts inside the file to the file, as
+// Tahoe does; ok is false when nothing is left (a suffix range of an
+// empty file), which serves the whole file.
+func clipRange(br byteRange, size int64) (first, last int64, ok bool) {
+	first, last = max(0, br.first), min(size-1, br.last)
+	return first, last, first <= last
+}
+
 // parseInt reads a decimal as Python's int() does for these headers
 // (surrounding spaces, an optional sign).
 func parseInt(s string) (int64, error) {
@@ -289,11 +297,12 @@ func (s *Server) download(q *request, c *caps.Cap, filename string) error {
 			if br.first >= fsize {
 				return errCode(http.StatusRequestedRangeNotSatisfiable, "First beyond end of file")
 			}
-			first = max(0, br.first)
-			last := min(fsize-1, br.last)
-			code = http.StatusPartialContent
-			h.Set("Content-Range", "bytes "+strconv.FormatInt(first, 10)+"-"+strconv.FormatInt(last, 10)+"/"+strconv.FormatInt(fsize, 10))
-			length = last - first + 1
+			if f, last, ok := clipRange(br, fsize); ok {
+				first = f
+				code = http.StatusPartialContent
+				h.Set("Content-Range", "bytes "+strconv.FormatInt(first, 10)+"-"+strconv.FormatInt(last, 10)+"/"+strconv.FormatInt(fsize, 10))
+				length = last - first + 1
+			}
 		}
 	}
 	h.Set("Content-Length", strconv.FormatInt(length, 10))

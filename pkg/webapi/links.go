@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/dirnode"
@@ -44,7 +45,12 @@ func checkWriteable(dir *caps.Cap) error {
 // nowFloat is the time as Python's time.time().
 func (s *Server) nowFloat() json.Number {
 	t := s.o.Now()
-	return json.Number(pyFloat(float64(t.UnixNano()) / 1e9))
+	return json.Number(pyFloat(unixFloat(t)))
+}
+
+// unixFloat is t in seconds since the epoch, as Python's time.time().
+func unixFloat(t time.Time) float64 {
+	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
 }
 
 // updateMetadata is Tahoe's dirnode.update_metadata: old is the existing

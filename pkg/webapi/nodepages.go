@@ -52,7 +52,7 @@ func (s *Server) gridStatus(q *request) *filestore.GridStatus {
 // this node's own storage server when it has one (#2476).
 func (s *Server) welcomeJSON(q *request) (any, error) {
 	servers := []any{}
-	now := float64(s.o.Now().UnixNano()) / 1e9
+	now := unixFloat(s.o.Now())
 	if gs := s.gridStatus(q); gs != nil {
 		for _, sv := range gs.Servers {
 			d := newObject()

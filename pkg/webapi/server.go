@@ -318,7 +318,7 @@ func CensorURI(u *url.URL) string {
 		switch {
 		case err != nil:
 			parts = append(parts, "[CENSORED]")
-		case safeArgs[key] || !hasEq:
+		case safeArg(key) || !hasEq:
 			parts = append(parts, kv)
 		default:
 			parts = append(parts, k+"=[CENSORED]")
@@ -327,11 +327,13 @@ func CensorURI(u *url.URL) string {
 	return p + "?" + strings.Join(parts, "&")
 }
 
-// safeArgs are the query arguments whose values carry no cap, name or
-// secret.
-var safeArgs = map[string]bool{
-	"t": true, "format": true, "mutable": true, "replace": true, "output": true,
-	"verify": true, "repair": true, "add-lease": true, "overwrite": true,
-	"save": true, "redirect_to_result": true, "release-after-complete": true,
-	"retain-for": true, "offset": true, "_charset": true,
+// safeArg reports whether a query argument's value carries no cap, name
+// or secret.
+func safeArg(key string) bool {
+	switch key {
+	case "t", "format", "mutable", "replace", "output", "verify", "repair", "add-lease", "overwrite",
+		"save", "redirect_to_result", "release-after-complete", "retain-for", "offset", "_charset":
+		return true
+	}
+	return false
 }
