@@ -287,7 +287,7 @@ func TestUploadForms(t *testing.T) {
 		t.Fatalf("POST /uri t=upload: %d %q", r.code, trunc(r.body))
 	}
 	r = e.form("/uri?t=upload&when_done=/done?u=%25(uri)s", nil, "f.txt", data)
-	if r.code != http.StatusFound || !strings.HasPrefix(r.header.Get("Location"), "/done?u=URI%3ACHK%3A") {
+	if r.code != http.StatusFound || !strings.HasPrefix(r.header.Get("Location"), e.http.URL+"/done?u=URI%3ACHK%3A") {
 		t.Errorf("when_done: %d %q", r.code, r.header.Get("Location"))
 	}
 	if got := e.form("/uri", map[string]string{"t": "upload", "format": "MDMF"}, "f.txt", data).must(t, 200); !strings.HasPrefix(got, "URI:MDMF:") {

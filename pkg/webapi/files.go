@@ -504,7 +504,7 @@ func (s *Server) postFile(q *request, n *node) error {
 // whenDone redirects to when_done= when given, else answers text.
 func (s *Server) whenDone(q *request, text string) error {
 	if to, ok := q.arg("when_done"); ok && to != "" {
-		http.Redirect(q.w, q.r, to, http.StatusFound)
+		redirectTo(q, to)
 		return nil
 	}
 	return result(q, http.StatusOK, text)
@@ -727,12 +727,24 @@ func (s *Server) serveUnknown(q *request, n *node) error {
 	}
 	switch t := q.t(); t {
 	case "json":
+		// Tahoe's UnknownJSONMetadata: the slots it can vouch for.
+		rw, ro := n.rw, n.ro
+		if n.parent == nil {
+			rw, ro = "", ""
+			if strings.HasPrefix(n.cap.Raw, caps.PrefixReadOnly) || strings.HasPrefix(n.cap.Raw, caps.PrefixImmutable) {
+				ro = n.cap.Raw
+			}
+		}
 		o := newObject()
-		if n.parent != nil && n.parent.IsMutable() {
-			o.set("rw_uri", n.cap.Raw)
-			o.set("ro_uri", caps.PrefixReadOnly+strings.TrimPrefix(n.cap.Raw, caps.PrefixReadOnly))
-		} else {
-			o.set("ro_uri", n.cap.Raw)
+		if ro != "" {
+			o.set("ro_uri", ro)
+		}
+		switch {
+		case rw != "":
+			o.set("rw_uri", rw)
+			o.set("mutable", true)
+		case (n.parent != nil && !n.parent.IsMutable()) || strings.HasPrefix(ro, caps.PrefixImmutable):
+			o.set("mutable", false)
 		}
 		if n.metadata != nil {
 			o.set("metadata", n.metadata)

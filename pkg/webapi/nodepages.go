@@ -292,8 +292,9 @@ func (s *Server) servePrivate(q *request, segs []string) error {
 		subtle.ConstantTimeCompare([]byte(strings.TrimSpace(given)), []byte(token)) != 1 {
 		q.w.Header().Set("WWW-Authenticate", `tahoe-lafs realm="tahoe-lafs"`)
 		q.w.Header().Set("Content-Type", "text/html")
+		q.w.Header().Set("Content-Length", "12")
 		q.w.WriteHeader(http.StatusUnauthorized)
-		_, _ = q.w.Write([]byte("<html><head><title>401 Unauthorized</title></head><body>Unauthorized</body></html>"))
+		_, _ = q.w.Write([]byte("Unauthorized"))
 		return nil
 	}
 	return notFound()

@@ -146,7 +146,7 @@ func (s *Server) startOperation(q *request, op operation) error {
 	if out, ok := q.arg("output"); ok && out != "" {
 		target += "?output=" + url.QueryEscape(out)
 	}
-	http.Redirect(q.w, q.r, target, http.StatusFound)
+	redirectTo(q, target)
 	return nil
 }
 

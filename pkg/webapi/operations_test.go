@@ -59,7 +59,7 @@ func TestOperationHandles(t *testing.T) {
 	}
 	op := newFakeOp()
 	rec := start("H1", "&output=JSON", op)
-	if rec.Code != http.StatusFound || rec.Header().Get("Location") != "/operations/H1?output=JSON" {
+	if rec.Code != http.StatusFound || rec.Header().Get("Location") != "http://example.com/operations/H1?output=JSON" {
 		t.Errorf("start: %d %q", rec.Code, rec.Header().Get("Location"))
 	}
 	if got := e.get("/operations/H1?output=JSON").must(t, 200); got != "finished: no\n" {

@@ -3,11 +3,13 @@ package webapi
 import (
 	"context"
 	"errors"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -204,6 +206,10 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	// Twisted's root answers an empty segment with itself: //uri is /uri.
+	for len(segs) > 1 && segs[0] == "" {
+		segs = segs[1:]
+	}
 	q.prefix = segs[0]
 	if err := s.route(q, segs); err != nil {
 		if errors.Is(err, errAborted) {
@@ -227,6 +233,29 @@ func (r *idleReader) Read(p []byte) (int, error) {
 }
 
 func (r *idleReader) Close() error { return r.r.Close() }
+
+// redirectTo answers a 302 to target (a path on this server, made
+// absolute as Twisted's request.redirect does) with Twisted's redirect
+// page.
+func redirectTo(q *request, target string) {
+	if strings.HasPrefix(target, "/") {
+		scheme := "http"
+		if q.r.TLS != nil {
+			scheme = "https"
+		}
+		target = scheme + "://" + q.r.Host + target
+	}
+	esc := html.EscapeString(target)
+	body := "\n<html>\n    <head>\n        <meta http-equiv=\"refresh\" content=\"0;URL=" + esc + "\">\n    </head>\n    <body bgcolor=\"#FFFFFF\" text=\"#000000\">\n    <a href=\"" + esc + "\">click here</a>\n    </body>\n</html>\n"
+	h := q.w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Location", target)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	q.w.WriteHeader(http.StatusFound)
+	if q.r.Method != http.MethodHead {
+		_, _ = io.WriteString(q.w, body)
+	}
+}
 
 // errAborted means a response was cut short after its headers went out;
 // the connection is dropped so the client sees it incomplete.

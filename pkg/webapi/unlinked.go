@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,7 +27,7 @@ func (s *Server) serveUnlinked(q *request) error {
 		if err != nil || c.IsUnknown() {
 			return badRequest("Invalid capability")
 		}
-		target := "/" + q.prefix + "/" + url.PathEscape(vs[0])
+		target := "/" + q.prefix + "/" + pyQuote(vs[0])
 		rest := url.Values{}
 		for k, v := range q.query {
 			if k != "uri" {
@@ -36,7 +37,7 @@ func (s *Server) serveUnlinked(q *request) error {
 		if len(rest) > 0 {
 			target += "?" + rest.Encode()
 		}
-		http.Redirect(q.w, q.r, target, http.StatusFound)
+		redirectTo(q, target)
 		return nil
 	case http.MethodPut:
 		switch t {
@@ -117,8 +118,8 @@ func (s *Server) postUnlinkedUpload(q *request) error {
 		return err
 	}
 	if to, ok := q.arg("when_done"); ok && to != "" {
-		to = strings.ReplaceAll(to, "%(uri)s", url.QueryEscape(res.Cap.String()))
-		http.Redirect(q.w, q.r, to, http.StatusFound)
+		to = strings.ReplaceAll(to, "%(uri)s", pyQuote(res.Cap.String()))
+		redirectTo(q, to)
 		return nil
 	}
 	esc := url.PathEscape(res.Cap.String())
@@ -234,4 +235,18 @@ func (s *Server) serveNamed(q *request, segs []string) error {
 		name = segs[len(segs)-1]
 	}
 	return s.serveFile(q, &node{cap: c, name: name})
+}
+
+// pyQuote escapes as Python's urllib.parse.quote(s) (safe="/").
+func pyQuote(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_.-~/", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }

@@ -19,6 +19,8 @@ type node struct {
 	name   string
 	// metadata is the edge's metadata when reached through a parent.
 	metadata *object
+	// rw and ro are the edge's write and read slots (for unknown caps).
+	rw, ro string
 }
 
 // createsIntermediates says whether a request creates the directories
@@ -47,11 +49,13 @@ func terminalCreates(q *request) bool {
 	return false
 }
 
-// parseURLCap reads the cap segment of a /uri/ URL.
+// parseURLCap reads the cap segment of a /uri/ URL. A string that is no
+// valid cap is, as in Tahoe, an object of unknown kind (which can only be
+// asked for t=json and t=info).
 func parseURLCap(s string) (*caps.Cap, error) {
 	c, err := caps.Parse(s)
 	if err != nil {
-		return nil, badRequest("'%s' is not a valid file- or directory- cap", s)
+		return &caps.Cap{Kind: caps.KindUnknown, Raw: s}, nil
 	}
 	return c, nil
 }
@@ -76,11 +80,9 @@ func (s *Server) walk(q *request, root *caps.Cap, segs []string) (*node, error) 
 		}
 		if !cur.cap.IsDirectory() {
 			if create {
-				return nil, &webError{code: http.StatusConflict, page: true,
-					text: "Cannot create directory " + quoteOutput(name, true) + ", because its parent is a file, not a directory"}
+				return nil, titledPage(http.StatusConflict, "Cannot create directory "+quoteOutput(name, true)+", because its parent is a file, not a directory")
 			}
-			return nil, &webError{code: http.StatusBadRequest, page: true,
-				text: "Files have no children named " + quoteOutput(name, true)}
+			return nil, titledPage(http.StatusBadRequest, "Files have no children named "+quoteOutput(name, true))
 		}
 		entries, err := s.store.ReadDir(ctx, cur.cap)
 		if err != nil {
@@ -113,13 +115,18 @@ func (s *Server) walk(q *request, root *caps.Cap, segs []string) (*node, error) 
 			return nil, asPage(err)
 		}
 		if !terminal && create && !child.IsDirectory() {
-			return nil, &webError{code: http.StatusConflict, page: true,
-				text: "Unable to create directory " + quoteOutput(want, true) + ": a file was in the way"}
+			return nil, titledPage(http.StatusConflict, "Unable to create directory "+quoteOutput(want, true)+": a file was in the way")
 		}
 		md, _ := parseMetadata(found.Metadata)
-		cur = &node{cap: child, parent: cur.cap, name: want, metadata: md}
+		cur = &node{cap: child, parent: cur.cap, name: want, metadata: md, rw: found.RWCap, ro: found.ROCap}
 	}
 	return cur, nil
+}
+
+// titledPage is the error page Tahoe builds as ErrorPage(code, text, "no
+// details"): the text is the title.
+func titledPage(code int, text string) *webError {
+	return &webError{code: code, page: true, brief: text, text: "no details"}
 }
 
 // entryCap parses the strongest cap of a directory entry.
@@ -165,7 +172,7 @@ func (s *Server) serveURI(q *request, segs []string) error {
 		if q.r.URL.RawQuery != "" {
 			target += "?" + q.r.URL.RawQuery
 		}
-		http.Redirect(q.w, q.r, target, http.StatusFound)
+		redirectTo(q, target)
 		return nil
 	}
 	root, err := parseURLCap(segs[0])
