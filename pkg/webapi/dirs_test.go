@@ -43,6 +43,10 @@ func TestDirectories(t *testing.T) {
 	if r := e.post("/uri?t=mkdir", `{"a": []}`); r.code != 400 || !strings.HasPrefix(r.body, "t=mkdir does not accept children=") {
 		t.Errorf("mkdir with a body: %d %q", r.code, r.body)
 	}
+	// curl --data sends a JSON body as a form: Tahoe still reads it as the body.
+	if r := e.do("POST", "/uri?t=mkdir", strings.NewReader(`{"a": []}`), "Content-Type", "application/x-www-form-urlencoded"); r.code != 400 {
+		t.Errorf("mkdir with a form-typed body: %d %q", r.code, r.body)
+	}
 	R := "/uri/" + u(root)
 
 	// PUT into a path: intermediate directories are created; 201 for a new

@@ -102,7 +102,6 @@ func writeError(w http.ResponseWriter, err error) {
 	code, text, page := humanize(err)
 	h := w.Header()
 	h.Del("Content-Length")
-	h.Del("ETag")
 	h.Del("Content-Range")
 	h.Del("Content-Disposition")
 	h.Del("Content-Encoding")

@@ -37,8 +37,8 @@ func TestWelcomePage(t *testing.T) {
 	if r := e.get("/?t=bogus"); r.code != 400 || !strings.Contains(r.body, "Unknown t value: &#39;bogus&#39;") && !strings.Contains(r.body, "Unknown t value: 'bogus'") {
 		t.Errorf("bad t: %d %q", r.code, r.body)
 	}
-	if r := e.post("/", ""); r.code != http.StatusMethodNotAllowed {
-		t.Errorf("POST /: %d", r.code)
+	if r := e.do("DELETE", "/", nil); r.code != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE /: %d", r.code)
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 
 // serveWelcome is GET / (the welcome page) and GET /?t=json.
 func (s *Server) serveWelcome(q *request) error {
-	if q.r.Method != http.MethodGet && q.r.Method != http.MethodHead {
-		return methodNotAllowed(q, "GET", "HEAD")
+	if q.r.Method != http.MethodGet && q.r.Method != http.MethodHead && q.r.Method != http.MethodPost {
+		return methodNotAllowed(q, "GET", "HEAD", "POST")
 	}
 	t, _ := q.arg("t")
 	switch strings.ToLower(t) {

@@ -38,6 +38,10 @@ type request struct {
 	multi    bool // the body was a multipart form
 	spools   []*os.File
 	prefix   string // the URL's first segment (uri, cap, named, file)
+	// raw is the body of an urlencoded POST, read for its fields and
+	// still the body (Tahoe reads both).
+	raw    []byte
+	hasRaw bool
 }
 
 func (s *Server) newRequest(w http.ResponseWriter, r *http.Request) (*request, error) {
@@ -63,6 +67,7 @@ func (s *Server) newRequest(w http.ResponseWriter, r *http.Request) (*request, e
 			if len(b) > maxURLEncoded {
 				return q, errCode(http.StatusRequestEntityTooLarge, "form body too large")
 			}
+			q.raw, q.hasRaw = b, true
 			for k, vs := range lenientQuery(string(b)) {
 				if len(vs) > 0 {
 					q.form[k] = vs[0]
@@ -199,6 +204,12 @@ func (q *request) body() (*os.File, int64, error) {
 func (q *request) smallBody(limit int64) ([]byte, error) {
 	if q.multi {
 		return nil, nil
+	}
+	if q.hasRaw {
+		if int64(len(q.raw)) > limit {
+			return nil, errTooLarge(limit)
+		}
+		return q.raw, nil
 	}
 	b, err := io.ReadAll(io.LimitReader(q.r.Body, limit+1))
 	if err != nil {

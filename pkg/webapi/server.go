@@ -237,8 +237,12 @@ func (r *idleReader) Close() error { return r.r.Close() }
 // redirectTo answers a 302 to target (a path on this server, made
 // absolute as Twisted's request.redirect does) with Twisted's redirect
 // page.
-func redirectTo(q *request, target string) {
-	if strings.HasPrefix(target, "/") {
+func redirectTo(q *request, target string) { redirect(q, target, true) }
+
+// redirect answers Twisted's 302 to target, made absolute when absolute
+// (Twisted's Redirect resource sends the path as it is).
+func redirect(q *request, target string, absolute bool) {
+	if absolute && strings.HasPrefix(target, "/") {
 		scheme := "http"
 		if q.r.TLS != nil {
 			scheme = "https"

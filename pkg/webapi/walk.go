@@ -172,7 +172,7 @@ func (s *Server) serveURI(q *request, segs []string) error {
 		if q.r.URL.RawQuery != "" {
 			target += "?" + q.r.URL.RawQuery
 		}
-		redirectTo(q, target)
+		redirect(q, target, false)
 		return nil
 	}
 	root, err := parseURLCap(segs[0])
