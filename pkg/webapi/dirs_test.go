@@ -2,6 +2,7 @@ package webapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -324,5 +325,37 @@ func TestUploadForms(t *testing.T) {
 	}
 	if r := e.form(R+"?t=upload", nil, "", nil); r.code != 400 {
 		t.Errorf("upload without a file: %d %q", r.code, r.body)
+	}
+}
+
+// TestConcurrentLinks: requests changing one directory at once are this
+// node's own writes; none is lost.
+func TestConcurrentLinks(t *testing.T) {
+	e := newEnv(t)
+	root := e.post("/uri?t=mkdir", "").must(t, 200)
+	R := "/uri/" + u(root)
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			name := "f" + strings.Repeat("x", i)
+			req, _ := http.NewRequest("PUT", e.http.URL+R+"/"+name, strings.NewReader(name))
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated {
+					err = fmt.Errorf("%s: %d", name, resp.StatusCode)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if k := e.childNames(R); len(k) != n {
+		t.Errorf("%d children after %d concurrent PUTs: %v", len(k), n, k)
 	}
 }

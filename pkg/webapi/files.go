@@ -2,6 +2,7 @@ package webapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -389,7 +390,7 @@ func (s *Server) putFile(q *request, n *node) error {
 			if err != nil {
 				return err
 			}
-			if err := s.store.OverwriteMutable(ctx, n.cap, data); err != nil {
+			if err := s.overwrite(ctx, n.cap, data); err != nil {
 				return err
 			}
 			s.countPublish(len(data))
@@ -429,6 +430,11 @@ func (s *Server) updateMutable(q *request, c *caps.Cap, offsetArg string) error 
 	if err != nil {
 		return err
 	}
+	unlock, err := s.locks.lock(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	var buf boundedBuffer
 	buf.limit = s.o.MaxMutableSize
 	if err := s.store.Download(ctx, c, &buf, filestore.DownloadOptions{}); err != nil {
@@ -450,6 +456,17 @@ func (s *Server) updateMutable(q *request, c *caps.Cap, offsetArg string) error 
 	}
 	s.countPublish(len(data))
 	return result(q, http.StatusOK, c.String())
+}
+
+// overwrite publishes a new version of a mutable file, one writer at a
+// time.
+func (s *Server) overwrite(ctx context.Context, c *caps.Cap, data []byte) error {
+	unlock, err := s.locks.lock(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.store.OverwriteMutable(ctx, c, data)
 }
 
 func (s *Server) countPublish(n int) {
@@ -478,7 +495,7 @@ func (s *Server) postFile(q *request, n *node) error {
 			if err != nil {
 				return err
 			}
-			if err := s.store.OverwriteMutable(ctxOf(q), n.cap, data); err != nil {
+			if err := s.overwrite(ctxOf(q), n.cap, data); err != nil {
 				return err
 			}
 			s.countPublish(len(data))

@@ -119,6 +119,11 @@ func (s *Server) setChildren(ctx context.Context, dir *caps.Cap, links []link, o
 			return badRequest("%v", err)
 		}
 	}
+	unlock, err := s.locks.lock(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if dm, ok := s.store.(filestore.DirModifier); ok {
 		now := s.nowFloat()
 		return dm.ModifyDir(ctx, dir, func(es []dirnode.Entry) ([]dirnode.Entry, error) {
@@ -185,6 +190,11 @@ func (s *Server) deleteChild(ctx context.Context, dir *caps.Cap, name string) (*
 		return nil, err
 	}
 	name = dirnode.Normalize(name)
+	unlock, err := s.locks.lock(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var removed *caps.Cap
 	if dm, ok := s.store.(filestore.DirModifier); ok {
 		err := dm.ModifyDir(ctx, dir, func(es []dirnode.Entry) ([]dirnode.Entry, error) {

@@ -90,6 +90,7 @@ type Server struct {
 	ops     *opTable
 	started time.Time
 	stats   counters
+	locks   objectLocks
 	// idle, when set, drops a client that sends or takes nothing for
 	// that long (per read and write, so large transfers are not cut).
 	idle time.Duration
