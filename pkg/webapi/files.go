@@ -484,7 +484,7 @@ func (s *Server) postFile(q *request, n *node) error {
 	}
 	switch t {
 	case "check":
-		return s.notImplemented(q, "t=check")
+		return s.check(q, n)
 	case "upload":
 		var res string
 		if n.cap.IsMutable() {

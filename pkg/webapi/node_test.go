@@ -134,6 +134,10 @@ func TestLongOperations(t *testing.T) {
 	if r := e.post("/uri/"+u(f)+"?t=check", ""); r.code != http.StatusNotImplemented {
 		t.Errorf("file t=check: %d", r.code)
 	}
+	lit := e.put("/uri", "lit").must(t, 200)
+	if got := e.post("/uri/"+u(lit)+"?t=check&output=JSON", "").must(t, 200); got != "{\n \"storage-index\": \"\",\n \"results\": {\n  \"healthy\": true\n }\n}\n" {
+		t.Errorf("LIT t=check: %q", got)
+	}
 	if r := e.get("/operations/h1"); r.code != 404 || !strings.Contains(r.body, "unknown/expired handle &#39;h1&#39;") && !strings.Contains(r.body, "unknown/expired handle 'h1'") {
 		t.Errorf("unknown handle: %d %q", r.code, r.body)
 	}
