@@ -230,7 +230,7 @@ func ListenAndServe(ctx context.Context, node *nodedir.Node, store filestore.Sto
 	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: min(30*time.Second, h.idle),
 		IdleTimeout:       h.idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -145,6 +146,63 @@ func TestListenAndServe(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "tmp")); err != nil {
 		t.Errorf("tempdir: %v", err)
+	}
+}
+
+// TestSlowClients: a client that stalls in its headers or in its body is
+// dropped after the idle timeout, and the node keeps serving others.
+func TestSlowClients(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tahoe.cfg"), []byte("[node]\nweb.port = tcp:0:interface=127.0.0.1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	node, err := nodedir.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- ListenAndServe(ctx, node, localStore(t), ServeOptions{IdleTimeout: 300 * time.Millisecond, Ready: func(u string) { ready <- u }})
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	addr := strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/")
+	for _, stall := range []string{
+		"GET / HTTP/1.1\r\nHost: x\r\n",                                      // headers never end
+		"PUT /uri HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly some", // body never ends
+	} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write([]byte(stall)); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		start := time.Now()
+		_, err = io.ReadAll(conn)
+		conn.Close()
+		if err != nil || time.Since(start) > 5*time.Second {
+			t.Errorf("stalled client %q: %v after %v, want the server to hang up", stall[:12], err, time.Since(start))
+		}
+	}
+	resp, err := http.Get(base + "?t=json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("after slow clients: %d", resp.StatusCode)
 	}
 }
 
