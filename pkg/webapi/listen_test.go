@@ -178,7 +178,7 @@ func TestSlowClients(t *testing.T) {
 	}
 	addr := strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/")
 	for _, stall := range []string{
-		"GET / HTTP/1.1\r\nHost: x\r\n",                                      // headers never end
+		"GET / HTTP/1.1\r\nHost: x\r\n",                                         // headers never end
 		"PUT /uri HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly some", // body never ends
 	} {
 		conn, err := net.Dial("tcp", addr)
