@@ -359,3 +359,23 @@ func TestConcurrentLinks(t *testing.T) {
 		t.Errorf("%d children after %d concurrent PUTs: %v", len(k), n, k)
 	}
 }
+
+// TestUnicodeNames: names are UTF-8 in URLs and NFC in directories, as
+// Tahoe stores them; JSON escapes them as Python does.
+func TestUnicodeNames(t *testing.T) {
+	e := newEnv(t)
+	root := e.post("/uri?t=mkdir", "").must(t, 200)
+	R := "/uri/" + u(root)
+	e.put(R+"/r%C3%A9sum%C3%A9.txt", "nfc").must(t, http.StatusCreated)
+	// The same name in NFD (e + combining acute) is the same child.
+	if got := e.get(R + "/re%CC%81sume%CC%81.txt").must(t, 200); got != "nfc" {
+		t.Errorf("NFD lookup: %q", got)
+	}
+	body := e.get(R + "?t=json").must(t, 200)
+	if !strings.Contains(body, `"r\u00e9sum\u00e9.txt": [`) {
+		t.Errorf("t=json name: %s", body)
+	}
+	if r := e.get(R + "/a%2Fb"); r.code != 404 {
+		t.Errorf("escaped slash in a name: %d", r.code)
+	}
+}

@@ -161,7 +161,7 @@ func writePy(b *bytes.Buffer, v any, indent bool, level int) {
 	case string:
 		writePyString(b, t)
 	case json.Number:
-		b.WriteString(string(t))
+		b.WriteString(pyNumber(t))
 	case int:
 		b.WriteString(strconv.Itoa(t))
 	case int64:
@@ -234,9 +234,35 @@ func writePy(b *bytes.Buffer, v any, indent bool, level int) {
 	}
 }
 
+// pyNumber writes a JSON number as Python's json module re-writes what it
+// read: an integer as it is (Python's ints are exact), anything else as
+// the repr of the float it reads as.
+func pyNumber(n json.Number) string {
+	s := string(n)
+	if !strings.ContainsAny(s, ".eE") {
+		if s == "-0" {
+			return "0"
+		}
+		return s
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !math.IsInf(f, 0) {
+		return s
+	}
+	return pyFloat(f)
+}
+
 // pyFloat formats a float as Python's repr does: the shortest form that
 // reads back exactly, scientific below 1e-4 and from 1e16 on.
 func pyFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case math.IsNaN(f):
+		return "NaN"
+	}
 	if f != 0 {
 		if a := math.Abs(f); a < 1e-4 || a >= 1e16 {
 			return strconv.FormatFloat(f, 'e', -1, 64) // 1e+16, 1.5e-05, as Python
@@ -270,7 +296,7 @@ func writePyString(b *bytes.Buffer, s string) {
 			b.WriteString(`\b`)
 		case r == '\f':
 			b.WriteString(`\f`)
-		case r < 0x20 || (r > 0x7e && r != 0x7f):
+		case r < 0x20 || r > 0x7e:
 			if r > 0xffff {
 				r1, r2 := utf16.EncodeRune(r)
 				writeU(b, r1)
