@@ -368,10 +368,10 @@ func TestUnicodeNames(t *testing.T) {
 	R := "/uri/" + u(root)
 	e.put(R+"/r%C3%A9sum%C3%A9.txt", "nfc").must(t, http.StatusCreated)
 	// The same name in NFD (e + combining acute) is the same child.
-	if got := e.get(R + "/re%CC%81sume%CC%81.txt").must(t, 200); got != "nfc" {
+	if got := e.get(R+"/re%CC%81sume%CC%81.txt").must(t, 200); got != "nfc" {
 		t.Errorf("NFD lookup: %q", got)
 	}
-	body := e.get(R + "?t=json").must(t, 200)
+	body := e.get(R+"?t=json").must(t, 200)
 	if !strings.Contains(body, `"r\u00e9sum\u00e9.txt": [`) {
 		t.Errorf("t=json name: %s", body)
 	}
