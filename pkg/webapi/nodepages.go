@@ -57,12 +57,10 @@ func (s *Server) welcomeJSON(q *request) (any, error) {
 		for _, sv := range gs.Servers {
 			d := newObject()
 			d.set("nodeid", sv.ID)
-			status := "Connected"
-			if sv.Address != "" {
-				status = "Connected to " + sv.Address
-			}
+			// Tahoe's summaries for an HTTP storage server.
+			status := "connected"
 			if !sv.Reachable {
-				status = "Disconnected: " + sv.Error
+				status = "failure: " + sv.Error
 			}
 			d.set("connection_status", status)
 			if sv.AvailableSpace != nil {
