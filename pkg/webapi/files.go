@@ -119,7 +119,7 @@ func contentType(name string) (ctype, encoding string) {
 	if encoding != "" {
 		ext = strings.ToLower(path.Ext(strings.TrimSuffix(name, name[len(name)-len(ext):])))
 	}
-	if t, ok := twistedTypes[ext]; ok {
+	if t, ok := twistedType(ext); ok {
 		return t, encoding
 	}
 	if t := mime.TypeByExtension(ext); t != "" && ext != "" {
@@ -130,23 +130,95 @@ func contentType(name string) (ctype, encoding string) {
 	return "text/plain", encoding
 }
 
-// twistedTypes are the types Twisted's static.File gives common
-// extensions (Python's mimetypes over Debian's /etc/mime.types, with
-// Twisted's own additions).
-var twistedTypes = map[string]string{
-	".txt": "text/plain", ".html": "text/html", ".htm": "text/html", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-	".json": "application/json", ".py": "text/x-python", ".md": "text/markdown", ".tar": "application/x-tar",
-	".gz": "application/gzip", ".bin": "application/octet-stream", ".rst": "text/prs.fallenstein.rst",
-	".csv": "text/csv", ".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".pdf": "application/pdf",
-	".zip": "application/zip", ".xml": "application/xml", ".svg": "image/svg+xml", ".mp4": "video/mp4",
-	".mp3": "audio/mpeg", ".c": "text/x-csrc", ".h": "text/x-chdr", ".sh": "text/x-sh", ".doc": "application/msword",
-	".iso": "application/x-iso9660-image", ".ico": "image/vnd.microsoft.icon", ".gif": "image/gif", ".webp": "image/webp",
-	".wasm": "application/wasm", ".tgz": "application/x-gtar-compressed", ".exe": "application/x-msdos-program",
-	".deb": "application/vnd.debian.binary-package", ".7z": "application/x-7z-compressed",
-	".ogg": "audio/ogg", ".wav": "audio/x-wav", ".flac": "audio/x-flac", ".mkv": "video/x-matroska", ".webm": "video/webm",
-	".avi": "video/x-msvideo", ".mov": "video/quicktime", ".epub": "application/epub+zip",
-	".conf": "text/plain", ".diff": "text/plain", ".patch": "text/plain", ".java": "text/plain",
-	".go": "text/plain", ".log": "text/plain", ".yaml": "text/plain", ".cfg": "text/plain", ".toml": "text/plain", ".ini": "text/plain",
+// twistedType is the type Twisted's static.File gives an extension
+// (Python's mimetypes over Debian's /etc/mime.types, with Twisted's own
+// additions), for the common ones.
+func twistedType(ext string) (string, bool) {
+	switch ext {
+	case ".txt", ".conf", ".diff", ".patch", ".java", ".go", ".log", ".yaml", ".cfg", ".toml", ".ini":
+		return "text/plain", true
+	case ".html", ".htm":
+		return "text/html", true
+	case ".jpg", ".jpeg":
+		return "image/jpeg", true
+	case ".json":
+		return "application/json", true
+	case ".py":
+		return "text/x-python", true
+	case ".md":
+		return "text/markdown", true
+	case ".tar":
+		return "application/x-tar", true
+	case ".gz":
+		return "application/gzip", true
+	case ".bin":
+		return "application/octet-stream", true
+	case ".rst":
+		return "text/prs.fallenstein.rst", true
+	case ".csv":
+		return "text/csv", true
+	case ".js":
+		return "text/javascript", true
+	case ".css":
+		return "text/css", true
+	case ".png":
+		return "image/png", true
+	case ".pdf":
+		return "application/pdf", true
+	case ".zip":
+		return "application/zip", true
+	case ".xml":
+		return "application/xml", true
+	case ".svg":
+		return "image/svg+xml", true
+	case ".mp4":
+		return "video/mp4", true
+	case ".mp3":
+		return "audio/mpeg", true
+	case ".c":
+		return "text/x-csrc", true
+	case ".h":
+		return "text/x-chdr", true
+	case ".sh":
+		return "text/x-sh", true
+	case ".doc":
+		return "application/msword", true
+	case ".iso":
+		return "application/x-iso9660-image", true
+	case ".ico":
+		return "image/vnd.microsoft.icon", true
+	case ".gif":
+		return "image/gif", true
+	case ".webp":
+		return "image/webp", true
+	case ".wasm":
+		return "application/wasm", true
+	case ".tgz":
+		return "application/x-gtar-compressed", true
+	case ".exe":
+		return "application/x-msdos-program", true
+	case ".deb":
+		return "application/vnd.debian.binary-package", true
+	case ".7z":
+		return "application/x-7z-compressed", true
+	case ".ogg":
+		return "audio/ogg", true
+	case ".wav":
+		return "audio/x-wav", true
+	case ".flac":
+		return "audio/x-flac", true
+	case ".mkv":
+		return "video/x-matroska", true
+	case ".webm":
+		return "video/webm", true
+	case ".avi":
+		return "video/x-msvideo", true
+	case ".mov":
+		return "video/quicktime", true
+	case ".epub":
+		return "application/epub+zip", true
+	}
+	return "", false
 }
 
 // byteRange is one parsed Range: first and last byte, inclusive.
