@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lafs/lafs/pkg/client"
+	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/lafs/lafs/pkg/localgrid"
 	"github.com/lafs/lafs/pkg/nodedir"
 )
@@ -164,7 +166,7 @@ func TestSlowClients(t *testing.T) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- ListenAndServe(ctx, node, localStore(t), ServeOptions{IdleTimeout: 300 * time.Millisecond, Ready: func(u string) { ready <- u }})
+		done <- ListenAndServe(ctx, node, slowUploads{localStore(t)}, ServeOptions{IdleTimeout: 300 * time.Millisecond, Ready: func(u string) { ready <- u }})
 	}()
 	defer func() {
 		cancel()
@@ -204,6 +206,38 @@ func TestSlowClients(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("after slow clients: %d", resp.StatusCode)
 	}
+	// A request whose body is read in time but that then takes longer
+	// than the idle timeout to process (slowUploads) is not cut.
+	big := strings.Repeat("slow to encode? ", 1<<16)
+	start := time.Now()
+	resp, err = http.Post(base+"uri?t=mkdir", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirCap, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	req, _ := http.NewRequest("PUT", base+"uri/"+url.PathEscape(string(dirCap))+"/a/b/c/big.txt", strings.NewReader(big))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("long request: %d after %v", resp.StatusCode, time.Since(start))
+	}
+}
+
+// slowUploads is a store whose uploads take a second longer, like a big
+// file's encoding does; it gives up when its context ends.
+type slowUploads struct{ filestore.Store }
+
+func (s slowUploads) Upload(ctx context.Context, src io.ReaderAt, size int64, o filestore.UploadOptions) (*filestore.UploadResult, error) {
+	select {
+	case <-time.After(time.Second):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.Store.Upload(ctx, src, size, o)
 }
 
 func TestListenDisabled(t *testing.T) {

@@ -229,6 +229,9 @@ type idleReader struct {
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
+	// net/http clears the deadline itself once the body is complete, so a
+	// long processing of a request (a big upload) is not cut; a stalled
+	// body keeps its expired deadline and the connection is dropped.
 	_ = r.rc.SetReadDeadline(time.Now().Add(r.idle))
 	return r.r.Read(p)
 }
