@@ -531,10 +531,7 @@ func (s *Server) childrenJSON(q *request, immutable bool) ([]dirnode.Entry, erro
 		return nil, err
 	}
 	if len(body) == 0 {
-		if immutable {
-			return nil, nil
-		}
-		return nil, nil
+		return nil, nil // no children (Tahoe accepts this even for mkdir-immutable)
 	}
 	kids, err := readChildren(body)
 	if err != nil {
