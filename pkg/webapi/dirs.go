@@ -296,9 +296,9 @@ func (s *Server) postDir(q *request, n *node) error {
 		if v, _ := q.arg("ophandle"); v == "" {
 			return badRequest("slow operation requires ophandle=")
 		}
-		return s.notImplemented(q, "t="+t)
+		return s.deepOperation(q, t, n.cap)
 	case "stream-deep-check", "stream-manifest":
-		return s.notImplemented(q, "t="+t)
+		return s.deepOperation(q, t, n.cap)
 	default:
 		return badRequest("POST to a directory with bad t=%s", t)
 	}
@@ -306,11 +306,11 @@ func (s *Server) postDir(q *request, n *node) error {
 }
 
 // check is t=check. A literal object (its data inside its cap) is
-// healthy by definition, as Tahoe answers; every other object needs the
-// checker, which this node does not have yet.
+// healthy by definition, as Tahoe answers; every other object goes to the
+// checker (checking.go).
 func (s *Server) check(q *request, n *node) error {
 	if n.cap.Kind != caps.KindLIT && n.cap.Kind != caps.KindDIR2LIT {
-		return s.notImplemented(q, "t=check")
+		return s.deepOperation(q, "check", n.cap)
 	}
 	for _, b := range []string{"verify", "repair", "add-lease"} {
 		if _, err := q.boolArg(b, false); err != nil {

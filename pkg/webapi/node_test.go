@@ -2,10 +2,12 @@ package webapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWelcomePage(t *testing.T) {
@@ -121,18 +123,44 @@ func TestLongOperations(t *testing.T) {
 		if r := e.post(R+"?t="+t2, ""); r.code != 400 || r.body != "slow operation requires ophandle=" {
 			t.Errorf("%s without ophandle: %d %q", t2, r.code, r.body)
 		}
-		if r := e.post(R+"?t="+t2+"&ophandle=h1", ""); r.code != http.StatusNotImplemented {
-			t.Errorf("%s: %d %q", t2, r.code, r.body)
+		h := "h-" + t2
+		r := e.post(R+"?t="+t2+"&ophandle="+h+"&output=JSON", "")
+		if r.code != http.StatusFound || r.header.Get("Location") != "/operations/"+h+"?output=JSON" {
+			t.Fatalf("%s: %d %q", t2, r.code, r.header.Get("Location"))
+		}
+		var st struct{ Finished bool }
+		for i := 0; i < 200 && !st.Finished; i++ {
+			body := e.get("/operations/" + h + "?output=JSON").must(t, 200)
+			if err := json.Unmarshal([]byte(body), &st); err != nil {
+				t.Fatalf("%s status: %v %q", t2, err, body)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !st.Finished {
+			t.Errorf("%s never finished", t2)
 		}
 	}
-	for _, t2 := range []string{"stream-manifest", "stream-deep-check", "check"} {
-		if r := e.post(R+"?t="+t2, ""); r.code != http.StatusNotImplemented {
-			t.Errorf("%s: %d %q", t2, r.code, r.body)
+	if body := e.get("/operations/h-start-deep-check?output=JSON&release-after-complete=true").must(t, 200); !strings.Contains(body, `"count-objects-healthy": 1,`) {
+		t.Errorf("deep-check status: %s", body)
+	}
+	if r := e.get("/operations/h-start-deep-check"); r.code != 404 {
+		t.Errorf("released handle: %d", r.code)
+	}
+	for _, t2 := range []string{"stream-manifest", "stream-deep-check"} {
+		body := e.post(R+"?t="+t2, "").must(t, 200)
+		if lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], `{"type": "stats", "stats": {"api-version": 1,`) {
+			t.Errorf("%s: %q", t2, body)
 		}
+	}
+	if body := e.post(R+"?t=check", "").must(t, 200); !strings.Contains(body, "Summary: Healthy") {
+		t.Errorf("directory t=check: %q", body)
 	}
 	f := e.put("/uri", strings.Repeat("f", 100)).must(t, 200)
-	if r := e.post("/uri/"+u(f)+"?t=check", ""); r.code != http.StatusNotImplemented {
-		t.Errorf("file t=check: %d", r.code)
+	if body := e.post("/uri/"+u(f)+"?t=check&verify=true&output=JSON", "").must(t, 200); !strings.Contains(body, `"count-shares-good": 4,`) {
+		t.Errorf("file t=check: %q", body)
+	}
+	if r := e.post("/uri/"+u(f)+"?t=start-deep-check&ophandle=f1", ""); r.code != 400 {
+		t.Errorf("start-deep-check on a file: %d", r.code)
 	}
 	lit := e.put("/uri", "lit").must(t, 200)
 	if got := e.post("/uri/"+u(lit)+"?t=check&output=JSON", "").must(t, 200); got != "{\n \"storage-index\": \"\",\n \"results\": {\n  \"healthy\": true\n }\n}\n" {
