@@ -130,7 +130,7 @@ func TestLongOperations(t *testing.T) {
 		}
 		var st struct{ Finished bool }
 		for i := 0; i < 200 && !st.Finished; i++ {
-			body := e.get("/operations/" + h + "?output=JSON").must(t, 200)
+			body := e.get("/operations/"+h+"?output=JSON").must(t, 200)
 			if err := json.Unmarshal([]byte(body), &st); err != nil {
 				t.Fatalf("%s status: %v %q", t2, err, body)
 			}
