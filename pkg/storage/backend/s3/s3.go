@@ -230,7 +230,7 @@ func Open(cfg Config) (*Backend, error) {
 		// bodies work with every S3-compatible service.
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-		APIOptions: []func(*middleware.Stack) error{b.countRequests},
+		APIOptions:                 []func(*middleware.Stack) error{b.countRequests},
 	}
 	if cfg.HTTPClient != nil {
 		opts.HTTPClient = cfg.HTTPClient
