@@ -29,7 +29,10 @@
 //
 // Readers fetch ranges (at least Config.ReadAhead bytes per GET, the last
 // window kept) with If-Match on the ETag seen at Open, so a reader never
-// mixes two versions of a container. FreeSpace is backend.UnknownSpace.
+// mixes two versions of a container. A reader may outlive the request that
+// opened it (the share store caches open readers), so its GETs carry the
+// values of Open's context but not its cancellation, each bounded by
+// Config.RequestTimeout instead. FreeSpace is backend.UnknownSpace.
 //
 // When the service cannot be reached, or answers 5xx, errors wrap
 // ErrUnavailable and name the operation and key; the backend holds no state
@@ -112,6 +115,9 @@ type Config struct {
 	// Attempts is how many times a request is tried before its error is
 	// returned; 0 means DefaultAttempts.
 	Attempts int
+	// RequestTimeout bounds each GET of a reader (whose context outlives
+	// cancellation, see the package documentation); 0 means two minutes.
+	RequestTimeout time.Duration
 	// VirtualHosted addresses buckets as BUCKET.host rather than host/BUCKET
 	// (path style, the default: it works with every S3-compatible service).
 	VirtualHosted bool
@@ -206,6 +212,9 @@ func Open(cfg Config) (*Backend, error) {
 	}
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = os.TempDir()
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 2 * time.Minute
 	}
 	b := &Backend{cfg: cfg, locks: map[storage.StorageIndex]chan struct{}{}}
 	if cfg.Prefix != "" {
@@ -433,7 +442,7 @@ func (b *Backend) Open(ctx context.Context, si storage.StorageIndex, shnum int) 
 		return nil, err
 	}
 	key := b.ShareKey(si, shnum)
-	r := &reader{b: b, ctx: ctx, key: key}
+	r := &reader{b: b, ctx: context.WithoutCancel(ctx), key: key}
 	out, err := b.client.GetObject(ctx, &awss3.GetObjectInput{
 		Bucket: aws.String(b.cfg.Bucket),
 		Key:    aws.String(key),
@@ -473,7 +482,7 @@ func (b *Backend) openEmpty(ctx context.Context, key string) (backend.Reader, er
 	if n := aws.ToInt64(h.ContentLength); n != 0 {
 		return nil, fmt.Errorf("s3: open %s: range refused on a %d-byte object", key, n)
 	}
-	return &reader{b: b, ctx: ctx, key: key, etag: aws.ToString(h.ETag)}, nil
+	return &reader{b: b, ctx: context.WithoutCancel(ctx), key: key, etag: aws.ToString(h.ETag)}, nil
 }
 
 // totalSize reads the object's size from a ranged GET's Content-Range
@@ -848,7 +857,9 @@ func eof(n, want int) (int, error) {
 }
 
 func (r *reader) fetch(buf []byte, off int64) error {
-	out, err := r.b.client.GetObject(r.ctx, &awss3.GetObjectInput{
+	ctx, cancel := context.WithTimeout(r.ctx, r.b.cfg.RequestTimeout)
+	defer cancel()
+	out, err := r.b.client.GetObject(ctx, &awss3.GetObjectInput{
 		Bucket:  aws.String(r.b.cfg.Bucket),
 		Key:     aws.String(r.key),
 		Range:   aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(len(buf))-1)),

@@ -422,3 +422,25 @@ func TestBucketChecks(t *testing.T) {
 		t.Errorf("Check with a wrong secret: %v, want a refusal that is not an outage", err)
 	}
 }
+
+// TestReaderOutlivesItsRequest: the share store caches open readers across
+// requests, so a reader keeps working after the context it was opened with
+// is cancelled.
+func TestReaderOutlivesItsRequest(t *testing.T) {
+	srv := s3test.Start(t)
+	b := newBackend(t, srv, func(c *Config) { c.ReadAhead = 4 })
+	defer b.Close()
+	si := backendtest.SI(7)
+	backendtest.Put(t, b, si, 0, []byte("0123456789"))
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := b.Open(ctx, si, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cancel()
+	p := make([]byte, 4)
+	if n, err := r.ReadAt(p, 6); n != 4 || err != nil || string(p) != "6789" {
+		t.Fatalf("ReadAt after the opening request ended = %d, %v, %q", n, err, p)
+	}
+}
