@@ -9,7 +9,7 @@ import (
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/devgrid"
-	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/node"
 	"github.com/urfave/cli/v2"
 )
 
@@ -106,7 +106,7 @@ func newGridCommand(stdio *command.IO) *cli.Command {
 						return err
 					}
 					logger := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
-					return storage.RunNode(cCtx.Context, cCtx.Args().First(), logger)
+					return node.RunNode(cCtx.Context, cCtx.Args().First(), logger)
 				},
 			},
 		},

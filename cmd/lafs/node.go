@@ -10,8 +10,8 @@ import (
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/prefs"
 	"github.com/lafs/lafs/pkg/client"
+	"github.com/lafs/lafs/pkg/node"
 	"github.com/lafs/lafs/pkg/nodedir"
-	"github.com/lafs/lafs/pkg/storage"
 	"github.com/urfave/cli/v2"
 )
 
@@ -63,9 +63,9 @@ func newSession(cCtx *cli.Context, stdio *command.IO) (*session, error) {
 // local grid on first use (and saying so on stderr).
 func (s *session) node() (*nodedir.Node, error) {
 	if _, err := os.Stat(s.dir); errors.Is(err, fs.ErrNotExist) {
-		opts := storage.NewNodeOptions()
+		opts := node.NewNodeOptions()
 		opts.NoStorage, opts.Listen, opts.WebPort = true, "none", "none"
-		if err := storage.CreateNode(s.dir, opts); err != nil {
+		if err := node.CreateNode(s.dir, opts); err != nil {
 			return nil, fmt.Errorf("creating node directory %s: %w", s.dir, err)
 		}
 		if err := client.CreateLocalGrid(s.dir, defaultLocalGridServers); err != nil {

@@ -9,12 +9,12 @@ import (
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/pkg/client"
-	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/node"
 	"github.com/urfave/cli/v2"
 )
 
 // createFlags are Tahoe's create-client options; create-node adds its own.
-func createFlags(o *storage.NodeOptions) []cli.Flag {
+func createFlags(o *node.NodeOptions) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "nickname", Aliases: []string{"n"}, Usage: "the nickname for this node", Destination: &o.Nickname},
 		&cli.StringFlag{Name: "webport", Aliases: []string{"p"}, Value: o.WebPort, Usage: "the web API's TCP endpoint; 'none' to disable", Destination: &o.WebPort},
@@ -57,8 +57,8 @@ func unsupportedCreateFlags(cCtx *cli.Context) error {
 }
 
 func mapCreateError(err error) error {
-	if errors.Is(err, storage.ErrUsage) {
-		msg := strings.TrimSuffix(err.Error(), ": "+storage.ErrUsage.Error())
+	if errors.Is(err, node.ErrUsage) {
+		msg := strings.TrimSuffix(err.Error(), ": "+node.ErrUsage.Error())
 		return &command.Error{Err: errors.New(msg), Code: command.ExitUsage}
 	}
 	return err
@@ -73,7 +73,7 @@ func printCreated(stdio *command.IO, dir string, nickname string) {
 }
 
 func newCreateClientCommand(stdio *command.IO) *cli.Command {
-	opts := storage.NewNodeOptions()
+	opts := node.NewNodeOptions()
 	var localGrid int
 	flags := append(createFlags(&opts),
 		&cli.IntFlag{Name: "local-grid", Usage: "also create an embedded grid of N storage servers inside the node directory", Destination: &localGrid})
@@ -111,7 +111,7 @@ func newCreateClientCommand(stdio *command.IO) *cli.Command {
 }
 
 func newCreateNodeCommand(stdio *command.IO) *cli.Command {
-	opts := storage.NewNodeOptions()
+	opts := node.NewNodeOptions()
 	flags := append(createFlags(&opts),
 		&cli.BoolFlag{Name: "no-storage", Usage: "do not offer storage service to other nodes", Destination: &opts.NoStorage},
 		&cli.StringFlag{Name: "storage-dir", Usage: "where the storage will be placed", Destination: &opts.StorageDir},
@@ -140,12 +140,12 @@ func newCreateNodeCommand(stdio *command.IO) *cli.Command {
 	}
 }
 
-func createNode(stdio *command.IO, dir string, opts storage.NodeOptions) error {
+func createNode(stdio *command.IO, dir string, opts node.NodeOptions) error {
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return command.WithHint(fmt.Errorf("the base directory '%s' is not empty; to avoid clobbering anything, nothing was created", dir),
 			"use a different directory, or empty this one")
 	}
-	if err := storage.CreateNode(dir, opts); err != nil {
+	if err := node.CreateNode(dir, opts); err != nil {
 		return mapCreateError(err)
 	}
 	printCreated(stdio, dir, opts.Nickname)

@@ -4,7 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/lafs/lafs/internal/command"
-	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/node"
 	"github.com/urfave/cli/v2"
 )
 
@@ -32,7 +32,7 @@ func newRunCommand(stdio *command.IO) *cli.Command {
 				level = slog.LevelWarn
 			}
 			logger := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: level}))
-			return storage.RunNode(cCtx.Context, dir, logger)
+			return node.RunNode(cCtx.Context, dir, logger)
 		},
 	}
 }

@@ -20,8 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lafs/lafs/pkg/node"
 	"github.com/lafs/lafs/pkg/nodedir"
-	"github.com/lafs/lafs/pkg/storage"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -75,13 +75,13 @@ func Create(dir string, o Options) error {
 		if err != nil {
 			return err
 		}
-		opts := storage.NewNodeOptions()
+		opts := node.NewNodeOptions()
 		opts.Nickname = fmt.Sprintf("storage-%02d", i)
 		opts.Port = fmt.Sprintf("tcp:%d:interface=127.0.0.1", port)
 		opts.Location = fmt.Sprintf("tcp:127.0.0.1:%d", port)
 		opts.WebPort = "none"
 		opts.SharesNeeded, opts.SharesHappy, opts.SharesTotal = o.Needed, o.Happy, o.Total
-		if err := storage.CreateNode(NodeDir(dir, i), opts); err != nil {
+		if err := node.CreateNode(NodeDir(dir, i), opts); err != nil {
 			return fmt.Errorf("storage node %d: %w", i, err)
 		}
 		if o.ReservedSpace != "" {
@@ -90,11 +90,11 @@ func Create(dir string, o Options) error {
 			}
 		}
 	}
-	copts := storage.NewNodeOptions()
+	copts := node.NewNodeOptions()
 	copts.Nickname = "client"
 	copts.NoStorage, copts.Listen, copts.WebPort = true, "none", "none"
 	copts.SharesNeeded, copts.SharesHappy, copts.SharesTotal = o.Needed, o.Happy, o.Total
-	if err := storage.CreateNode(ClientDir(dir), copts); err != nil {
+	if err := node.CreateNode(ClientDir(dir), copts); err != nil {
 		return fmt.Errorf("client node: %w", err)
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/nodedir"
-	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/shares"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -93,7 +93,7 @@ func OpenLocalGrid(nodeDir string) ([]Server, error) {
 		}
 		var nodeID [20]byte
 		copy(nodeID[:], e.LeaseSeed)
-		local, err := storage.OpenLocal(filepath.Join(root, name), storage.LocalOptions{NodeID: nodeID, ApplicationVersion: "lafs local grid"})
+		local, err := shares.OpenDisk(filepath.Join(root, name), shares.Options{NodeID: nodeID, ApplicationVersion: "lafs local grid"})
 		if err != nil {
 			CloseServers(out)
 			return nil, err
@@ -113,8 +113,6 @@ func OpenLocalGrid(nodeDir string) ([]Server, error) {
 // CloseServers releases servers that hold resources (in-process stores).
 func CloseServers(servers []Server) {
 	for _, s := range servers {
-		if c, ok := s.Storage.(interface{ Close() error }); ok {
-			_ = c.Close()
-		}
+		_ = s.Storage.Close()
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/client/gbs"
 	"github.com/lafs/lafs/pkg/nodedir"
-	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/gbswire"
 )
 
 // GridKind says how a node directory reaches its grid.
@@ -45,7 +45,7 @@ func OpenServers(node *nodedir.Node) ([]Server, GridKind, []string, error) {
 				continue
 			}
 			addr := ""
-			if n, err := storage.ParseNURL(e.NURLs[0]); err == nil {
+			if n, err := gbswire.ParseNURL(e.NURLs[0]); err == nil {
 				addr = net.JoinHostPort(n.Host, strconv.Itoa(n.Port))
 			}
 			out = append(out, Server{

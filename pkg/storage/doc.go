@@ -1,13 +1,13 @@
-// Package storage owns the storage-server side of Tahoe-LAFS: the share store
-// on disk in Tahoe's layout and container formats (so Tahoe's storage server
-// and ours can serve the same directory), the lease database in SQLite, the
-// Server interface that clients program against, Local (an in-process Server
-// over the disk store, used by the embedded local grid), the HTTP storage
-// protocol server ("Great Black Swamp", GBS) with its TLS identity and NURL,
-// and the storage node's identity files and lifecycle (CreateNode, RunNode).
+// Package storage is the client-facing API of a Tahoe-LAFS storage server:
+// the Server interface (the operations of the HTTP storage protocol,
+// "Great Black Swamp"), its request and result types, StorageIndex, and the
+// error sentinels every implementation returns so callers can test with
+// errors.Is whichever implementation they hold.
 //
-// It does not encode, encrypt or verify share contents (pkg/client does),
-// does not place shares (pkg/happiness), and has no command-line code: cmd/
-// wires CreateNode and RunNode to `tahoe create-node` and `tahoe run`. The
-// GBS client lives in pkg/client/gbs.
+// It imports only the standard library and pkg/caps. The implementations
+// live elsewhere: the share store (pkg/storage/shares) over a share backend
+// (pkg/storage/backend: disk, mem), the lease database
+// (pkg/storage/leasedb), the GBS wire format (pkg/storage/gbswire), the GBS
+// HTTP server (pkg/storage/gbsserver) and client (pkg/client/gbs); the
+// storage node's lifecycle is pkg/node.
 package storage

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/lafs/lafs/pkg/caps"
 )
@@ -137,9 +138,9 @@ type MutableSecrets struct {
 }
 
 // Server is a Tahoe-LAFS storage server as a client sees it: the operations
-// of the HTTP storage protocol (GBS). Local implements it over a DiskStore in
-// this process; pkg/client/gbs implements it over HTTPS. Every method honours
-// ctx cancellation.
+// of the HTTP storage protocol (GBS). pkg/storage/shares implements it over a
+// share backend in this process; pkg/client/gbs implements it over HTTPS.
+// Every method honours ctx cancellation.
 type Server interface {
 	// Version returns the server's version message.
 	Version(ctx context.Context) (Version, error)
@@ -168,4 +169,16 @@ type Server interface {
 	// AddOrRenewLease renews the lease matching lease.Renew on every share of
 	// si, or adds one; ErrNotFound when there are no shares.
 	AddOrRenewLease(ctx context.Context, si StorageIndex, lease LeaseSecrets) error
+	// Close releases what the server holds (connections, open files,
+	// uploads in progress). The server is not used afterwards.
+	Close() error
+}
+
+// ShareData is the data of one complete share opened for streaming reads
+// (see pkg/storage/gbsserver's ShareOpener): ReadAt reads share data, not
+// container bytes, with io.ReaderAt semantics; Size is its length.
+type ShareData interface {
+	io.ReaderAt
+	Size() int64
+	Close() error
 }

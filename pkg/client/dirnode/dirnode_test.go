@@ -14,6 +14,7 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/mutable"
 	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/shares"
 )
 
 // tahoeDirContents reads the directory Tahoe wrote (tahoe-share-files/dir)
@@ -58,7 +59,7 @@ func tahoeDirContents(t *testing.T) (*caps.Cap, []byte) {
 		if err := os.WriteFile(dst, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		l, err := storage.OpenLocal(dir, storage.LocalOptions{})
+		l, err := shares.OpenDisk(dir, shares.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

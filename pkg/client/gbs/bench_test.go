@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lafs/lafs/pkg/node"
 	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/gbswire"
 )
 
 const mib = 1 << 20
@@ -69,7 +71,7 @@ func BenchmarkUpload64MiB(b *testing.B) {
 	}
 	b.Run("baseline-tls-io.Copy", func(b *testing.B) {
 		dir := b.TempDir()
-		c, k, _ := storage.GenerateCertificate()
+		c, k, _ := node.GenerateCertificate()
 		os.WriteFile(filepath.Join(dir, "c"), c, 0o600)
 		os.WriteFile(filepath.Join(dir, "k"), k, 0o600)
 		cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "c"), filepath.Join(dir, "k"))
@@ -94,7 +96,7 @@ func BenchmarkUpload64MiB(b *testing.B) {
 				conn.Write([]byte{1})
 			}
 		}()
-		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true, VerifyConnection: pinSPKI(storage.SPKIHash(cert.Leaf))})
+		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true, VerifyConnection: pinSPKI(gbswire.SPKIHash(cert.Leaf))})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/gbswire"
 )
 
 // Options tune a Client.
@@ -40,7 +41,7 @@ type Options struct {
 // Client is a storage.Server over GBS. It is safe for concurrent use and
 // reuses connections; call Close to release them.
 type Client struct {
-	nurl  storage.NURL
+	nurl  gbswire.NURL
 	base  string
 	authz string
 	hc    *http.Client
@@ -56,7 +57,7 @@ var ErrWrongServer = errors.New("server certificate does not match the NURL's SP
 
 // New makes a client for the storage service at nurl.
 func New(nurl string, opts Options) (*Client, error) {
-	n, err := storage.ParseNURL(nurl)
+	n, err := gbswire.ParseNURL(nurl)
 	if err != nil {
 		return nil, fmt.Errorf("gbs: %w", err)
 	}
@@ -93,7 +94,7 @@ func New(nurl string, opts Options) (*Client, error) {
 	return &Client{
 		nurl:  n,
 		base:  "https://" + n.Address(),
-		authz: storage.AuthorizationHeader(n.Swissnum),
+		authz: gbswire.AuthorizationHeader(n.Swissnum),
 		hc:    &http.Client{Transport: tr},
 		tr:    tr,
 		opts:  opts,
@@ -107,7 +108,7 @@ func pinSPKI(want string) func(tls.ConnectionState) error {
 			return fmt.Errorf("gbs: server sent no certificate")
 		}
 		cert := cs.PeerCertificates[0]
-		if got := storage.SPKIHash(cert); got != want {
+		if got := gbswire.SPKIHash(cert); got != want {
 			return fmt.Errorf("gbs: SPKI hash %s, want %s: %w", got, want, ErrWrongServer)
 		}
 		if err := cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature); err != nil {
@@ -118,7 +119,7 @@ func pinSPKI(want string) func(tls.ConnectionState) error {
 }
 
 // NURL is the service's NURL.
-func (c *Client) NURL() storage.NURL { return c.nurl }
+func (c *Client) NURL() gbswire.NURL { return c.nurl }
 
 // Close releases idle connections.
 func (c *Client) Close() error {
@@ -170,7 +171,7 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 			return nil, fmt.Errorf("gbs: %w", err)
 		}
 		req.Header.Set("Authorization", c.authz)
-		req.Header.Set("Accept", storage.MediaCBOR)
+		req.Header.Set("Accept", gbswire.MediaCBOR)
 		for _, s := range r.secrets {
 			req.Header.Add("X-Tahoe-Authorization", s[0]+" "+s[1])
 		}
@@ -206,21 +207,8 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 func statusError(r request, resp *http.Response) error {
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	var kind error
-	switch resp.StatusCode {
-	case http.StatusNotFound:
-		kind = storage.ErrNotFound
-	case http.StatusConflict:
-		kind = storage.ErrConflict
-	case http.StatusUnauthorized:
-		kind = storage.ErrUnauthorized
-	case http.StatusRequestEntityTooLarge:
-		kind = storage.ErrTooLarge
-	case http.StatusMethodNotAllowed:
-		kind = storage.ErrNotAllowed
-	case http.StatusBadRequest:
-		kind = storage.ErrBadRequest
-	default:
+	kind := gbswire.ErrorFor(resp.StatusCode)
+	if kind == nil {
 		kind = errors.New("unexpected response")
 	}
 	return fmt.Errorf("gbs %s %s: %d %s: %w", r.method, r.path, resp.StatusCode, strings.TrimSpace(string(msg)), kind)
@@ -245,9 +233,9 @@ func (c *Client) call(ctx context.Context, r request, out any, ok ...int) (int, 
 				return code, fmt.Errorf("gbs %s %s: read response: %w", r.method, r.path, err)
 			}
 			if v, isVersion := out.(*storage.Version); isVersion {
-				*v, err = storage.UnmarshalVersion(data)
+				*v, err = gbswire.UnmarshalVersion(data)
 			} else {
-				err = storage.UnmarshalCBOR(data, out)
+				err = gbswire.UnmarshalCBOR(data, out)
 			}
 			if err != nil {
 				return code, fmt.Errorf("gbs %s %s: %w", r.method, r.path, err)
@@ -259,7 +247,7 @@ func (c *Client) call(ctx context.Context, r request, out any, ok ...int) (int, 
 }
 
 func encode(v any) ([]byte, error) {
-	b, err := storage.MarshalCBOR(v)
+	b, err := gbswire.MarshalCBOR(v)
 	if err != nil {
 		return nil, fmt.Errorf("gbs: %w", err)
 	}
@@ -274,25 +262,25 @@ func (c *Client) Version(ctx context.Context) (storage.Version, error) {
 }
 
 func leaseSecrets(l storage.LeaseSecrets) [][2]string {
-	return [][2]string{secretHeader(storage.SecretLeaseRenew, l.Renew[:]), secretHeader(storage.SecretLeaseCancel, l.Cancel[:])}
+	return [][2]string{secretHeader(gbswire.SecretLeaseRenew, l.Renew[:]), secretHeader(gbswire.SecretLeaseCancel, l.Cancel[:])}
 }
 
 // AllocateBuckets implements storage.Server. Repeating it with the same
 // upload secret is safe, so it is retried.
 func (c *Client) AllocateBuckets(ctx context.Context, si storage.StorageIndex, lease storage.LeaseSecrets, uploadSecret []byte, shares []int, allocatedSize uint64) (storage.AllocateResult, error) {
-	set := make(storage.ShareSet, len(shares))
+	set := make(gbswire.ShareSet, len(shares))
 	for i, n := range shares {
 		set[i] = uint64(n)
 	}
-	body, err := encode(storage.AllocateRequest{ShareNumbers: set, AllocatedSize: allocatedSize})
+	body, err := encode(gbswire.AllocateRequest{ShareNumbers: set, AllocatedSize: allocatedSize})
 	if err != nil {
 		return storage.AllocateResult{}, err
 	}
-	var resp storage.AllocateResponse
+	var resp gbswire.AllocateResponse
 	_, err = c.call(ctx, request{
 		method: "POST", path: "/storage/v1/immutable/" + si.String(),
-		secrets: append(leaseSecrets(lease), secretHeader(storage.SecretUpload, uploadSecret)),
-		body:    body, ctype: storage.MediaCBOR, retry: true,
+		secrets: append(leaseSecrets(lease), secretHeader(gbswire.SecretUpload, uploadSecret)),
+		body:    body, ctype: gbswire.MediaCBOR, retry: true,
 	}, &resp, http.StatusOK)
 	if err != nil {
 		return storage.AllocateResult{}, err
@@ -306,10 +294,10 @@ func (c *Client) WriteShareChunk(ctx context.Context, si storage.StorageIndex, s
 	if len(data) == 0 {
 		return storage.WriteResult{}, fmt.Errorf("gbs: empty chunk: %w", storage.ErrBadRequest)
 	}
-	var resp storage.WriteResponse
+	var resp gbswire.WriteResponse
 	code, err := c.call(ctx, request{
 		method: "PATCH", path: fmt.Sprintf("/storage/v1/immutable/%s/%d", si, shnum),
-		secrets: [][2]string{secretHeader(storage.SecretUpload, uploadSecret)},
+		secrets: [][2]string{secretHeader(gbswire.SecretUpload, uploadSecret)},
 		body:    data, ctype: "application/octet-stream",
 		headers: map[string]string{"Content-Range": fmt.Sprintf("bytes %d-%d/*", offset, offset+uint64(len(data))-1)},
 		retry:   true,
@@ -327,13 +315,13 @@ func (c *Client) WriteShareChunk(ctx context.Context, si storage.StorageIndex, s
 func (c *Client) AbortUpload(ctx context.Context, si storage.StorageIndex, shnum int, uploadSecret []byte) error {
 	_, err := c.call(ctx, request{
 		method: "PUT", path: fmt.Sprintf("/storage/v1/immutable/%s/%d/abort", si, shnum),
-		secrets: [][2]string{secretHeader(storage.SecretUpload, uploadSecret)},
+		secrets: [][2]string{secretHeader(gbswire.SecretUpload, uploadSecret)},
 	}, nil, http.StatusOK)
 	return err
 }
 
 func (c *Client) list(ctx context.Context, kind string, si storage.StorageIndex) ([]int, error) {
-	var set storage.ShareSet
+	var set gbswire.ShareSet
 	if _, err := c.call(ctx, request{method: "GET", path: "/storage/v1/" + kind + "/" + si.String() + "/shares", retry: true}, &set, http.StatusOK); err != nil {
 		return nil, err
 	}
@@ -388,7 +376,7 @@ func (c *Client) ReadShareTo(ctx context.Context, w io.Writer, mutable bool, si 
 		return 0, nil
 	case http.StatusPartialContent:
 		defer resp.Body.Close()
-		start, end, _, ok := storage.ParseContentRange(resp.Header.Get("Content-Range"))
+		start, end, _, ok := gbswire.ParseContentRange(resp.Header.Get("Content-Range"))
 		if !ok || start != offset || end > offset+length {
 			return 0, fmt.Errorf("gbs GET %s: Content-Range %q does not match the request", r.path, resp.Header.Get("Content-Range"))
 		}
@@ -416,13 +404,13 @@ func (c *Client) ReadShareTo(ctx context.Context, w io.Writer, mutable bool, si 
 }
 
 func (c *Client) corrupt(ctx context.Context, kind string, si storage.StorageIndex, shnum int, reason string) error {
-	body, err := encode(storage.CorruptRequest{Reason: reason})
+	body, err := encode(gbswire.CorruptRequest{Reason: reason})
 	if err != nil {
 		return err
 	}
 	_, err = c.call(ctx, request{
 		method: "POST", path: fmt.Sprintf("/storage/v1/%s/%s/%d/corrupt", kind, si, shnum),
-		body: body, ctype: storage.MediaCBOR,
+		body: body, ctype: gbswire.MediaCBOR,
 	}, nil, http.StatusOK)
 	return err
 }
@@ -462,8 +450,8 @@ func (c *Client) ReadTestWrite(ctx context.Context, si storage.StorageIndex, sec
 	var res storage.ReadTestWriteResult
 	_, err = c.call(ctx, request{
 		method: "POST", path: "/storage/v1/mutable/" + si.String() + "/read-test-write",
-		secrets: append(leaseSecrets(secrets.Lease), secretHeader(storage.SecretWriteEnabler, secrets.WriteEnabler[:])),
-		body:    body, ctype: storage.MediaCBOR,
+		secrets: append(leaseSecrets(secrets.Lease), secretHeader(gbswire.SecretWriteEnabler, secrets.WriteEnabler[:])),
+		body:    body, ctype: gbswire.MediaCBOR,
 	}, &res, http.StatusOK)
 	return res, err
 }

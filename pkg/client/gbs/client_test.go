@@ -19,7 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lafs/lafs/pkg/node"
 	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/gbsserver"
+	"github.com/lafs/lafs/pkg/storage/gbswire"
+	"github.com/lafs/lafs/pkg/storage/shares"
 )
 
 // serveEnv makes the test binary run a GBS server on the directory it names
@@ -44,7 +48,7 @@ func serveForever(dir string) error {
 	defer stop()
 	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	if _, err := os.Stat(certPath); err != nil {
-		c, k, err := storage.GenerateCertificate()
+		c, k, err := node.GenerateCertificate()
 		if err != nil {
 			return err
 		}
@@ -62,7 +66,7 @@ func serveForever(dir string) error {
 
 type testServer struct {
 	nurl  string
-	local *storage.Local
+	local *shares.Store
 	done  chan error
 }
 
@@ -71,7 +75,7 @@ func startServer(ctx context.Context, dir, certPath, keyPath, addr string) (*tes
 	if err != nil {
 		return nil, err
 	}
-	local, err := storage.OpenLocal(dir, storage.LocalOptions{ApplicationVersion: "lafs-test"})
+	local, err := shares.OpenDisk(dir, shares.Options{ApplicationVersion: "lafs-test"})
 	if err != nil {
 		return nil, err
 	}
@@ -83,12 +87,12 @@ func startServer(ctx context.Context, dir, certPath, keyPath, addr string) (*tes
 		return nil, err
 	}
 	const swissnum = "abcdefghijklmnopqrstuvwxyz234567"
-	h := storage.NewHTTPServer(local, swissnum, storage.HTTPOptions{})
+	h := gbsserver.New(local, swissnum, gbsserver.Options{})
 	ts := &testServer{local: local, done: make(chan error, 1)}
 	port := ln.Addr().(*net.TCPAddr).Port
-	ts.nurl = storage.NURL{SPKIHash: storage.SPKIHash(cert.Leaf), Host: "127.0.0.1", Port: port, Swissnum: swissnum}.String()
+	ts.nurl = gbswire.NURL{SPKIHash: gbswire.SPKIHash(cert.Leaf), Host: "127.0.0.1", Port: port, Swissnum: swissnum}.String()
 	go func() {
-		err := storage.ServeTLS(ctx, ln, h, cert)
+		err := gbsserver.ServeTLS(ctx, ln, h, cert)
 		local.Close()
 		ts.done <- err
 	}()
@@ -98,7 +102,7 @@ func startServer(ctx context.Context, dir, certPath, keyPath, addr string) (*tes
 func newServer(t testing.TB) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	c, k, err := storage.GenerateCertificate()
+	c, k, err := node.GenerateCertificate()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +340,7 @@ func TestMutableFlow(t *testing.T) {
 
 func TestWrongSwissnum(t *testing.T) {
 	ts := newServer(t)
-	n, _ := storage.ParseNURL(ts.nurl)
+	n, _ := gbswire.ParseNURL(ts.nurl)
 	n.Swissnum = "wrongwrongwrongwrongwrongwrong22"
 	c := newClient(t, n.String())
 	if _, err := c.Version(context.Background()); !errors.Is(err, storage.ErrUnauthorized) {
@@ -347,8 +351,8 @@ func TestWrongSwissnum(t *testing.T) {
 func TestWrongSPKIHash(t *testing.T) {
 	ts := newServer(t)
 	other := newServer(t)
-	n, _ := storage.ParseNURL(ts.nurl)
-	o, _ := storage.ParseNURL(other.nurl)
+	n, _ := gbswire.ParseNURL(ts.nurl)
+	o, _ := gbswire.ParseNURL(other.nurl)
 	n.SPKIHash = o.SPKIHash // right address, someone else's identity
 	c := newClient(t, n.String())
 	_, err := c.Version(context.Background())
@@ -463,15 +467,16 @@ func (l *flakyListener) Accept() (net.Conn, error) {
 // requests and surfaces for read-test-write.
 func TestRetriesOnlyWhereSafe(t *testing.T) {
 	dir := t.TempDir()
-	cp, kp, _ := storage.GenerateCertificate()
+	cp, kp, _ := node.GenerateCertificate()
 	cert, err := tls.X509KeyPair(cp, kp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := storage.OpenDiskStore(dir)
+	store, err := shares.OpenDisk(dir, shares.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer store.Close()
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -480,10 +485,10 @@ func TestRetriesOnlyWhereSafe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- storage.ServeTLS(ctx, ln, storage.NewHTTPServer(storage.NewLocal(store, storage.LocalOptions{}), "sw", storage.HTTPOptions{}), cert)
+		done <- gbsserver.ServeTLS(ctx, ln, gbsserver.New(store, "sw", gbsserver.Options{}), cert)
 	}()
 	defer func() { cancel(); <-done }()
-	nurl := storage.NURL{SPKIHash: storage.SPKIHash(cert.Leaf), Host: "127.0.0.1", Port: inner.Addr().(*net.TCPAddr).Port, Swissnum: "sw"}
+	nurl := gbswire.NURL{SPKIHash: gbswire.SPKIHash(cert.Leaf), Host: "127.0.0.1", Port: inner.Addr().(*net.TCPAddr).Port, Swissnum: "sw"}
 	c := newClient(t, nurl.String())
 
 	ln.drop.Store(1)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/shares"
 )
 
 type vectorFile struct {
@@ -84,7 +85,7 @@ func servers(t *testing.T, v vectorFile, mutate func(node string, shnum int, b [
 	}
 	var out []storage.Server
 	for _, dir := range byNode {
-		l, err := storage.OpenLocal(dir, storage.LocalOptions{})
+		l, err := shares.OpenDisk(dir, shares.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/shares"
 )
 
 // readShare returns share n of the vector's file as Tahoe wrote it.
@@ -109,7 +110,7 @@ func TestCreateAndRetrieve(t *testing.T) {
 	var targets []Target
 	var plain []storage.Server
 	for i := 0; i < 4; i++ {
-		l, err := storage.OpenLocal(t.TempDir(), storage.LocalOptions{})
+		l, err := shares.OpenDisk(t.TempDir(), shares.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

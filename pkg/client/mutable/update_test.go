@@ -10,13 +10,14 @@ import (
 	"testing"
 
 	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/shares"
 )
 
 func localTargets(t *testing.T, n int) ([]Target, []storage.Server) {
 	var targets []Target
 	var plain []storage.Server
 	for i := 0; i < n; i++ {
-		l, err := storage.OpenLocal(t.TempDir(), storage.LocalOptions{})
+		l, err := shares.OpenDisk(t.TempDir(), shares.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,171 @@
+package node
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/lafs/lafs/pkg/nodedir"
+)
+
+// NodeConfig is the part of tahoe.cfg a storage node uses.
+type NodeConfig struct {
+	Nickname       string
+	TubPort        string
+	TubLocation    string
+	StorageEnabled bool
+	ReadOnly       bool
+	ReservedSpace  int64
+	StorageDir     string // absolute
+	// ExpireEnabled turns on lease-based garbage collection (expire.mode
+	// must be "age"; override_lease_duration and cutoff-date are not
+	// supported).
+	ExpireEnabled bool
+}
+
+// ReadNodeConfig reads dir/tahoe.cfg.
+func ReadNodeConfig(dir string) (NodeConfig, error) {
+	path := filepath.Join(dir, "tahoe.cfg")
+	f, err := os.Open(path)
+	if err != nil {
+		return NodeConfig{}, fmt.Errorf("read node configuration: %w", err)
+	}
+	defer f.Close()
+	c, err := nodedir.ParseConfig(f, path)
+	if err != nil {
+		return NodeConfig{}, err
+	}
+	nc := NodeConfig{
+		Nickname:    c.String("node", "nickname", ""),
+		TubPort:     c.String("node", "tub.port", ""),
+		TubLocation: c.String("node", "tub.location", ""),
+		StorageDir:  filepath.Join(dir, "storage"),
+	}
+	if nc.StorageEnabled, err = c.Bool("storage", "enabled", true); err != nil {
+		return nc, err
+	}
+	// An empty value means unset for these, as Tahoe's commented-out
+	// defaults in a fresh tahoe.cfg are.
+	if nc.ReadOnly, err = optBool(c, "storage", "readonly"); err != nil {
+		return nc, err
+	}
+	if v := c.String("storage", "reserved_space", ""); v != "" {
+		if nc.ReservedSpace, err = ParseSize(v); err != nil {
+			return nc, fmt.Errorf("[storage]reserved_space: %w", err)
+		}
+	}
+	if nc.ExpireEnabled, err = optBool(c, "storage", "expire.enabled"); err != nil {
+		return nc, err
+	}
+	if c.String("storage", "expire.enabled", "") != "" {
+		if mode := c.String("storage", "expire.mode", ""); nc.ExpireEnabled && mode != "age" {
+			return nc, fmt.Errorf("[storage]expire.mode = %q: only \"age\" is supported", mode)
+		}
+		if c.String("storage", "expire.override_lease_duration", "") != "" {
+			return nc, fmt.Errorf("[storage]expire.override_lease_duration is not supported")
+		}
+	}
+	if v := c.String("storage", "storage_dir", ""); v != "" {
+		if strings.HasPrefix(v, "~/") {
+			if home, err := os.UserHomeDir(); err == nil {
+				v = filepath.Join(home, v[2:])
+			}
+		}
+		if !filepath.IsAbs(v) {
+			v = filepath.Join(dir, v)
+		}
+		nc.StorageDir = v
+	}
+	return nc, nil
+}
+
+// optBool reads a boolean whose empty value means false.
+func optBool(c *nodedir.Config, section, key string) (bool, error) {
+	if c.String(section, key, "") == "" {
+		return false, nil
+	}
+	return c.Bool(section, key, false)
+}
+
+// ParseSize parses Tahoe's abbreviated sizes: "1000", "10k", "1G", "5MB",
+// "2GiB" (k=1000, Ki=1024), case-insensitively.
+func ParseSize(s string) (int64, error) {
+	m := sizeRE.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
+	if m == nil {
+		return 0, fmt.Errorf("size %q: not a size", s)
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("size %q: %w", s, err)
+	}
+	base := int64(1000)
+	if m[3] == "i" {
+		base = 1024
+	}
+	for i := 0; i <= strings.Index("kmgtpe", m[2]) && m[2] != ""; i++ {
+		if n > math.MaxInt64/base {
+			return 0, fmt.Errorf("size %q: too large", s)
+		}
+		n *= base
+	}
+	return n, nil
+}
+
+var sizeRE = regexp.MustCompile(`^(\d+)\s*([kmgtpe]?)(i?)b?$`)
+
+// parseTubPort turns a Twisted TCP server endpoint ("tcp:PORT",
+// "tcp:PORT:interface=ADDR", "tcp:port=PORT:interface=ADDR"; the first of a
+// comma-separated list) into a listen address.
+func parseTubPort(p string) (string, error) {
+	first, _, _ := strings.Cut(p, ",")
+	parts := strings.Split(strings.TrimSpace(first), ":")
+	if len(parts) < 2 || parts[0] != "tcp" {
+		return "", fmt.Errorf("unsupported endpoint %q (want tcp:PORT[:interface=ADDR])", p)
+	}
+	portS, host := "", ""
+	for i, arg := range parts[1:] {
+		k, v, kw := strings.Cut(arg, "=")
+		switch {
+		case !kw && i == 0:
+			portS = arg
+		case kw && k == "port":
+			portS = v
+		case kw && k == "interface":
+			host = v
+		case kw && k == "backlog":
+		default:
+			return "", fmt.Errorf("endpoint %q: unexpected %q", p, arg)
+		}
+	}
+	port, err := strconv.Atoi(portS)
+	if err != nil || port < 0 || port > 65535 {
+		return "", fmt.Errorf("endpoint %q: bad port", p)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), nil
+}
+
+// advertisedHost picks the host of the first tcp: hint in tub.location.
+func advertisedHost(location string, listenAddr net.Addr) (string, int) {
+	port := listenAddr.(*net.TCPAddr).Port
+	for _, hint := range strings.Split(location, ",") {
+		hint = strings.TrimSpace(hint)
+		if rest, ok := strings.CutPrefix(hint, "tcp:"); ok {
+			h, p, err := net.SplitHostPort(rest)
+			if err == nil {
+				if n, err := strconv.Atoi(p); err == nil {
+					return h, n
+				}
+			}
+		}
+	}
+	host := listenAddr.(*net.TCPAddr).IP.String()
+	if ip := listenAddr.(*net.TCPAddr).IP; ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return host, port
+}

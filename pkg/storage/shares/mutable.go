@@ -1,0 +1,278 @@
+package shares
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/backend"
+)
+
+// ReadTestWrite implements storage.Server. The bucket lock is held
+// throughout, so the tests, reads and writes see no other writer (in any
+// process sharing a disk backend).
+func (s *Store) ReadTestWrite(ctx context.Context, si storage.StorageIndex, secrets storage.MutableSecrets, req storage.ReadTestWriteRequest) (storage.ReadTestWriteResult, error) {
+	if err := ctx.Err(); err != nil {
+		return storage.ReadTestWriteResult{}, err
+	}
+	for n := range req.TestWriteVectors {
+		if n > backend.MaxShareNumber {
+			return storage.ReadTestWriteResult{}, fmt.Errorf("share number %d: %w", n, storage.ErrBadRequest)
+		}
+	}
+	unlock, err := s.lockBucket(ctx, si)
+	if err != nil {
+		return storage.ReadTestWriteResult{}, err
+	}
+	defer unlock()
+
+	nums, err := s.b.List(ctx, si)
+	if err != nil {
+		return storage.ReadTestWriteResult{}, err
+	}
+	readers := map[int]backend.Reader{}
+	shares := map[int]*mutableShare{}
+	defer func() {
+		for _, r := range readers {
+			r.Close()
+		}
+	}()
+	for _, n := range nums {
+		r, err := s.b.Open(ctx, si, n)
+		if err != nil {
+			return storage.ReadTestWriteResult{}, err
+		}
+		readers[n] = r
+		c, err := parseMutable(r)
+		if err != nil {
+			return storage.ReadTestWriteResult{}, fmt.Errorf("share %s/%d: %w", si, n, err)
+		}
+		shares[n] = c
+		we, _, err := c.WriteEnabler()
+		if err != nil {
+			return storage.ReadTestWriteResult{}, err
+		}
+		if subtle.ConstantTimeCompare(we[:], secrets.WriteEnabler[:]) != 1 {
+			return storage.ReadTestWriteResult{}, fmt.Errorf("write enabler for %s: %w", si, storage.ErrUnauthorized)
+		}
+	}
+	// Tests.
+	ok := true
+	for n, tw := range req.TestWriteVectors {
+		for _, t := range tw.Test {
+			var got []byte
+			if c := shares[int(n)]; c != nil {
+				got, err = c.ReadData(clampOff(t.Offset), clampOff(t.Size))
+				if err != nil {
+					return storage.ReadTestWriteResult{}, err
+				}
+			}
+			if !bytes.Equal(got, t.Specimen) {
+				ok = false
+			}
+		}
+	}
+	// Reads, before any write.
+	res := storage.ReadTestWriteResult{Success: ok, Data: map[uint64][][]byte{}}
+	for _, n := range nums {
+		var datav [][]byte
+		for _, r := range req.ReadVector {
+			b, err := shares[n].ReadData(clampOff(r.Offset), clampOff(r.Size))
+			if err != nil {
+				return storage.ReadTestWriteResult{}, err
+			}
+			datav = append(datav, b)
+		}
+		if datav == nil {
+			datav = [][]byte{}
+		}
+		res.Data[uint64(n)] = datav
+	}
+	if !ok {
+		return res, nil
+	}
+	// Writes, in share order for determinism.
+	keys := make([]uint64, 0, len(req.TestWriteVectors))
+	for n := range req.TestWriteVectors {
+		keys = append(keys, n)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	lease := NewLease(1, secrets.Lease.Renew[:], secrets.Lease.Cancel[:], s.expiration(), s.opts.NodeID)
+	for _, n64 := range keys {
+		n := int(n64)
+		tw := req.TestWriteVectors[n64]
+		if tw.NewLength != nil && *tw.NewLength == 0 {
+			if shares[n] != nil {
+				readers[n].Close()
+				delete(readers, n)
+				delete(shares, n)
+				if err := s.b.Remove(ctx, si, n); err != nil {
+					return storage.ReadTestWriteResult{}, fmt.Errorf("delete mutable share: %w", err)
+				}
+				s.readers.invalidate(uploadKey{si, n})
+				if s.opts.Leases != nil {
+					if err := s.opts.Leases.DeleteShare(context.WithoutCancel(ctx), si, n); err != nil {
+						return storage.ReadTestWriteResult{}, err
+					}
+				}
+			}
+			continue // an emptied bucket goes when the lock is released
+		}
+		if err := s.writeMutable(ctx, si, n, shares[n] != nil, secrets.WriteEnabler, tw, lease, secrets.Lease); err != nil {
+			return storage.ReadTestWriteResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// writeMutable applies one share's write vectors (the bucket lock is
+// held): in place for an existing share, or as a new container committed
+// whole.
+func (s *Store) writeMutable(ctx context.Context, si storage.StorageIndex, n int, exists bool, we [32]byte, tw storage.TestWriteVectors, lease Lease, sec storage.LeaseSecrets) error {
+	apply := func(c *mutableShare) error {
+		dl, err := c.DataLength()
+		if err != nil {
+			return err
+		}
+		// Growth must fit in the space left (Tahoe only caps the size).
+		var grow uint64
+		for _, w := range tw.Write {
+			if w.Offset > maxMutableShareSize || uint64(len(w.Data)) > maxMutableShareSize-w.Offset {
+				return fmt.Errorf("mutable write at %d: %w", w.Offset, storage.ErrTooLarge)
+			}
+			if end := w.Offset + uint64(len(w.Data)); end > uint64(dl) {
+				grow = max(grow, end-uint64(dl))
+			}
+		}
+		if grow > 0 && grow > uint64(s.availableSpaceMutable(ctx)) {
+			return fmt.Errorf("mutable share would grow by %d bytes: %w", grow, storage.ErrTooLarge)
+		}
+		for _, w := range tw.Write {
+			if err := c.WriteData(w.Data, int64(w.Offset)); err != nil {
+				return err
+			}
+		}
+		if tw.NewLength != nil {
+			if err := c.Truncate(clampOff(*tw.NewLength)); err != nil {
+				return err
+			}
+		}
+		return c.AddOrRenewLease(sec, lease)
+	}
+	var w backend.Writer
+	var c *mutableShare
+	var err error
+	if exists {
+		if w, err = s.b.Edit(ctx, si, n); err != nil {
+			return notFound(err, si, n)
+		}
+		defer w.Close()
+		if c, err = parseMutable(w); err != nil {
+			return fmt.Errorf("share %s/%d: %w", si, n, err)
+		}
+	} else {
+		w, err = s.b.Create(ctx, si, n, -1)
+		if errors.Is(err, backend.ErrExist) {
+			return fmt.Errorf("share %s/%d is being uploaded: %w", si, n, storage.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		if c, err = newMutable(w, s.opts.NodeID, we); err != nil {
+			return err
+		}
+	}
+	if err := apply(c); err != nil {
+		return err
+	}
+	// The writes are made: finish them even if the caller has gone away.
+	switch err := w.Commit(context.WithoutCancel(ctx)); {
+	case errors.Is(err, backend.ErrExist), errors.Is(err, backend.ErrConflict):
+		return fmt.Errorf("share %s/%d changed concurrently: %w", si, n, storage.ErrConflict)
+	case err != nil:
+		return fmt.Errorf("commit mutable share %s/%d: %w", si, n, err)
+	}
+	dl, err := c.DataLength()
+	if err != nil {
+		return err
+	}
+	return s.recordLeases(ctx, si, n, KindMutable, dl, func() ([]Lease, error) {
+		ls, _, err := c.Leases()
+		return ls, err
+	})
+}
+
+// ListMutableShares implements storage.Server.
+func (s *Store) ListMutableShares(ctx context.Context, si storage.StorageIndex) ([]int, error) {
+	return s.ListShares(ctx, si)
+}
+
+// ReadMutableShareChunk implements storage.Server.
+func (s *Store) ReadMutableShareChunk(ctx context.Context, si storage.StorageIndex, shnum int, offset, length uint64) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d, err := s.openMutableData(ctx, si, shnum)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.c.ReadData(clampOff(offset), clampOff(length))
+}
+
+// mutableData is an open mutable share's data (storage.ShareData).
+type mutableData struct {
+	r backend.Reader
+	c *mutableShare
+	n int64
+}
+
+func (s *Store) openMutableData(ctx context.Context, si storage.StorageIndex, shnum int) (*mutableData, error) {
+	if !backend.ValidShareNumber(shnum) {
+		return nil, fmt.Errorf("share %s/%d: %w", si, shnum, storage.ErrNotFound)
+	}
+	r, err := s.b.Open(ctx, si, shnum)
+	if err != nil {
+		return nil, notFound(err, si, shnum)
+	}
+	c, err := parseMutable(r)
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("share %s/%d: %w", si, shnum, err)
+	}
+	dl, err := c.DataLength()
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("share %s/%d: %w", si, shnum, err)
+	}
+	return &mutableData{r: r, c: c, n: dl}, nil
+}
+
+func (m *mutableData) Size() int64  { return m.n }
+func (m *mutableData) Close() error { return m.r.Close() }
+func (m *mutableData) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("negative offset %d", off)
+	}
+	if off >= m.n {
+		return 0, io.EOF
+	}
+	short := int64(len(p)) > m.n-off
+	if short {
+		p = p[:m.n-off]
+	}
+	n, err := m.r.ReadAt(p, mutableDataOffset+off)
+	if err == io.EOF && n == len(p) {
+		err = nil
+	}
+	if err == nil && short {
+		err = io.EOF
+	}
+	return n, err
+}
