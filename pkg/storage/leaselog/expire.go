@@ -178,3 +178,37 @@ func (s *Store) Expired(ctx context.Context, p Policy, now time.Time) ([]Expired
 	}
 	return out, nil
 }
+
+// Recorder is a Store as the share store uses it (shares.LeaseLog): leases
+// per storage index, expiry under Policy.
+type Recorder struct {
+	Store  *Store
+	Policy Policy
+}
+
+// RenewLease records one lease.
+func (r Recorder) RenewLease(ctx context.Context, si storage.StorageIndex, mutable bool, renewHash [32]byte, renewed, expires time.Time) error {
+	kind := Immutable
+	if mutable {
+		kind = Mutable
+	}
+	return r.Store.Renew(ctx, Lease{SI: si, Kind: kind, RenewHash: renewHash, Renewed: renewed, Expires: expires})
+}
+
+// ExpiredIndexes lists the storage indexes expired under r.Policy at now.
+func (r Recorder) ExpiredIndexes(ctx context.Context, now time.Time) ([]storage.StorageIndex, error) {
+	exp, err := r.Store.Expired(ctx, r.Policy, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]storage.StorageIndex, len(exp))
+	for i, e := range exp {
+		out[i] = e.SI
+	}
+	return out, nil
+}
+
+// ForgetIndex records the deletion of si's shares at t.
+func (r Recorder) ForgetIndex(ctx context.Context, si storage.StorageIndex, t time.Time) error {
+	return r.Store.Forget(ctx, si, t)
+}

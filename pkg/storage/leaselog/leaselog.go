@@ -22,7 +22,7 @@
 // does not matter: a lease (storage index, renew-secret hash) keeps its
 // latest renewal, and a tombstone (Forget: the shares were deleted at T)
 // removes the leases renewed at or before T. Renew secrets are never
-// stored, only a tagged SHA-256 of them (HashRenewSecret).
+// stored, only the hash the share store's containers keep.
 //
 // Expiry (Tahoe's expire.* settings, docs/garbage-collection.rst) is a
 // query over the cache: Expired lists the storage indexes all of whose
@@ -39,7 +39,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -84,22 +83,13 @@ func (k Kind) String() string {
 type Lease struct {
 	SI   storage.StorageIndex
 	Kind Kind
-	// RenewHash is HashRenewSecret of the client's renew secret.
+	// RenewHash names the lease's holder: a hash of the renew secret,
+	// never the secret (the share store passes the BLAKE2b-256 its
+	// containers keep).
 	RenewHash [32]byte
 	// Renewed is when the lease was created or last renewed; Expires is
 	// when it runs out (Renewed + 31 days for Tahoe's clients).
 	Renewed, Expires time.Time
-}
-
-// HashRenewSecret is the form a renew secret is recorded in: a tagged
-// SHA-256, so the bucket's contents cannot be used to renew anything.
-func HashRenewSecret(secret [32]byte) [32]byte {
-	h := sha256.New()
-	h.Write([]byte("lafs-leaselog-renew-secret-v1:"))
-	h.Write(secret[:])
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
 }
 
 // Object key prefixes.

@@ -83,8 +83,10 @@ const (
 	DefaultPartSize  = 32 << 20
 	DefaultReadAhead = 1 << 20
 	DefaultAttempts  = 3
-	minPartSize      = 5 << 20 // S3's minimum for all parts but the last
-	maxParallelParts = 4
+	// DefaultMaxContainerSize is 64 GiB.
+	DefaultMaxContainerSize = 64 << 30
+	minPartSize             = 5 << 20 // S3's minimum for all parts but the last
+	maxParallelParts        = 4
 )
 
 // Config says where the shares live and how to reach the service.
@@ -115,6 +117,12 @@ type Config struct {
 	// Attempts is how many times a request is tried before its error is
 	// returned; 0 means DefaultAttempts.
 	Attempts int
+	// MaxContainerSize bounds a container: writes beyond it (and creates
+	// hinting a larger size) fail with storage.ErrTooLarge, so a client
+	// cannot make the node spool and upload unbounded objects (an object
+	// store reports no free space to stop it). 0 means
+	// DefaultMaxContainerSize.
+	MaxContainerSize int64
 	// RequestTimeout bounds each GET of a reader (whose context outlives
 	// cancellation, see the package documentation); 0 means two minutes.
 	RequestTimeout time.Duration
@@ -212,6 +220,9 @@ func Open(cfg Config) (*Backend, error) {
 	}
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = os.TempDir()
+	}
+	if cfg.MaxContainerSize <= 0 {
+		cfg.MaxContainerSize = DefaultMaxContainerSize
 	}
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 2 * time.Minute
@@ -415,6 +426,9 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 	if err := b.check(ctx, shnum); err != nil {
 		return nil, err
 	}
+	if sizeHint > b.cfg.MaxContainerSize {
+		return nil, fmt.Errorf("s3: a %d-byte container is over the %d-byte limit: %w", sizeHint, b.cfg.MaxContainerSize, storage.ErrTooLarge)
+	}
 	f, err := b.spool()
 	if err != nil {
 		return nil, err
@@ -446,7 +460,7 @@ func (b *Backend) Open(ctx context.Context, si storage.StorageIndex, shnum int) 
 	out, err := b.client.GetObject(ctx, &awss3.GetObjectInput{
 		Bucket: aws.String(b.cfg.Bucket),
 		Key:    aws.String(key),
-		Range:  aws.String(fmt.Sprintf("bytes=0-%d", b.cfg.ReadAhead-1)),
+		Range:  aws.String(fmt.Sprintf("bytes=0-%d", b.firstWindow()-1)),
 	})
 	if err != nil {
 		if isNotFound(err) {
@@ -463,12 +477,17 @@ func (b *Backend) Open(ctx context.Context, si storage.StorageIndex, shnum int) 
 		return nil, b.wrap("open", key, err)
 	}
 	r.size, r.etag = size, aws.ToString(out.ETag)
-	r.win, err = io.ReadAll(io.LimitReader(out.Body, int64(b.cfg.ReadAhead)))
+	r.win, err = io.ReadAll(io.LimitReader(out.Body, int64(b.firstWindow())))
 	if err != nil {
 		return nil, b.wrap("open", key, err)
 	}
 	return r, nil
 }
+
+// firstWindow is what Open fetches: enough for a container's header and
+// a small share whole, without reading a large share's first megabyte
+// just to learn its kind.
+func (b *Backend) firstWindow() int { return min(b.cfg.ReadAhead, 64<<10) }
 
 // openEmpty handles the 416 a ranged GET of an empty object gets.
 func (b *Backend) openEmpty(ctx context.Context, key string) (backend.Reader, error) {
@@ -926,6 +945,9 @@ func (w *writer) WriteAt(p []byte, off int64) (int, error) {
 	}
 	if off < 0 {
 		return 0, fmt.Errorf("negative offset %d", off)
+	}
+	if end := off + int64(len(p)); end > w.b.cfg.MaxContainerSize || end < off {
+		return 0, fmt.Errorf("s3: container would grow to %d bytes, over the %d-byte limit: %w", end, w.b.cfg.MaxContainerSize, storage.ErrTooLarge)
 	}
 	n, err := w.f.WriteAt(p, off)
 	if end := off + int64(n); end > w.size {

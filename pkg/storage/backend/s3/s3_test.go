@@ -334,8 +334,9 @@ func TestReadAheadRequests(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatalf("read back %d bytes, not the container", len(got))
 	}
-	if n := b.Stats().Snapshot()["GetObject"] - before; n != 4 {
-		t.Errorf("GETs for a 4 MiB read = %d, want 4", n)
+	// Open's 64 KiB, then one GET per MiB window from there.
+	if n := b.Stats().Snapshot()["GetObject"] - before; n != 5 {
+		t.Errorf("GETs for a 4 MiB read = %d, want 5", n)
 	}
 }
 
@@ -442,5 +443,31 @@ func TestReaderOutlivesItsRequest(t *testing.T) {
 	p := make([]byte, 4)
 	if n, err := r.ReadAt(p, 6); n != 4 || err != nil || string(p) != "6789" {
 		t.Fatalf("ReadAt after the opening request ended = %d, %v, %q", n, err, p)
+	}
+}
+
+// TestMaxContainerSize: a client cannot make the node spool (and upload)
+// an unbounded object.
+func TestMaxContainerSize(t *testing.T) {
+	srv := s3test.Start(t)
+	b := newBackend(t, srv, func(c *Config) { c.MaxContainerSize = 1000 })
+	defer b.Close()
+	ctx := context.Background()
+	if _, err := b.Create(ctx, backendtest.SI(8), 0, 1001); !errors.Is(err, storage.ErrTooLarge) {
+		t.Errorf("Create over the limit: %v, want ErrTooLarge", err)
+	}
+	w, err := b.Create(ctx, backendtest.SI(8), 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.WriteAt([]byte("x"), 1000); !errors.Is(err, storage.ErrTooLarge) {
+		t.Errorf("WriteAt past the limit: %v, want ErrTooLarge", err)
+	}
+	if _, err := w.WriteAt([]byte("x"), 1<<62); !errors.Is(err, storage.ErrTooLarge) {
+		t.Errorf("WriteAt far past the limit: %v, want ErrTooLarge", err)
+	}
+	if _, err := w.WriteAt([]byte("x"), 999); err != nil {
+		t.Errorf("WriteAt up to the limit: %v", err)
 	}
 }
