@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/lafs/lafs/pkg/storage/backend/s3"
+	"github.com/lafs/lafs/pkg/storage/leaselog"
 )
 
 // NodeConfig is the part of tahoe.cfg a storage node uses.
@@ -22,10 +24,64 @@ type NodeConfig struct {
 	ReadOnly       bool
 	ReservedSpace  int64
 	StorageDir     string // absolute
-	// ExpireEnabled turns on lease-based garbage collection (expire.mode
-	// must be "age"; override_lease_duration and cutoff-date are not
-	// supported).
+	// ExpireEnabled turns on lease-based garbage collection (on disk,
+	// expire.mode must be "age"; override_lease_duration and cutoff-date
+	// are not supported there).
 	ExpireEnabled bool
+	// Backend is where the shares live: BackendDisk (StorageDir) or
+	// BackendS3 (S3, with the lease records in the bucket).
+	Backend string
+	// S3 configures BackendS3: s3.url, s3.region, s3.bucket, s3.prefix,
+	// s3.access_key_id, and the secret from private/s3secret. Its
+	// SpoolDir is StorageDir/spool.
+	S3 s3.Config
+	// Expire is the full expire.* policy (used with BackendS3, where the
+	// lease log computes expiry).
+	Expire leaselog.Policy
+}
+
+// Storage backends ([storage]backend).
+const (
+	BackendDisk = "disk"
+	BackendS3   = "cloud.s3"
+)
+
+// S3SecretFile is where a node keeps its S3 secret access key.
+const S3SecretFile = "private/s3secret"
+
+// readS3Config reads the s3.* keys of [storage] and the secret key file.
+func readS3Config(c *nodedir.Config, dir string) (s3.Config, error) {
+	cfg := s3.Config{
+		URL:         c.String("storage", "s3.url", ""),
+		Region:      c.String("storage", "s3.region", ""),
+		Bucket:      c.String("storage", "s3.bucket", ""),
+		Prefix:      c.String("storage", "s3.prefix", ""),
+		AccessKeyID: c.String("storage", "s3.access_key_id", ""),
+	}
+	if cfg.Region == "" {
+		cfg.Region = s3.DefaultRegion
+	}
+	if cfg.URL == "" {
+		// AWS's regional endpoint, as Tahoe's cloud backend defaulted to AWS.
+		cfg.URL = "https://s3." + cfg.Region + ".amazonaws.com"
+	}
+	for _, k := range []struct{ key, v string }{{"s3.bucket", cfg.Bucket}, {"s3.access_key_id", cfg.AccessKeyID}} {
+		if k.v == "" {
+			return cfg, fmt.Errorf("[storage]backend = %s needs [storage]%s", BackendS3, k.key)
+		}
+	}
+	secret, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(S3SecretFile)))
+	if err != nil {
+		return cfg, fmt.Errorf("[storage]backend = %s needs the secret access key in %s: %w", BackendS3, S3SecretFile, err)
+	}
+	cfg.SecretAccessKey = strings.TrimSpace(string(secret))
+	if cfg.SecretAccessKey == "" {
+		return cfg, fmt.Errorf("%s is empty", filepath.Join(dir, filepath.FromSlash(S3SecretFile)))
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("[storage]: %w", err)
+	}
+	return cfg, nil
 }
 
 // ReadNodeConfig reads dir/tahoe.cfg.
@@ -62,7 +118,20 @@ func ReadNodeConfig(dir string) (NodeConfig, error) {
 	if nc.ExpireEnabled, err = optBool(c, "storage", "expire.enabled"); err != nil {
 		return nc, err
 	}
-	if c.String("storage", "expire.enabled", "") != "" {
+	nc.Backend = c.String("storage", "backend", BackendDisk)
+	switch nc.Backend {
+	case BackendDisk:
+	case BackendS3:
+		if nc.S3, err = readS3Config(c, dir); err != nil {
+			return nc, err
+		}
+		if nc.Expire, nc.ExpireEnabled, err = leaselog.ParsePolicy(func(k string) string { return c.String("storage", k, "") }); err != nil {
+			return nc, err
+		}
+	default:
+		return nc, fmt.Errorf("[storage]backend = %q: want %q or %q", nc.Backend, BackendDisk, BackendS3)
+	}
+	if nc.Backend == BackendDisk && c.String("storage", "expire.enabled", "") != "" {
 		if mode := c.String("storage", "expire.mode", ""); nc.ExpireEnabled && mode != "age" {
 			return nc, fmt.Errorf("[storage]expire.mode = %q: only \"age\" is supported", mode)
 		}
@@ -81,6 +150,7 @@ func ReadNodeConfig(dir string) (NodeConfig, error) {
 		}
 		nc.StorageDir = v
 	}
+	nc.S3.SpoolDir = filepath.Join(nc.StorageDir, "spool")
 	return nc, nil
 }
 

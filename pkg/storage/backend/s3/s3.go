@@ -74,8 +74,14 @@ import (
 
 // ErrUnavailable is wrapped by the errors of requests the S3 service did
 // not answer (connection refused, timeouts) or answered with a server error
-// (5xx) after the client's retries.
-var ErrUnavailable = errors.New("S3 service unavailable")
+// (5xx) after the client's retries. It matches storage.ErrUnavailable too,
+// so the GBS server answers 503.
+var ErrUnavailable error = unavailableError{}
+
+type unavailableError struct{}
+
+func (unavailableError) Error() string        { return "S3 service unavailable" }
+func (unavailableError) Is(target error) bool { return target == storage.ErrUnavailable }
 
 // Defaults for Config's zero values.
 const (

@@ -369,8 +369,8 @@ func TestOutage(t *testing.T) {
 	}
 	for name, fn := range checks {
 		err := fn()
-		if !errors.Is(err, ErrUnavailable) {
-			t.Errorf("%s with S3 down: %v, want ErrUnavailable", name, err)
+		if !errors.Is(err, ErrUnavailable) || !errors.Is(err, storage.ErrUnavailable) {
+			t.Errorf("%s with S3 down: %v, want ErrUnavailable (and storage.ErrUnavailable)", name, err)
 			continue
 		}
 		msg := err.Error()
