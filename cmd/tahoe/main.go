@@ -96,6 +96,7 @@ func newApp(stdio *command.IO) *cli.App {
 			newUnlinkCommand(stdio, "unlink"),
 			newUnlinkCommand(stdio, "rm"),
 			newDebugCommand(stdio),
+			newAdminCommand(stdio),
 			command.NewCompletionCommand(stdio),
 			command.NewManCommand(stdio),
 		},

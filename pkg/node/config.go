@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net"
@@ -238,4 +239,22 @@ func advertisedHost(location string, listenAddr net.Addr) (string, int) {
 		host = "127.0.0.1"
 	}
 	return host, port
+}
+
+// CreateContainer creates the bucket a cloud.s3 node in dir keeps its
+// shares in (`tahoe admin create-container`) and returns a description of
+// it ("s3://BUCKET at URL"); a bucket that exists already and is ours is
+// not an error.
+func CreateContainer(ctx context.Context, dir string) (string, error) {
+	nc, err := ReadNodeConfig(dir)
+	if err != nil {
+		return "", err
+	}
+	if nc.Backend != BackendS3 {
+		return "", fmt.Errorf("%s keeps its shares on disk ([storage]backend = %s): there is no container to create", dir, nc.Backend)
+	}
+	if err := s3.CreateBucket(ctx, nc.S3); err != nil {
+		return "", err
+	}
+	return "s3://" + nc.S3.Bucket + " at " + nc.S3.URL, nil
 }

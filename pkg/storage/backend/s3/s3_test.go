@@ -471,3 +471,28 @@ func TestMaxContainerSize(t *testing.T) {
 		t.Errorf("WriteAt up to the limit: %v", err)
 	}
 }
+
+// TestRequestCountsMatch: the server's access log (what the figures count)
+// agrees with the backend's own counters.
+func TestRequestCountsMatch(t *testing.T) {
+	srv := s3test.Start(t)
+	b := newBackend(t, srv, nil)
+	defer b.Close()
+	si := backendtest.SI(9)
+	for n := 0; n < 3; n++ {
+		backendtest.Put(t, b, si, n, []byte("abc"))
+	}
+	backendtest.Get(t, b, si, 1)
+	var got map[string]int
+	for i := 0; i < 50; i++ {
+		var err error
+		if got, err = srv.RequestCounts(b.Config().Bucket); err != nil {
+			t.Fatal(err)
+		}
+		if got["PutObject"] == 3 && got["GetObject"] == 1 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("access log counts %v, want 3 PutObject and 1 GetObject (backend: %v)", got, b.Stats().Snapshot())
+}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -43,9 +44,10 @@ type Server struct {
 	// bucket, an object per file).
 	Dir string
 
-	bin  string
-	addr string
-	logf string
+	bin       string
+	addr      string
+	logf      string
+	accessLog string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -81,6 +83,7 @@ func Start(t testing.TB) *Server {
 		addr:            freeAddr(t),
 	}
 	s.logf = s.Dir + ".log"
+	s.accessLog = s.Dir + ".access.log"
 	s.URL = "http://" + s.addr
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -121,7 +124,7 @@ func (s *Server) start() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(s.bin, "--port", s.addr, "--quiet", "posix", s.Dir)
+	cmd := exec.Command(s.bin, "--port", s.addr, "--quiet", "--access-log", s.accessLog, "posix", s.Dir)
 	cmd.Env = append(os.Environ(),
 		"ROOT_ACCESS_KEY="+s.AccessKeyID,
 		"ROOT_SECRET_KEY="+s.SecretAccessKey,
@@ -193,6 +196,29 @@ func (s *Server) Restart(t testing.TB) {
 	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// RequestCounts counts the requests the server has logged for bucket (""
+// for all), by operation (PutObject, GetObject, ...), across restarts. The
+// server writes its access log as it answers, so a request answered before
+// the call is counted.
+func (s *Server) RequestCounts(bucket string) (map[string]int, error) {
+	data, err := os.ReadFile(s.accessLog)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		// owner bucket [time zone] ip requester request-id operation ...
+		if len(f) < 8 || !strings.HasPrefix(f[7], "s3_") {
+			continue
+		}
+		if bucket == "" || f[1] == bucket {
+			out[strings.TrimPrefix(f[7], "s3_")]++
+		}
+	}
+	return out, nil
 }
 
 // BucketName returns a fresh bucket name for a test to create.
