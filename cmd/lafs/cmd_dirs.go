@@ -11,23 +11,23 @@ import (
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/pkg/caps"
-	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/client/dirnode"
+	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 )
 
 // path parses a grid path ("alias:dir/file", "URI:DIR2:...:./dir").
-func (s *session) path(arg string) (client.Path, error) {
+func (s *session) path(arg string) (filestore.Path, error) {
 	node, err := s.node()
 	if err != nil {
-		return client.Path{}, err
+		return filestore.Path{}, err
 	}
 	aliases, err := node.Aliases()
 	if err != nil {
-		return client.Path{}, err
+		return filestore.Path{}, err
 	}
-	p, err := client.ParsePath(aliases, arg)
+	p, err := filestore.ParsePath(aliases, arg)
 	if err != nil {
 		return p, command.WithHint(err, "make an alias with 'tahoe create-alias NAME', or give a directory cap")
 	}
@@ -106,7 +106,7 @@ func newLsCommand(stdio *command.IO) *cli.Command {
 				return err
 			}
 			defer c.Close()
-			target, err := c.Lookup(cCtx.Context, p)
+			target, err := filestore.Lookup(cCtx.Context, c, p)
 			if err != nil {
 				return err
 			}
@@ -187,12 +187,12 @@ func newMkdirCommand(stdio *command.IO) *cli.Command {
 			defer c.Close()
 			var dir *caps.Cap
 			if cCtx.Bool("parents") {
-				dir, err = c.MkdirAll(cCtx.Context, p, cCtx.Bool("mdmf"))
+				dir, err = filestore.MkdirAll(cCtx.Context, c, p, mdmfFormat(cCtx.Bool("mdmf")))
 			} else {
 				var parent *caps.Cap
 				var name string
-				if parent, name, err = c.Parent(cCtx.Context, p); err == nil {
-					if dir, err = c.Mkdir(cCtx.Context, cCtx.Bool("mdmf")); err == nil {
+				if parent, name, err = filestore.Parent(cCtx.Context, c, p); err == nil {
+					if dir, err = c.Mkdir(cCtx.Context, filestore.MkdirOptions{Format: mdmfFormat(cCtx.Bool("mdmf"))}); err == nil {
 						err = c.Link(cCtx.Context, parent, name, dir, false)
 					}
 				}
@@ -233,25 +233,25 @@ func newMvCommand(stdio *command.IO) *cli.Command {
 				return err
 			}
 			defer c.Close()
-			child, err := c.Lookup(cCtx.Context, from)
+			child, err := filestore.Lookup(cCtx.Context, c, from)
 			if err != nil {
 				return err
 			}
-			if existing, err := c.Lookup(cCtx.Context, to); err == nil && existing.IsDirectory() {
+			if existing, err := filestore.Lookup(cCtx.Context, c, to); err == nil && existing.IsDirectory() {
 				_, name := from.Split()
 				to = to.Join(name)
 			}
-			toDir, toName, err := c.Parent(cCtx.Context, to)
+			toDir, toName, err := filestore.Parent(cCtx.Context, c, to)
 			if err != nil {
 				return err
 			}
 			if err := c.Link(cCtx.Context, toDir, toName, child, cCtx.Bool("force")); err != nil {
-				if errors.Is(err, client.ErrExists) {
+				if errors.Is(err, filestore.ErrExists) {
 					return command.WithHint(err, "use --force to replace it")
 				}
 				return err
 			}
-			fromDir, fromName, err := c.Parent(cCtx.Context, from)
+			fromDir, fromName, err := filestore.Parent(cCtx.Context, c, from)
 			if err != nil {
 				return err
 			}
@@ -287,14 +287,14 @@ func newRmCommand(stdio *command.IO) *cli.Command {
 				if err != nil {
 					return err
 				}
-				target, err := c.Lookup(cCtx.Context, p)
+				target, err := filestore.Lookup(cCtx.Context, c, p)
 				if err != nil {
 					return err
 				}
 				if target.IsDirectory() && !cCtx.Bool("recursive") {
 					return command.WithHint(fmt.Errorf("%s is a directory", arg), "use rm -r to remove a directory")
 				}
-				dir, name, err := c.Parent(cCtx.Context, p)
+				dir, name, err := filestore.Parent(cCtx.Context, c, p)
 				if err != nil {
 					return err
 				}
@@ -305,4 +305,12 @@ func newRmCommand(stdio *command.IO) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// mdmfFormat is the format of new directories: MDMF with --mdmf.
+func mdmfFormat(mdmf bool) filestore.Format {
+	if mdmf {
+		return filestore.FormatMDMF
+	}
+	return filestore.FormatSDMF
 }

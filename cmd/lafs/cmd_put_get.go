@@ -11,23 +11,21 @@ import (
 	"github.com/lafs/lafs/internal/progress"
 	"github.com/lafs/lafs/internal/safefile"
 	"github.com/lafs/lafs/pkg/caps"
-	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/client/chk"
+	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/lafs"
 	"github.com/urfave/cli/v2"
 )
 
 // openClient opens the session's node directory and its grid.
-func (s *session) openClient() (*client.Client, error) {
+func (s *session) openClient() (filestore.Store, error) {
 	node, err := s.node()
 	if err != nil {
 		return nil, err
 	}
-	c, _, warnings, err := client.NewFromNode(node)
-	for _, w := range warnings {
-		fmt.Fprintf(s.io.Err, "lafs: warning: %s\n", w)
-	}
-	if errors.Is(err, client.ErrNoGrid) {
-		return nil, command.WithHint(fmt.Errorf("%s: %w", node.Dir, err),
+	c, _, err := lafs.Open(node, lafs.Options{Warn: s.warn})
+	if errors.Is(err, lafs.ErrNoGrid) {
+		return nil, command.WithHint(err,
 			"add storage servers to private/servers.yaml, or start a dev grid with 'lafs grid up DIR'")
 	}
 	return c, err
@@ -80,7 +78,7 @@ func newPutCommand(stdio *command.IO) *cli.Command {
 func runPut(cCtx *cli.Context, s *session, files []string) error {
 	asJSON := s.jsonOutput(cCtx)
 	dry := cCtx.Bool("dry-run")
-	var dest *client.Path
+	var dest *filestore.Path
 	destIsDir := false
 	if len(files) >= 2 && isGridPath(files[len(files)-1]) {
 		destArg := files[len(files)-1]
@@ -94,7 +92,7 @@ func runPut(cCtx *cli.Context, s *session, files []string) error {
 			return command.Usagef("--dry-run uploads nothing, so it cannot link into %s", destArg)
 		}
 	}
-	var c *client.Client
+	var c filestore.Store
 	if !dry {
 		var err error
 		if c, err = s.openClient(); err != nil {
@@ -118,13 +116,16 @@ func runPut(cCtx *cli.Context, s *session, files []string) error {
 			out.Cap = cp.String()
 		} else {
 			var last int64
-			res, err := c.Upload(cCtx.Context, f, size, func(n int64) { bar.Add(n - last); last = n })
+			res, err := c.Upload(cCtx.Context, f, int64(size), filestore.UploadOptions{Progress: func(n int64) { bar.Add(n - last); last = n }})
 			if err != nil {
 				bar.Abort()
 				f.Close()
 				return fmt.Errorf("uploading %s: %w", name, err)
 			}
-			out.Cap, out.Happiness, out.Uploaded, out.Kept = res.Cap.String(), res.Happiness, res.Uploaded, res.Kept
+			out.Cap = res.Cap.String()
+			if pl := res.Placement; pl != nil {
+				out.Happiness, out.Uploaded, out.Kept = pl.Happiness, pl.Uploaded, pl.Kept
+			}
 			if dest != nil {
 				if err := linkUpload(cCtx, c, *dest, destIsDir, name, res.Cap); err != nil {
 					f.Close()
@@ -168,15 +169,15 @@ func (s *session) dryRunCap(cCtx *cli.Context, f *os.File, size uint64) (*caps.C
 
 // linkUpload links an uploaded file at dest: inside it when it is (or is
 // written as) a directory, else as that name.
-func linkUpload(cCtx *cli.Context, c *client.Client, dest client.Path, destIsDir bool, local string, cp *caps.Cap) error {
+func linkUpload(cCtx *cli.Context, c filestore.Store, dest filestore.Path, destIsDir bool, local string, cp *caps.Cap) error {
 	target := dest
-	if existing, err := c.Lookup(cCtx.Context, dest); destIsDir || (err == nil && existing.IsDirectory()) {
+	if existing, err := filestore.Lookup(cCtx.Context, c, dest); destIsDir || (err == nil && existing.IsDirectory()) {
 		if local == "-" {
 			return command.Usagef("standard input has no name: give the destination's file name")
 		}
 		target = dest.Join(filepath.Base(local))
 	}
-	dir, name, err := c.Parent(cCtx.Context, target)
+	dir, name, err := filestore.Parent(cCtx.Context, c, target)
 	if err != nil {
 		return err
 	}
@@ -228,20 +229,20 @@ func runGet(cCtx *cli.Context, s *session, capStr, to string) error {
 	if err != nil {
 		return err
 	}
-	cp, err := c.LookupFile(cCtx.Context, aliases, capStr)
+	cp, err := filestore.LookupFile(cCtx.Context, c, aliases, capStr)
 	if err != nil {
 		return err
 	}
 	size, _ := cp.SizeKnown()
 	if to == "" || to == "-" {
-		return c.Download(cCtx.Context, cp, s.io.Out, nil)
+		return c.Download(cCtx.Context, cp, s.io.Out, filestore.DownloadOptions{})
 	}
 	out, err := safefile.Create(to, cCtx.Bool("force"))
 	if err != nil {
 		return err
 	}
 	bar := s.bar(cCtx, filepath.Base(to), int64(size))
-	if err := c.Download(cCtx.Context, cp, multi{out.File, bar}, nil); err != nil {
+	if err := c.Download(cCtx.Context, cp, multi{out.File, bar}, filestore.DownloadOptions{}); err != nil {
 		bar.Abort()
 		out.Abort()
 		return err

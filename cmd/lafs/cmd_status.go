@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/progress"
-	"github.com/lafs/lafs/pkg/client"
+	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
@@ -52,7 +50,7 @@ type serverStatus struct {
 
 type statusReport struct {
 	NodeDirectory string           `json:"node_directory"`
-	Grid          client.GridKind  `json:"grid"`
+	Grid          string           `json:"grid"`
 	Encoding      nodedir.Encoding `json:"encoding"`
 	Servers       []serverStatus   `json:"servers"`
 	Reachable     int              `json:"reachable"`
@@ -67,43 +65,32 @@ func runStatus(ctx context.Context, s *session, asJSON bool, timeout time.Durati
 	if err != nil {
 		return err
 	}
-	servers, kind, err := s.servers(node)
+	store, err := s.openClient()
 	if err != nil {
 		return err
 	}
-	defer client.CloseServers(servers)
-	report := statusReport{NodeDirectory: node.Dir, Grid: kind, Encoding: enc, Servers: make([]serverStatus, len(servers))}
-	var wg sync.WaitGroup
-	for i, srv := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st := serverStatus{Nickname: srv.Nickname, ID: srv.ID, Address: srv.Addr}
-			cctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			v, err := srv.Storage.Version(cctx)
-			if err != nil {
-				msg := err.Error()
-				st.Error = &msg
-			} else {
-				st.Reachable = true
-				space, ver := v.AvailableSpace, string(v.ApplicationVersion)
-				st.AvailableSpace, st.Version = &space, &ver
-			}
-			report.Servers[i] = st
-		}()
+	defer store.Close()
+	rep, ok := store.(filestore.Reporter)
+	if !ok {
+		return fmt.Errorf("this grid cannot report its servers")
 	}
-	wg.Wait()
-	sort.SliceStable(report.Servers, func(a, b int) bool {
-		if report.Servers[a].Nickname != report.Servers[b].Nickname {
-			return report.Servers[a].Nickname < report.Servers[b].Nickname
-		}
-		return report.Servers[a].ID < report.Servers[b].ID
-	})
-	for _, st := range report.Servers {
+	gs, err := rep.GridStatus(ctx, timeout)
+	if err != nil {
+		return err
+	}
+	kind := gs.Kind
+	report := statusReport{NodeDirectory: node.Dir, Grid: kind, Encoding: enc, Servers: make([]serverStatus, len(gs.Servers))}
+	for i, st := range gs.Servers {
+		out := serverStatus{Nickname: st.Nickname, ID: st.ID, Address: st.Address, Reachable: st.Reachable, AvailableSpace: st.AvailableSpace}
 		if st.Reachable {
+			v := st.Version
+			out.Version = &v
 			report.Reachable++
+		} else {
+			msg := st.Error
+			out.Error = &msg
 		}
+		report.Servers[i] = out
 	}
 	if asJSON {
 		return command.WriteJSON(s.io.Out, report)

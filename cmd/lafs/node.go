@@ -9,7 +9,7 @@ import (
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/prefs"
-	"github.com/lafs/lafs/pkg/client"
+	"github.com/lafs/lafs/pkg/localgrid"
 	"github.com/lafs/lafs/pkg/node"
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/urfave/cli/v2"
@@ -68,7 +68,7 @@ func (s *session) node() (*nodedir.Node, error) {
 		if err := node.CreateNode(s.dir, opts); err != nil {
 			return nil, fmt.Errorf("creating node directory %s: %w", s.dir, err)
 		}
-		if err := client.CreateLocalGrid(s.dir, defaultLocalGridServers); err != nil {
+		if err := localgrid.Create(s.dir, defaultLocalGridServers); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(s.io.Err, "lafs: created node directory %s with an embedded local grid of %d servers\n", s.dir, defaultLocalGridServers)
@@ -76,21 +76,11 @@ func (s *session) node() (*nodedir.Node, error) {
 	return nodedir.Open(s.dir)
 }
 
-// servers opens the node's grid.
-func (s *session) servers(n *nodedir.Node) ([]client.Server, client.GridKind, error) {
-	servers, kind, warnings, err := client.OpenServers(n)
-	for _, w := range warnings {
-		fmt.Fprintf(s.io.Err, "lafs: warning: %s\n", w)
-	}
-	if errors.Is(err, client.ErrNoGrid) {
-		return nil, "", command.WithHint(fmt.Errorf("%s: %w", n.Dir, err),
-			"add storage servers to private/servers.yaml, or start a dev grid with 'lafs grid up DIR'")
-	}
-	return servers, kind, err
-}
-
 // jsonOutput reports whether output should be JSON: --json, or the
 // preferences' output = "json".
 func (s *session) jsonOutput(cCtx *cli.Context) bool {
 	return cCtx.Bool("json") || (!cCtx.IsSet("json") && s.prefs.Output == "json")
 }
+
+// warn prints a warning line on stderr.
+func (s *session) warn(msg string) { fmt.Fprintf(s.io.Err, "lafs: warning: %s\n", msg) }

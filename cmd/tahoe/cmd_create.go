@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/lafs/lafs/internal/command"
-	"github.com/lafs/lafs/pkg/client"
+	"github.com/lafs/lafs/pkg/localgrid"
 	"github.com/lafs/lafs/pkg/node"
 	"github.com/urfave/cli/v2"
 )
@@ -100,10 +100,10 @@ func newCreateClientCommand(stdio *command.IO) *cli.Command {
 				return err
 			}
 			if localGrid > 0 {
-				if err := client.CreateLocalGrid(dir, localGrid); err != nil {
+				if err := localgrid.Create(dir, localGrid); err != nil {
 					return err
 				}
-				fmt.Fprintf(stdio.Out, " Embedded local grid of %d servers in '%s'\n", localGrid, filepath.Join(dir, client.LocalGridDir))
+				fmt.Fprintf(stdio.Out, " Embedded local grid of %d servers in '%s'\n", localGrid, filepath.Join(dir, localgrid.Dir))
 			}
 			return nil
 		},

@@ -10,8 +10,8 @@ import (
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/pkg/caps"
-	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/client/dirnode"
+	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/urfave/cli/v2"
 )
@@ -23,14 +23,14 @@ func openNode(cCtx *cli.Context) (*nodedir.Node, error) {
 
 // tahoePath is a path argument resolved to its root directory cap and the
 // path below it.
-type tahoePath = client.Path
+type tahoePath = filestore.Path
 
 func parseTahoePath(node *nodedir.Node, arg string) (tahoePath, error) {
 	aliases, err := node.Aliases()
 	if err != nil {
 		return tahoePath{}, err
 	}
-	return client.ParsePath(aliases, arg)
+	return filestore.ParsePath(aliases, arg)
 }
 
 func newCreateAliasCommand(stdio *command.IO) *cli.Command {
@@ -59,7 +59,7 @@ func newCreateAliasCommand(stdio *command.IO) *cli.Command {
 				return err
 			}
 			defer c.Close()
-			dir, err := c.Mkdir(cCtx.Context, strings.EqualFold(cCtx.String("format"), "MDMF"))
+			dir, err := c.Mkdir(cCtx.Context, filestore.MkdirOptions{Format: mkdirFormat(cCtx.String("format"))})
 			if err != nil {
 				return err
 			}
@@ -185,7 +185,7 @@ func newMkdirCommand(stdio *command.IO) *cli.Command {
 					return err
 				}
 			}
-			dir, err := c.Mkdir(cCtx.Context, format == "MDMF")
+			dir, err := c.Mkdir(cCtx.Context, filestore.MkdirOptions{Format: mkdirFormat(format)})
 			if err != nil {
 				return err
 			}
@@ -249,7 +249,7 @@ func newLsCommand(stdio *command.IO) *cli.Command {
 			}
 			defer c.Close()
 			target, err := c.Resolve(cCtx.Context, tp.Root, tp.Rel)
-			if errors.Is(err, client.ErrNotFound) {
+			if errors.Is(err, filestore.ErrNotFound) {
 				return &command.Error{Err: errors.New("No such file or directory"), Code: 2}
 			}
 			if err != nil {
@@ -424,8 +424,8 @@ func formatLs(entries []dirnode.Entry, o lsOptions, now time.Time) ([]string, bo
 }
 
 // resolveParent returns the directory holding a path's last name.
-func resolveParent(cCtx *cli.Context, c *client.Client, tp tahoePath) (*caps.Cap, string, error) {
-	dir, name, err := c.Parent(cCtx.Context, tp)
+func resolveParent(cCtx *cli.Context, c filestore.Store, tp tahoePath) (*caps.Cap, string, error) {
+	dir, name, err := filestore.Parent(cCtx.Context, c, tp)
 	if name == "" && err != nil {
 		return nil, "", command.Usagef("%v", err)
 	}
@@ -538,4 +538,12 @@ func newUnlinkCommand(stdio *command.IO, name string) *cli.Command {
 			return c.Unlink(cCtx.Context, parent, child)
 		},
 	}
+}
+
+// mkdirFormat reads a mutable --format (SDMF unless it says MDMF).
+func mkdirFormat(s string) filestore.Format {
+	if strings.EqualFold(s, "MDMF") {
+		return filestore.FormatMDMF
+	}
+	return filestore.FormatSDMF
 }

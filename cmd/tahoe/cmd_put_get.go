@@ -13,25 +13,22 @@ import (
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/safefile"
 	"github.com/lafs/lafs/pkg/caps"
-	"github.com/lafs/lafs/pkg/client"
-	"github.com/lafs/lafs/pkg/client/mutable"
+	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/lafs"
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/urfave/cli/v2"
 )
 
 // openClient opens the node directory's grid for a command.
-func openClient(cCtx *cli.Context, stdio *command.IO) (*client.Client, error) {
+func openClient(cCtx *cli.Context, stdio *command.IO) (filestore.Store, error) {
 	g := readGlobals(cCtx)
 	node, err := nodedir.Open(g.NodeDir)
 	if err != nil {
 		return nil, command.WithHint(err, "create a node with 'tahoe create-client --local-grid=10 "+g.NodeDir+"' or give -d NODEDIR")
 	}
-	c, _, warnings, err := client.NewFromNode(node)
-	for _, w := range warnings {
-		fmt.Fprintf(stdio.Err, "tahoe: warning: %s\n", w)
-	}
-	if errors.Is(err, client.ErrNoGrid) {
-		return nil, command.WithHint(fmt.Errorf("%s: %w", g.NodeDir, err), "add servers to private/servers.yaml, or make an embedded grid with 'tahoe create-client --local-grid=10 DIR'")
+	c, _, err := lafs.Open(node, lafs.Options{Warn: func(w string) { fmt.Fprintf(stdio.Err, "tahoe: warning: %s\n", w) }})
+	if errors.Is(err, lafs.ErrNoGrid) {
+		return nil, command.WithHint(err, "add servers to private/servers.yaml, or make an embedded grid with 'tahoe create-client --local-grid=10 DIR'")
 	}
 	return c, err
 }
@@ -103,7 +100,7 @@ func newPutCommand(stdio *command.IO) *cli.Command {
 			if isMutable {
 				return putMutable(cCtx, stdio, c, f, format, g.Quiet, linkTo)
 			}
-			res, err := c.Upload(cCtx.Context, f, size, nil)
+			res, err := c.Upload(cCtx.Context, f, int64(size), filestore.UploadOptions{})
 			if err != nil {
 				return err
 			}
@@ -113,7 +110,7 @@ func newPutCommand(stdio *command.IO) *cli.Command {
 				}
 			}
 			if !g.Quiet {
-				if res.Uploaded == 0 && res.Kept > 0 {
+				if !res.Created {
 					fmt.Fprintln(stdio.Err, "200 OK")
 				} else {
 					fmt.Fprintln(stdio.Err, "201 Created")
@@ -150,19 +147,19 @@ func newGetCommand(stdio *command.IO) *cli.Command {
 			if err != nil {
 				return err
 			}
-			cp, err := c.LookupFile(cCtx.Context, aliases, cCtx.Args().Get(0))
+			cp, err := filestore.LookupFile(cCtx.Context, c, aliases, cCtx.Args().Get(0))
 			if err != nil {
 				return err
 			}
 			to := cCtx.Args().Get(1)
 			if to == "" || to == "-" {
-				return c.Download(cCtx.Context, cp, stdio.Out, nil)
+				return c.Download(cCtx.Context, cp, stdio.Out, filestore.DownloadOptions{})
 			}
 			out, err := safefile.Create(to, true) // Tahoe's get overwrites TO
 			if err != nil {
 				return err
 			}
-			if err := c.Download(cCtx.Context, cp, out, nil); err != nil {
+			if err := c.Download(cCtx.Context, cp, out, filestore.DownloadOptions{}); err != nil {
 				out.Abort()
 				return err
 			}
@@ -172,7 +169,7 @@ func newGetCommand(stdio *command.IO) *cli.Command {
 }
 
 // putMutable creates a mutable file from the input.
-func putMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Reader, format string, quiet bool, linkTo *tahoePath) error {
+func putMutable(cCtx *cli.Context, stdio *command.IO, c filestore.Store, f io.Reader, format string, quiet bool, linkTo *tahoePath) error {
 	data, err := readMutableInput(f)
 	if err != nil {
 		return err
@@ -183,11 +180,7 @@ func putMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Rea
 			return err
 		}
 	}
-	v := mutable.VersionSDMF
-	if format == "MDMF" {
-		v = mutable.VersionMDMF
-	}
-	cp, err := c.CreateMutable(cCtx.Context, data, v, key)
+	cp, err := c.CreateMutable(cCtx.Context, data, filestore.MutableOptions{Format: mkdirFormat(format), Key: key})
 	if err != nil {
 		return err
 	}
@@ -205,7 +198,7 @@ func putMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Rea
 
 // overwriteMutable replaces a mutable file's contents (tahoe put FROM
 // WRITECAP), printing the writecap as Tahoe does.
-func overwriteMutable(cCtx *cli.Context, stdio *command.IO, c *client.Client, f io.Reader, target *caps.Cap, quiet bool) error {
+func overwriteMutable(cCtx *cli.Context, stdio *command.IO, c filestore.Store, f io.Reader, target *caps.Cap, quiet bool) error {
 	data, err := readMutableInput(f)
 	if err != nil {
 		return err
@@ -263,7 +256,7 @@ func loadRSAKey(path string) (*rsa.PrivateKey, error) {
 
 // linkAt links cp at a path (tahoe put FROM ALIAS:path), replacing what is
 // there as Tahoe's PUT does.
-func linkAt(cCtx *cli.Context, c *client.Client, tp tahoePath, cp *caps.Cap) error {
+func linkAt(cCtx *cli.Context, c filestore.Store, tp tahoePath, cp *caps.Cap) error {
 	parent, name, err := resolveParent(cCtx, c, tp)
 	if err != nil {
 		return err

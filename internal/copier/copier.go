@@ -17,12 +17,13 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/client/dirnode"
+	"github.com/lafs/lafs/pkg/filestore"
 )
 
 // Location is one side of a copy: a local path or a grid path.
 type Location struct {
 	Local string
-	Grid  *client.Path
+	Grid  *filestore.Path
 }
 
 func (l Location) String() string {
@@ -34,7 +35,7 @@ func (l Location) String() string {
 
 // Copier carries out copies.
 type Copier struct {
-	Client *client.Client
+	Client filestore.Store
 	// Overwrite replaces existing targets (local files and grid names).
 	Overwrite bool
 	// CapsOnly writes caps instead of contents into local files.
@@ -92,12 +93,12 @@ func unwrapPath(err error) error {
 
 // linkInto links child at dst, or inside dst under name when dst is a
 // directory (or names a root).
-func (k *Copier) linkInto(ctx context.Context, dst client.Path, name string, child *caps.Cap) error {
+func (k *Copier) linkInto(ctx context.Context, dst filestore.Path, name string, child *caps.Cap) error {
 	target := dst
-	if existing, err := k.Client.Lookup(ctx, dst); err == nil && existing.IsDirectory() && !(child.IsDirectory() && existing.String() == child.String()) {
+	if existing, err := filestore.Lookup(ctx, k.Client, dst); err == nil && existing.IsDirectory() && !(child.IsDirectory() && existing.String() == child.String()) {
 		target = dst.Join(name)
 	}
-	dir, leaf, err := k.Client.Parent(ctx, target)
+	dir, leaf, err := filestore.Parent(ctx, k.Client, target)
 	if err != nil {
 		return err
 	}
@@ -115,7 +116,7 @@ func (k *Copier) uploadFile(ctx context.Context, path string) (*caps.Cap, error)
 		return nil, err
 	}
 	var last int64
-	res, err := k.Client.Upload(ctx, f, uint64(st.Size()), func(n int64) { k.progress(n - last); last = n })
+	res, err := k.Client.Upload(ctx, f, st.Size(), filestore.UploadOptions{Progress: func(n int64) { k.progress(n - last); last = n }})
 	if err != nil {
 		return nil, fmt.Errorf("uploading %s: %w", path, err)
 	}
@@ -148,11 +149,11 @@ func (k *Copier) uploadTree(ctx context.Context, dir string) (*caps.Cap, error) 
 		}
 		children = append(children, client.EntryFor(e.Name(), child))
 	}
-	return k.Client.MkdirWith(ctx, children, false)
+	return k.Client.Mkdir(ctx, filestore.MkdirOptions{Children: children})
 }
 
 func (k *Copier) fromGrid(ctx context.Context, src, dst Location, recursive bool) error {
-	c, err := k.Client.Lookup(ctx, *src.Grid)
+	c, err := filestore.Lookup(ctx, k.Client, *src.Grid)
 	if err != nil {
 		return err
 	}
@@ -184,7 +185,7 @@ func (k *Copier) fromGrid(ctx context.Context, src, dst Location, recursive bool
 }
 
 // checkCycle refuses to link dir anywhere below itself.
-func (k *Copier) checkCycle(ctx context.Context, dir *caps.Cap, dst client.Path) error {
+func (k *Copier) checkCycle(ctx context.Context, dir *caps.Cap, dst filestore.Path) error {
 	cur := dst.Root
 	for _, part := range append([]string{""}, strings.Split(dst.Rel, "/")...) {
 		if part != "" {
@@ -209,7 +210,7 @@ func (k *Copier) downloadFile(ctx context.Context, c *caps.Cap, target string) e
 	if k.CapsOnly {
 		_, err = fmt.Fprintln(out, c.String())
 	} else {
-		err = k.Client.Download(ctx, c, counter{out, k.progress}, nil)
+		err = k.Client.Download(ctx, c, counter{out, k.progress}, filestore.DownloadOptions{})
 	}
 	if err != nil {
 		out.Abort()
@@ -284,12 +285,12 @@ func TreeSize(path string) int64 {
 // known alias, or a cap path, is in the grid; anything else is local.
 func ParseLocation(aliases map[string]string, arg string) (Location, error) {
 	if strings.HasPrefix(arg, "URI:") || strings.HasPrefix(arg, "ro.URI:") || strings.HasPrefix(arg, "imm.URI:") {
-		p, err := client.ParsePath(aliases, arg)
+		p, err := filestore.ParsePath(aliases, arg)
 		return Location{Grid: &p}, err
 	}
 	if i := strings.Index(arg, ":"); i > 0 && !strings.Contains(arg[:i], "/") {
 		if _, ok := aliases[arg[:i]]; ok {
-			p, err := client.ParsePath(aliases, arg)
+			p, err := filestore.ParsePath(aliases, arg)
 			return Location{Grid: &p}, err
 		}
 	}

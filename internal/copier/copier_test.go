@@ -10,26 +10,28 @@ import (
 	"testing"
 
 	"github.com/lafs/lafs/pkg/client"
+	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/localgrid"
 	"github.com/lafs/lafs/pkg/nodedir"
 )
 
-func grid(t *testing.T) *client.Client {
+func grid(t *testing.T) filestore.Store {
 	dir := t.TempDir()
-	if err := client.CreateLocalGrid(dir, 4); err != nil {
+	if err := localgrid.Create(dir, 4); err != nil {
 		t.Fatal(err)
 	}
-	ss, err := client.OpenLocalGrid(dir)
+	ss, err := localgrid.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.CloseServers(ss) })
-	return &client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 1 << 20}, Convergence: []byte("c"), LeaseSecret: []byte("l")}
+	return client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 1 << 20}, Convergence: []byte("c"), LeaseSecret: []byte("l")}, client.GridLocal)
 }
 
 func TestTreeRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	c := grid(t)
-	root, err := c.Mkdir(ctx, false)
+	root, err := c.Mkdir(ctx, filestore.MkdirOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,10 +72,10 @@ func TestTreeRoundTrip(t *testing.T) {
 		t.Fatal("existing files were overwritten without Overwrite")
 	}
 	// Grid to grid links the same caps; into itself is a cycle.
-	if err := k.Copy(ctx, from, Location{Grid: &client.Path{Root: root, Rel: "tree/d0"}}, true); !errors.Is(err, ErrCycle) {
+	if err := k.Copy(ctx, from, Location{Grid: &filestore.Path{Root: root, Rel: "tree/d0"}}, true); !errors.Is(err, ErrCycle) {
 		t.Fatalf("cycle: %v", err)
 	}
-	if err := k.Copy(ctx, from, Location{Grid: &client.Path{Root: root, Rel: "copy"}}, true); err != nil {
+	if err := k.Copy(ctx, from, Location{Grid: &filestore.Path{Root: root, Rel: "copy"}}, true); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Resolve(ctx, root, "copy/d1/f1"); err != nil {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,7 +131,13 @@ func (c *Client) modifyDir(ctx context.Context, dir *caps.Cap, change func([]dir
 		if !errors.Is(err, mutable.ErrUncoordinated) || attempt >= 4 {
 			return err
 		}
-		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+		t := time.NewTimer(time.Duration(attempt+1) * 20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("retrying a directory update: %w", ctx.Err())
+		case <-t.C:
+		}
 	}
 }
 
@@ -146,13 +154,110 @@ func (c *Client) Link(ctx context.Context, dir *caps.Cap, name string, child *ca
 				if !replace {
 					return nil, fmt.Errorf("%q: %w", name, ErrExists)
 				}
-				e.Metadata = es[i].Metadata // keep linkcrtime as Tahoe does
+				e.Metadata = updateMetadata(es[i].Metadata, time.Now())
 				es[i] = e
 				return es, nil
 			}
 		}
 		return append(es, e), nil
 	})
+}
+
+// member is one key of a JSON object, its value verbatim.
+type member struct {
+	key   string
+	value json.RawMessage
+}
+
+// objectMembers returns the members of a JSON object in their order.
+func objectMembers(b []byte) ([]member, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	var out []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		k, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		out = append(out, member{k, v})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, false
+	}
+	return out, true
+}
+
+// set replaces key's value, or appends it.
+func set(ms []member, key string, v json.RawMessage) []member {
+	for i := range ms {
+		if ms[i].key == key {
+			ms[i].value = v
+			return ms
+		}
+	}
+	return append(ms, member{key, v})
+}
+
+func get(ms []member, key string) (json.RawMessage, bool) {
+	for _, m := range ms {
+		if m.key == key {
+			return m.value, true
+		}
+	}
+	return nil, false
+}
+
+// encodeMembers writes an object as Python's json.dumps does (", " and
+// ": " separators), values verbatim.
+func encodeMembers(ms []member) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range ms {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		k, _ := json.Marshal(m.key)
+		b.Write(k)
+		b.WriteString(": ")
+		b.Write(m.value)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// updateMetadata is the metadata of a link replaced at now, by Tahoe's
+// rule (dirnode.update_metadata with no new metadata): every key is kept;
+// tahoe.linkcrtime is kept, or taken from an old-style "ctime", or set to
+// now; tahoe.linkmotime is set to now. Metadata that is not a JSON object
+// is replaced.
+func updateMetadata(old json.RawMessage, now time.Time) json.RawMessage {
+	t := json.RawMessage(strconv.FormatFloat(float64(now.UnixNano())/1e9, 'f', -1, 64))
+	md, ok := objectMembers(old)
+	if !ok {
+		md = nil
+	}
+	var sys []member
+	if raw, ok := get(md, "tahoe"); ok {
+		if sys, ok = objectMembers(raw); !ok {
+			sys = nil
+		}
+	}
+	if _, ok := get(sys, "linkcrtime"); !ok {
+		if ctime, ok := get(md, "ctime"); ok {
+			sys = set(sys, "linkcrtime", ctime)
+		} else {
+			sys = set(sys, "linkcrtime", t)
+		}
+	}
+	sys = set(sys, "linkmotime", t)
+	return encodeMembers(set(md, "tahoe", encodeMembers(sys)))
 }
 
 // Unlink removes child name from dir.

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/chk"
+	"github.com/lafs/lafs/pkg/client/internal/fanout"
 	"github.com/lafs/lafs/pkg/client/mutable"
 	"github.com/lafs/lafs/pkg/storage"
 )
@@ -31,37 +31,45 @@ func (s serverShare) ReadAt(ctx context.Context, off, n uint64) ([]byte, error) 
 }
 
 // Locate asks every server, in permuted order and all at once, which shares
-// of the storage index it holds. Each share number maps to the first server
-// (in permuted order) holding it.
+// of the storage index it holds, each under the query timeout. Each share
+// number maps to the first server (in permuted order) holding it.
 func (c *Client) Locate(ctx context.Context, si []byte) (map[int]Server, error) {
+	return c.locate(ctx, si, 0)
+}
+
+// locate is Locate that stops waiting, after the grace, once need distinct
+// shares are located (need 0: wait for every server).
+func (c *Client) locate(ctx context.Context, si []byte, need int) (map[int]Server, error) {
 	ssi, err := toSI(si)
 	if err != nil {
 		return nil, err
 	}
 	servers := Permuted(c.Servers, si)
-	held := make([][]int, len(servers))
-	var wg sync.WaitGroup
-	for i, s := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			qctx, cancel := context.WithTimeout(ctx, c.timeout())
-			defer cancel()
-			shares, err := s.Storage.ListShares(qctx, ssi)
-			if err != nil {
-				c.logger().Debug("server did not answer", "server", s.ID, "err", err)
-				return
+	var enough func([]fanout.Result[[]int]) bool
+	if need > 0 {
+		enough = func(rs []fanout.Result[[]int]) bool {
+			seen := map[int]bool{}
+			for _, r := range rs {
+				for _, sh := range r.Value {
+					seen[sh] = true
+				}
 			}
-			held[i] = shares
-		}()
+			return len(seen) >= need
+		}
 	}
-	wg.Wait()
+	rs := fanout.Ask(ctx, len(servers), fanout.Options{Timeout: c.timeout(), Grace: c.grace()}, func(ctx context.Context, i int) ([]int, error) {
+		return servers[i].Storage.ListShares(ctx, ssi)
+	}, enough)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	out := map[int]Server{}
-	for i, shares := range held {
-		for _, sh := range shares {
+	for i, r := range rs {
+		if r.Err != nil {
+			c.logger().Debug("server did not answer", "server", servers[i].ID, "err", r.Err)
+			continue
+		}
+		for _, sh := range r.Value {
 			if _, ok := out[sh]; !ok {
 				out[sh] = servers[i]
 			}
@@ -85,22 +93,22 @@ func (c *Client) Download(ctx context.Context, cp *caps.Cap, w io.Writer, onBad 
 		for i, s := range servers {
 			ss[i] = s.Storage
 		}
-		return mutable.Retrieve(ctx, cp, ss, w, func(sh int, err error) {
+		return mutable.RetrieveWith(ctx, cp, ss, w, c.mutableOptions(func(sh int, err error) {
 			if onBad != nil {
 				onBad(sh, "", err)
 			}
-		})
+		}))
 	default:
 		return fmt.Errorf("a %s cap is not a file that can be downloaded", cp.Kind)
 	}
-	where, err := c.Locate(ctx, cp.StorageIndex)
+	where, err := c.locate(ctx, cp.StorageIndex, cp.Needed)
 	if err != nil {
 		return err
 	}
 	ssi, _ := toSI(cp.StorageIndex)
 	readers := map[int]chk.ShareReader{}
 	for sh, srv := range where {
-		readers[sh] = serverShare{srv: srv, si: ssi, shnum: sh, timeout: c.timeout()}
+		readers[sh] = serverShare{srv: srv, si: ssi, shnum: sh, timeout: c.transferTimeout()}
 	}
 	opts := chk.DecodeOptions{OnBadShare: func(sh int, err error) {
 		id := where[sh].ID

@@ -4,8 +4,17 @@
 // server through the storage.Server interface (in process for the embedded
 // local grid, pkg/client/gbs over HTTPS for a networked grid).
 //
-// Sub-packages hold the pieces: chk (the immutable codec), hashtree
-// (Tahoe's Merkle trees), gbs (the HTTP storage protocol client).
+// Every question to the servers goes to all of them at once, each under
+// Client.QueryTimeout, through one fan-out (internal/fanout): a server that
+// accepts connections and never answers costs an operation at most one
+// query timeout, and reads stop waiting (after Client.Grace) once k shares
+// are located. A server that fails while an upload writes to it is
+// dropped; only the shares missing from a placement that is no longer
+// happy are written again.
+//
+// Sub-packages hold the pieces: chk (the immutable codec), mutable (SDMF
+// and MDMF), dirnode (directory contents), hashtree (Tahoe's Merkle trees),
+// gbs (the HTTP storage protocol client), internal/fanout (the fan-out).
 package client
 
 import (

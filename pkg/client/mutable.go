@@ -5,16 +5,18 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
-	"sync"
 
 	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client/internal/fanout"
 	"github.com/lafs/lafs/pkg/client/mutable"
 )
 
 // CreateMutable stores data as a new mutable file (format mutable.VersionSDMF
 // or mutable.VersionMDMF) signed with key, or with a fresh RSA-2048 key when
 // key is nil, and returns its writecap. Shares go to the reachable servers
-// in permuted order, one share each in turn.
+// (all asked at once, each under the query timeout, no longer than a grace
+// once N have answered) in permuted order, one share each in turn, written
+// at once.
 func (c *Client) CreateMutable(ctx context.Context, data []byte, format int, key *rsa.PrivateKey) (*caps.Cap, error) {
 	if key == nil {
 		var err error
@@ -28,29 +30,34 @@ func (c *Client) CreateMutable(ctx context.Context, data []byte, format int, key
 	}
 	si := b.Cap.StorageIndex
 	servers := Permuted(c.Servers, si)
-	reachable := make([]bool, len(servers))
-	var wg sync.WaitGroup
-	for i, s := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			qctx, cancel := context.WithTimeout(ctx, c.timeout())
-			defer cancel()
-			_, err := s.Storage.Version(qctx)
-			reachable[i] = err == nil
-		}()
+	// Enough servers to take one share each: the slower ones get the
+	// grace, not the whole timeout.
+	enough := func(rs []fanout.Result[struct{}]) bool {
+		ok := 0
+		for _, r := range rs {
+			if r.Done && r.Err == nil {
+				ok++
+			}
+		}
+		return ok >= c.Encoding.Total
 	}
-	wg.Wait()
+	rs := fanout.Ask(ctx, len(servers), fanout.Options{Timeout: c.timeout(), Grace: c.grace()}, func(ctx context.Context, i int) (struct{}, error) {
+		_, err := servers[i].Storage.Version(ctx)
+		return struct{}{}, err
+	}, enough)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var targets []mutable.Target
 	for i, s := range servers {
-		if reachable[i] {
+		if rs[i].Err == nil {
 			targets = append(targets, c.mutableTarget(s, si))
 		}
 	}
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("no storage server of %d is reachable", len(servers))
 	}
-	if err := mutable.Create(ctx, b, targets); err != nil {
+	if err := mutable.Create(ctx, b, targets, c.mutableOptions(nil)); err != nil {
 		return nil, err
 	}
 	return b.Cap, nil
@@ -59,6 +66,11 @@ func (c *Client) CreateMutable(ctx context.Context, data []byte, format int, key
 func (c *Client) mutableTarget(s Server, si []byte) mutable.Target {
 	seed := leaseSeedOf(s)
 	return mutable.Target{Storage: s.Storage, LeaseSeed: seed, Lease: LeaseSecrets(c.LeaseSecret, si, seed)}
+}
+
+// mutableOptions passes the client's timeouts on to pkg/client/mutable.
+func (c *Client) mutableOptions(onBad func(int, error)) mutable.Options {
+	return mutable.Options{Timeout: c.timeout(), TransferTimeout: c.transferTimeout(), Grace: c.grace(), OnBad: onBad}
 }
 
 // OverwriteMutable replaces the contents of the mutable file of writecap
@@ -78,5 +90,5 @@ func (c *Client) OverwriteMutable(ctx context.Context, cp *caps.Cap, data []byte
 	for i, s := range servers {
 		targets[i] = c.mutableTarget(s, cp.StorageIndex)
 	}
-	return mutable.Overwrite(ctx, cp, data, targets)
+	return mutable.Overwrite(ctx, cp, data, targets, c.mutableOptions(nil))
 }

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -17,88 +16,74 @@ type GridKind string
 // The kinds of grid a node directory can use.
 const (
 	GridNetwork GridKind = "network" // private/servers.yaml: GBS over TLS
-	GridLocal   GridKind = "local"   // the embedded local grid
+	GridLocal   GridKind = "local"   // the embedded local grid (pkg/localgrid)
 )
 
-// ErrNoGrid means the node directory configures no grid at all.
-var ErrNoGrid = errors.New("no grid configured: no private/servers.yaml and no embedded local grid")
-
-// OpenServers returns the storage servers of a node directory: the static
-// servers of private/servers.yaml reached over GBS when that file lists
-// any, else the embedded local grid. Warnings name servers that were left
-// out. Release the servers with CloseServers.
-func OpenServers(node *nodedir.Node) ([]Server, GridKind, []string, error) {
+// OpenNetwork returns the static storage servers of a node directory's
+// private/servers.yaml, reached over GBS; none (and no error) when the file
+// lists none. Warnings name servers that were left out. Release the
+// servers with CloseServers.
+func OpenNetwork(node *nodedir.Node) ([]Server, []string, error) {
 	entries, warnings, err := node.Servers()
-	if err != nil {
-		return nil, "", nil, err
+	if err != nil || len(entries) == 0 {
+		return nil, warnings, err
 	}
-	if len(entries) > 0 {
-		var out []Server
-		for _, e := range entries {
-			if len(e.NURLs) == 0 {
-				warnings = append(warnings, fmt.Sprintf("server %s has no anonymous-storage-NURLs: only the HTTP storage protocol is supported", e.ID))
-				continue
-			}
-			c, err := gbs.New(e.NURLs[0], gbs.Options{})
-			if err != nil {
-				warnings = append(warnings, fmt.Sprintf("server %s: %v", e.ID, err))
-				continue
-			}
-			addr := ""
-			if n, err := gbswire.ParseNURL(e.NURLs[0]); err == nil {
-				addr = net.JoinHostPort(n.Host, strconv.Itoa(n.Port))
-			}
-			out = append(out, Server{
-				ID: e.ID, Nickname: e.Nickname, Addr: addr,
-				PermutationSeed: e.PermutationSeed, LeaseSeed: e.LeaseSeed,
-				Storage: c,
-			})
+	var out []Server
+	for _, e := range entries {
+		if len(e.NURLs) == 0 {
+			warnings = append(warnings, fmt.Sprintf("server %s has no anonymous-storage-NURLs: only the HTTP storage protocol is supported", e.ID))
+			continue
 		}
-		if len(out) == 0 {
-			return nil, "", warnings, fmt.Errorf("%s lists no usable server", node.Path("private", "servers.yaml"))
+		c, err := gbs.New(e.NURLs[0], gbs.Options{})
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("server %s: %v", e.ID, err))
+			continue
 		}
-		return out, GridNetwork, warnings, nil
+		addr := ""
+		if n, err := gbswire.ParseNURL(e.NURLs[0]); err == nil {
+			addr = net.JoinHostPort(n.Host, strconv.Itoa(n.Port))
+		}
+		out = append(out, Server{
+			ID: e.ID, Nickname: e.Nickname, Addr: addr,
+			PermutationSeed: e.PermutationSeed, LeaseSeed: e.LeaseSeed,
+			Storage: c,
+		})
 	}
-	if HasLocalGrid(node.Dir) {
-		servers, err := OpenLocalGrid(node.Dir)
-		return servers, GridLocal, warnings, err
+	if len(out) == 0 {
+		return nil, warnings, fmt.Errorf("%s lists no usable server", node.Path("private", "servers.yaml"))
 	}
-	return nil, "", warnings, ErrNoGrid
+	return out, warnings, nil
 }
 
-// ErrGateway means the node directory only names a web-API gateway
-// (node.url), which this client cannot drive yet.
-var ErrGateway = errors.New("this node directory only has node.url (a web-API gateway); driving a gateway is not supported yet")
-
-// NewFromNode makes a Client for a node directory: its encoding
-// parameters, secrets (created as Tahoe does when missing) and servers.
-// Release it with Close.
-func NewFromNode(node *nodedir.Node) (*Client, GridKind, []string, error) {
+// New makes a Client over servers for a node directory: its encoding
+// parameters and secrets (created as Tahoe does when missing). The client
+// owns the servers from then on, even when New fails; release them with
+// Close.
+func New(node *nodedir.Node, servers []Server) (*Client, error) {
 	enc, err := node.Encoding()
 	if err != nil {
-		return nil, "", nil, err
-	}
-	servers, kind, warnings, err := OpenServers(node)
-	if errors.Is(err, ErrNoGrid) {
-		if u, _ := node.NodeURL(); u != "" {
-			return nil, "", warnings, ErrGateway
-		}
-	}
-	if err != nil {
-		return nil, "", warnings, err
+		CloseServers(servers)
+		return nil, err
 	}
 	conv, err := node.ConvergenceSecret()
 	if err != nil {
 		CloseServers(servers)
-		return nil, "", warnings, err
+		return nil, err
 	}
 	lease, err := node.LeaseSecret()
 	if err != nil {
 		CloseServers(servers)
-		return nil, "", warnings, err
+		return nil, err
 	}
-	return &Client{Servers: servers, Encoding: enc, Convergence: conv, LeaseSecret: lease}, kind, warnings, nil
+	return &Client{Servers: servers, Encoding: enc, Convergence: conv, LeaseSecret: lease}, nil
 }
 
 // Close releases the client's servers.
 func (c *Client) Close() { CloseServers(c.Servers) }
+
+// CloseServers releases servers.
+func CloseServers(servers []Server) {
+	for _, s := range servers {
+		_ = s.Storage.Close()
+	}
+}

@@ -3,46 +3,18 @@ package client
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/chk"
-	"github.com/lafs/lafs/pkg/happiness"
-	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/lafs/lafs/pkg/client/internal/fanout"
 	"github.com/lafs/lafs/pkg/storage"
 )
-
-// Client uploads and downloads immutable files on a grid of storage servers
-// (the "direct" implementation of the file store).
-type Client struct {
-	Servers     []Server
-	Encoding    nodedir.Encoding
-	Convergence []byte // convergence secret (private/convergence)
-	LeaseSecret []byte // client base secret (private/secret)
-	// Logger receives debug records; discarded when nil.
-	Logger *slog.Logger
-	// QueryTimeout bounds each question to a server (default 30s).
-	QueryTimeout time.Duration
-	// ChunkSize is the size of the writes sent to servers (default 1 MiB).
-	ChunkSize int
-}
-
-func (c *Client) logger() *slog.Logger {
-	if c.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return c.Logger
-}
-
-func (c *Client) params() chk.Params {
-	return chk.Params{Needed: c.Encoding.Needed, Total: c.Encoding.Total, MaxSegmentSize: c.Encoding.MaxSegmentSize, Convergence: c.Convergence}
-}
 
 // UnhappinessError says an upload could not reach servers-of-happiness:
 // too few servers would hold distinct shares. No cap was produced.
@@ -65,24 +37,20 @@ func (e *UnhappinessError) Error() string {
 type UploadResult struct {
 	Cap       *caps.Cap
 	Happiness int
-	// Placement maps share number to the id of the server holding it.
+	// Placement maps share number to the id of the server holding it. A
+	// share whose server failed during the upload, when the others were
+	// still happy, is absent.
 	Placement map[int]string
 	Uploaded  int // shares written
 	Kept      int // shares already on the grid, leases renewed
 }
 
-// candidate is a server's state during one upload.
-type candidate struct {
-	srv      Server
-	ok       bool // answered
-	readOnly bool
-	existing []int
-	err      error
-}
-
-// Upload stores size bytes read from src (which is read twice: once for the
-// convergent key, once to encrypt) and returns the cap. progress, when set,
-// is told how many bytes of the file have been encoded; its calls never
+// Upload stores size bytes read from src and returns the cap. src is read
+// once for the convergent key and once to encrypt; a server that fails
+// while shares are written is dropped, and when the others no longer reach
+// servers-of-happiness only the missing shares are placed again, which
+// reads src once more. progress, when set, is told how many bytes of the
+// file have been encoded in the first encoding pass; its calls never
 // overlap.
 func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size uint64, progress func(int64)) (*UploadResult, error) {
 	p := c.params()
@@ -109,121 +77,134 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size uint64, progr
 	}
 	siBytes := caps.StorageIndexCHK(key)
 	si, _ := toSI(siBytes)
-	cands := c.query(ctx, Permuted(c.Servers, siBytes), si, alloc)
-	var failures []string
-	for round := 0; ; round++ {
-		placement, happy := planFor(cands, c.Encoding.Total)
+	u := &upload{c: c, src: src, size: size, key: key, si: si, alloc: alloc, placed: map[int]*candidate{}}
+	u.cands = c.query(ctx, Permuted(c.Servers, siBytes), si, alloc)
+	for {
+		placement, happy := planFor(u.cands, c.Encoding.Total)
 		if happy < c.Encoding.Happy {
-			return nil, c.unhappy(cands, happy, failures)
+			return nil, u.unhappy(happy)
 		}
-		res, failed, err := c.uploadRound(ctx, src, size, key, si, alloc, cands, placement, progress)
+		prog := progress
+		if u.cap != nil {
+			prog = nil // the file was encoded once already
+		}
+		failed, err := u.round(ctx, placement, prog)
 		if err != nil {
 			return nil, err
 		}
+		for _, cd := range failed {
+			u.drop(cd)
+		}
+		h := u.happiness()
+		if u.cap != nil && h >= c.Encoding.Happy {
+			return u.result(), nil
+		}
 		if len(failed) == 0 {
-			return res, nil
+			return nil, u.unhappy(h) // a plan that was happy, placed unhappily
 		}
-		// Step 10: servers that failed are read-only from now on; ask again
-		// what is where and plan again.
-		for i, ferr := range failed {
-			cands[i].readOnly = true
-			failures = append(failures, fmt.Sprintf("server %s failed: %v", cands[i].srv.ID, ferr))
-			c.logger().Debug("server failed during upload; planning again", "server", cands[i].srv.ID, "err", ferr)
-		}
-		if round > len(cands) {
-			return nil, c.unhappy(cands, 0, failures)
-		}
-		c.requery(ctx, cands, si)
+		// The survivors are not happy: plan again for the shares that are
+		// missing (the ones already written count as held).
+		c.logger().Debug("servers failed during upload; placing the missing shares again", "failed", len(failed))
 	}
 }
 
-func (c *Client) timeout() time.Duration {
-	if c.QueryTimeout > 0 {
-		return c.QueryTimeout
-	}
-	return 30 * time.Second
+// upload is the state of one Upload across its passes.
+type upload struct {
+	c        *Client
+	src      io.ReaderAt
+	size     uint64
+	key      []byte
+	si       storage.StorageIndex
+	alloc    uint64
+	cands    []*candidate
+	cap      *caps.Cap
+	placed   map[int]*candidate // shares on live servers: kept or written
+	uploaded int
+	kept     int
+	failures []string
+}
+
+// candidate is a server's state during one upload.
+type candidate struct {
+	srv      Server
+	ok       bool // answered, and has not failed since
+	readOnly bool
+	existing []int
+	err      error
 }
 
 // query asks every server, at once, for its space and existing shares.
 func (c *Client) query(ctx context.Context, servers []Server, si storage.StorageIndex, alloc uint64) []*candidate {
-	cands := make([]*candidate, len(servers))
-	var wg sync.WaitGroup
-	for i, s := range servers {
-		cands[i] = &candidate{srv: s}
-		wg.Add(1)
-		go func(cd *candidate) {
-			defer wg.Done()
-			qctx, cancel := context.WithTimeout(ctx, c.timeout())
-			defer cancel()
-			v, err := cd.srv.Storage.Version(qctx)
-			if err != nil {
-				cd.err = err
-				return
-			}
-			shares, err := cd.srv.Storage.ListShares(qctx, si)
-			if err != nil {
-				cd.err = err
-				return
-			}
-			cd.ok = true
-			cd.existing = shares
-			cd.readOnly = v.AvailableSpace < alloc || (v.MaximumImmutableShareSize != 0 && v.MaximumImmutableShareSize < alloc)
-		}(cands[i])
+	type answer struct {
+		v      storage.Version
+		shares []int
 	}
-	wg.Wait()
+	rs := forEachServer(ctx, c, servers, func(ctx context.Context, s Server) (answer, error) {
+		v, err := s.Storage.Version(ctx)
+		if err != nil {
+			return answer{}, err
+		}
+		shares, err := s.Storage.ListShares(ctx, si)
+		return answer{v, shares}, err
+	})
+	cands := make([]*candidate, len(servers))
+	for i, r := range rs {
+		cd := &candidate{srv: servers[i], err: r.Err}
+		if r.Err == nil {
+			v := r.Value.v
+			cd.ok = true
+			cd.existing = r.Value.shares
+			cd.readOnly = v.AvailableSpace < alloc || (v.MaximumImmutableShareSize != 0 && v.MaximumImmutableShareSize < alloc)
+		} else {
+			c.logger().Debug("server did not answer", "server", servers[i].ID, "err", r.Err)
+		}
+		cands[i] = cd
+	}
 	return cands
 }
 
-func (c *Client) requery(ctx context.Context, cands []*candidate, si storage.StorageIndex) {
-	var wg sync.WaitGroup
-	for _, cd := range cands {
-		if !cd.ok {
-			continue
-		}
-		wg.Add(1)
-		go func(cd *candidate) {
-			defer wg.Done()
-			qctx, cancel := context.WithTimeout(ctx, c.timeout())
-			defer cancel()
-			shares, err := cd.srv.Storage.ListShares(qctx, si)
-			if err != nil {
-				cd.ok, cd.err = false, err
-				return
-			}
-			cd.existing = shares
-		}(cd)
-	}
-	wg.Wait()
-}
-
-// planFor runs the happiness plan over the servers that answered.
-func planFor(cands []*candidate, total int) (map[int]*candidate, int) {
-	var live []*candidate
-	for _, cd := range cands {
-		if cd.ok {
-			live = append(live, cd)
+// drop takes a server that failed out of the upload: it holds nothing we
+// count and is offered nothing more.
+func (u *upload) drop(cd *candidate) {
+	cd.ok = false
+	for sh, at := range u.placed {
+		if at == cd {
+			delete(u.placed, sh)
 		}
 	}
-	in := happiness.Input{NumServers: len(live), ReadOnly: make([]bool, len(live)), Existing: make([][]int, len(live))}
-	for i, cd := range live {
-		in.ReadOnly[i] = cd.readOnly
-		in.Existing[i] = cd.existing
-	}
-	for sh := 0; sh < total; sh++ {
-		in.Shares = append(in.Shares, sh)
-	}
-	p := happiness.Plan(in)
-	out := make(map[int]*candidate, len(p))
-	for sh, i := range p {
-		out[sh] = live[i]
-	}
-	return out, p.Happiness()
 }
 
-func (c *Client) unhappy(cands []*candidate, happy int, failures []string) error {
-	e := &UnhappinessError{Happiness: happy, Happy: c.Encoding.Happy, Needed: c.Encoding.Needed, Total: c.Encoding.Total, Servers: len(cands), Failures: failures}
-	for _, cd := range cands {
-		if cd.ok {
+// happiness measures the shares actually placed.
+func (u *upload) happiness() int {
+	return measure(u.placed)
+}
+
+func measure(placed map[int]*candidate) int {
+	servers := map[*candidate]bool{}
+	for _, cd := range placed {
+		servers[cd] = true
+	}
+	return len(servers)
+}
+
+func (u *upload) result() *UploadResult {
+	res := &UploadResult{Cap: u.cap, Placement: map[int]string{}, Uploaded: u.uploaded, Kept: u.kept}
+	for sh, cd := range u.placed {
+		res.Placement[sh] = cd.srv.ID
+	}
+	res.Happiness = u.happiness()
+	return res
+}
+
+func (u *upload) unhappy(happy int) error { return u.unhappyExcept(happy, nil) }
+
+// unhappyExcept is the error of an upload that reaches only happy, not
+// counting the servers in lost as reachable.
+func (u *upload) unhappyExcept(happy int, lost map[*candidate]error) error {
+	c := u.c
+	e := &UnhappinessError{Happiness: happy, Happy: c.Encoding.Happy, Needed: c.Encoding.Needed, Total: c.Encoding.Total, Servers: len(u.cands), Failures: append([]string(nil), u.failures...)}
+	for _, cd := range u.cands {
+		if _, gone := lost[cd]; cd.ok && !gone {
 			e.Reachable++
 			if cd.readOnly {
 				e.ReadOnly++
@@ -252,143 +233,235 @@ func (cd *candidate) holds(sh int) bool {
 	return false
 }
 
-// uploadRound renews leases on kept shares, allocates and uploads the rest
-// by encoding the file once. It returns the servers (by index in cands) that
-// failed; a non-nil error aborts the upload.
-func (c *Client) uploadRound(ctx context.Context, src io.ReaderAt, size uint64, key []byte, si storage.StorageIndex, alloc uint64,
-	cands []*candidate, placement map[int]*candidate, progress func(int64)) (*UploadResult, map[int]error, error) {
-	index := map[*candidate]int{}
-	for i, cd := range cands {
-		index[cd] = i
-	}
-	failed := map[int]error{}
+// round places the shares of placement that are not placed yet: it renews
+// leases on shares servers already hold, allocates and writes the rest by
+// encoding the file once. It returns the servers that failed (already
+// reported in u.failures); a non-nil error aborts the upload. When a
+// failure makes servers-of-happiness unreachable, the encode is stopped at
+// once and the error is an *UnhappinessError.
+func (u *upload) round(ctx context.Context, placement map[int]*candidate, progress func(int64)) ([]*candidate, error) {
+	c := u.c
 	var fmu sync.Mutex
+	failed := map[*candidate]error{}
+	// failLocked records a failure; it reports false for a server that
+	// had already failed. fmu is held.
+	failLocked := func(cd *candidate, err error) bool {
+		if _, dup := failed[cd]; dup {
+			return false
+		}
+		failed[cd] = err
+		u.failures = append(u.failures, fmt.Sprintf("server %s failed: %v", shortID(cd.srv.ID), err))
+		c.logger().Debug("server failed during upload", "server", cd.srv.ID, "err", err)
+		return true
+	}
 	fail := func(cd *candidate, err error) {
 		fmu.Lock()
 		defer fmu.Unlock()
-		if _, dup := failed[index[cd]]; !dup {
-			failed[index[cd]] = err
-		}
+		failLocked(cd, err)
 	}
-	res := &UploadResult{Placement: map[int]string{}}
 	keep := map[*candidate][]int{}
 	send := map[*candidate][]int{}
 	for sh, cd := range placement {
-		if cd.holds(sh) {
+		switch {
+		case u.placed[sh] != nil:
+			// Placed by an earlier pass: nothing to do.
+		case cd.holds(sh):
 			keep[cd] = append(keep[cd], sh)
-		} else {
+		default:
 			send[cd] = append(send[cd], sh)
 		}
 	}
-	var wg sync.WaitGroup
-	for cd := range keep {
-		wg.Add(1)
-		go func(cd *candidate) {
-			defer wg.Done()
-			qctx, cancel := context.WithTimeout(ctx, c.timeout())
-			defer cancel()
-			if err := cd.srv.Storage.AddOrRenewLease(qctx, si, LeaseSecrets(c.LeaseSecret, si[:], leaseSeedOf(cd.srv))); err != nil {
-				fail(cd, fmt.Errorf("renewing lease: %w", err))
-			}
-		}(cd)
+
+	// Renew leases on kept shares and allocate the others, all at once.
+	type job struct {
+		cd     *candidate
+		shares []int
+		renew  bool
 	}
-	writers := map[int]*shareWriter{}
-	var wmu sync.Mutex
+	var jobs []job
+	for cd, shares := range keep {
+		jobs = append(jobs, job{cd, shares, true})
+	}
 	for cd, shares := range send {
 		sort.Ints(shares)
-		wg.Add(1)
-		go func(cd *candidate, shares []int) {
-			defer wg.Done()
-			secret := make([]byte, 32)
-			if _, err := rand.Read(secret); err != nil {
-				fail(cd, err)
-				return
-			}
-			qctx, cancel := context.WithTimeout(ctx, c.timeout())
-			defer cancel()
-			ar, err := cd.srv.Storage.AllocateBuckets(qctx, si, LeaseSecrets(c.LeaseSecret, si[:], leaseSeedOf(cd.srv)), secret, shares, alloc)
-			if err != nil {
-				fail(cd, fmt.Errorf("allocating: %w", err))
-				return
-			}
-			allocated := map[int]bool{}
-			for _, sh := range ar.Allocated {
-				allocated[sh] = true
-			}
-			have := map[int]bool{}
-			for _, sh := range ar.AlreadyHave {
-				have[sh] = true
-			}
-			wmu.Lock()
-			defer wmu.Unlock()
-			for _, sh := range shares {
-				switch {
-				case allocated[sh]:
-					writers[sh] = &shareWriter{cd: cd, si: si, shnum: sh, secret: secret}
-				case have[sh]:
-					// Another upload finished it meanwhile: keep it.
-				default:
-					fail(cd, fmt.Errorf("server refused to allocate share %d", sh))
-				}
-			}
-		}(cd, shares)
+		jobs = append(jobs, job{cd, shares, false})
 	}
-	wg.Wait()
+	type allocated struct {
+		secret []byte
+		ar     storage.AllocateResult
+	}
+	rs := fanout.Ask(ctx, len(jobs), fanout.Options{Timeout: c.timeout()}, func(ctx context.Context, i int) (allocated, error) {
+		j := jobs[i]
+		lease := LeaseSecrets(c.LeaseSecret, u.si[:], leaseSeedOf(j.cd.srv))
+		if j.renew {
+			if err := j.cd.srv.Storage.AddOrRenewLease(ctx, u.si, lease); err != nil {
+				return allocated{}, fmt.Errorf("renewing lease: %w", err)
+			}
+			return allocated{}, nil
+		}
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return allocated{}, err
+		}
+		ar, err := j.cd.srv.Storage.AllocateBuckets(ctx, u.si, lease, secret, j.shares, u.alloc)
+		if err != nil {
+			return allocated{}, fmt.Errorf("allocating: %w", err)
+		}
+		return allocated{secret, ar}, nil
+	}, nil)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	writers := map[int]*shareWriter{}
+	kept := map[int]*candidate{}
+	for i, r := range rs {
+		j := jobs[i]
+		if r.Err != nil {
+			fail(j.cd, r.Err)
+			continue
+		}
+		if j.renew {
+			for _, sh := range j.shares {
+				kept[sh] = j.cd
+			}
+			continue
+		}
+		isAllocated := map[int]bool{}
+		for _, sh := range r.Value.ar.Allocated {
+			isAllocated[sh] = true
+		}
+		have := map[int]bool{}
+		for _, sh := range r.Value.ar.AlreadyHave {
+			have[sh] = true
+		}
+		for _, sh := range j.shares {
+			switch {
+			case isAllocated[sh]:
+				writers[sh] = &shareWriter{cd: j.cd, si: u.si, shnum: sh, secret: r.Value.secret}
+			case have[sh]:
+				// Another upload finished it meanwhile: keep it.
+				kept[sh] = j.cd
+			default:
+				fail(j.cd, fmt.Errorf("server refused to allocate share %d", sh))
+			}
+		}
+	}
 	if len(failed) > 0 {
-		abortAll(ctx, writers)
-		return nil, failed, nil
+		// Nothing is encoded yet: give the allocations back and plan again.
+		u.abort(ctx, writers, nil)
+		return keys(failed), nil
+	}
+	for sh, cd := range kept {
+		u.placed[sh] = cd
+		u.kept++
+	}
+	if len(writers) == 0 && u.cap != nil {
+		return nil, nil
 	}
 
-	sink := newUploadSink(ctx, writers, c.chunkSize(), c.timeout(), fail)
-	var reader io.ReaderAt = src
+	// Encode once. A server that fails has its own writes cancelled; the
+	// encode goes on for the others unless happiness is out of reach.
+	ectx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	onFail := func(cd *candidate, err error) {
+		fmu.Lock()
+		defer fmu.Unlock()
+		if !failLocked(cd, err) {
+			return
+		}
+		if h := u.reachable(placement, failed); h < c.Encoding.Happy {
+			stop(u.unhappyExcept(h, failed))
+		}
+	}
+	sink := newUploadSink(ectx, writers, c.chunkSize(), c.transferTimeout(), onFail)
+	var reader io.ReaderAt = u.src
 	if progress != nil {
 		var mu sync.Mutex
 		var counted int64
-		reader = progressReader{src, func(n int) {
+		reader = progressReader{u.src, func(n int) {
 			mu.Lock()
 			defer mu.Unlock()
 			counted += int64(n)
 			progress(counted)
 		}}
 	}
-	r, err := chk.EncodeWithKey(ctx, reader, size, key, c.params(), sink)
+	r, err := chk.EncodeWithKey(ectx, reader, u.size, u.key, c.params(), sink)
 	if ferr := sink.finish(); err == nil {
 		err = ferr
 	}
-	if err != nil && len(failed) == 0 {
-		abortAll(ctx, writers)
-		return nil, nil, err
-	}
-	if len(failed) > 0 {
-		for _, w := range writers {
-			if _, bad := failed[index[w.cd]]; bad {
-				w.abort(ctx)
-			}
+	if err != nil {
+		u.abort(ctx, writers, sink.completed())
+		var ue *UnhappinessError
+		if cause := context.Cause(ectx); errors.As(cause, &ue) {
+			return nil, ue
 		}
-		return nil, failed, nil
+		return nil, err
 	}
-	res.Cap = r.Cap
-	for sh, cd := range placement {
-		res.Placement[sh] = cd.srv.ID
-		if _, ok := writers[sh]; ok {
-			res.Uploaded++
-		} else {
-			res.Kept++
+	if u.cap == nil {
+		u.cap = r.Cap
+	} else if u.cap.String() != r.Cap.String() {
+		return nil, fmt.Errorf("internal error: the second encoding pass made cap %s, the first %s", r.Cap, u.cap)
+	}
+	done := sink.completed()
+	for sh, w := range writers {
+		if _, isBad := failed[w.cd]; isBad {
+			continue
 		}
+		if !done[sh] {
+			// A writer that saw no error but did not complete the share.
+			onFail(w.cd, fmt.Errorf("share %d incomplete after the last write", sh))
+			continue
+		}
+		u.placed[sh] = w.cd
+		w.cd.existing = append(w.cd.existing, sh)
+		u.uploaded++
 	}
-	servers := map[string]bool{}
-	for _, id := range res.Placement {
-		servers[id] = true
-	}
-	res.Happiness = len(servers)
-	return res, nil, nil
+	u.abort(ctx, writers, done)
+	return keys(failed), nil
 }
 
-func (c *Client) chunkSize() int {
-	if c.ChunkSize > 0 {
-		return c.ChunkSize
+// reachable is the happiness the upload could still reach without the lost
+// servers: the shares already placed and those being written to live
+// servers count as held, and every other live server can take a share.
+func (u *upload) reachable(placement map[int]*candidate, lost map[*candidate]error) int {
+	var live []*candidate
+	for _, cd := range u.cands {
+		if _, gone := lost[cd]; gone || !cd.ok {
+			continue
+		}
+		hyp := &candidate{srv: cd.srv, ok: true, readOnly: cd.readOnly, existing: append([]int(nil), cd.existing...)}
+		for sh, at := range placement {
+			if at == cd {
+				hyp.existing = append(hyp.existing, sh)
+			}
+		}
+		live = append(live, hyp)
 	}
-	return 1 << 20
+	_, h := planFor(live, u.c.Encoding.Total)
+	return h
+}
+
+// abort gives back every unfinished allocation, at once.
+func (u *upload) abort(ctx context.Context, writers map[int]*shareWriter, done map[int]bool) {
+	var ws []*shareWriter
+	for sh, w := range writers {
+		if !done[sh] {
+			ws = append(ws, w)
+		}
+	}
+	actx := context.WithoutCancel(ctx)
+	fanout.Ask(actx, len(ws), fanout.Options{Timeout: u.c.timeout()}, func(ctx context.Context, i int) (struct{}, error) {
+		w := ws[i]
+		return struct{}{}, w.cd.srv.Storage.AbortUpload(ctx, w.si, w.shnum, w.secret)
+	}, nil)
+}
+
+func keys(m map[*candidate]error) []*candidate {
+	out := make([]*candidate, 0, len(m))
+	for cd := range m {
+		out = append(out, cd)
+	}
+	return out
 }
 
 // progressReader counts bytes read through it.
@@ -401,133 +474,4 @@ func (p progressReader) ReadAt(b []byte, off int64) (int, error) {
 	n, err := p.r.ReadAt(b, off)
 	p.count(n)
 	return n, err
-}
-
-// shareWriter streams one share to one server.
-type shareWriter struct {
-	cd     *candidate
-	si     storage.StorageIndex
-	shnum  int
-	secret []byte
-	buf    []byte
-	bufOff uint64
-	done   bool
-}
-
-func (w *shareWriter) abort(ctx context.Context) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	_ = w.cd.srv.Storage.AbortUpload(actx, w.si, w.shnum, w.secret)
-}
-
-func abortAll(ctx context.Context, writers map[int]*shareWriter) {
-	for _, w := range writers {
-		w.abort(ctx)
-	}
-}
-
-// uploadSink receives the encoder's bytes, batches them per share and sends
-// each batch to its server from a goroutine per server, so servers are
-// written in parallel while the encoder runs ahead by a bounded amount.
-type uploadSink struct {
-	ctx     context.Context
-	writers map[int]*shareWriter
-	chunk   int
-	timeout time.Duration // per write
-	fail    func(*candidate, error)
-	queues  map[*candidate]chan sendJob
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	errs    map[*candidate]bool
-}
-
-// writesInFlight is how many chunk writes each server has at once.
-const writesInFlight = 3
-
-type sendJob struct {
-	w    *shareWriter
-	off  uint64
-	data []byte
-}
-
-func newUploadSink(ctx context.Context, writers map[int]*shareWriter, chunk int, timeout time.Duration, fail func(*candidate, error)) *uploadSink {
-	s := &uploadSink{ctx: ctx, writers: writers, chunk: chunk, timeout: timeout, fail: fail, queues: map[*candidate]chan sendJob{}, errs: map[*candidate]bool{}}
-	for _, w := range writers {
-		if _, ok := s.queues[w.cd]; ok {
-			continue
-		}
-		q := make(chan sendJob, 4)
-		s.queues[w.cd] = q
-		// A few writes in flight per server hide the round trips.
-		for range writesInFlight {
-			s.wg.Add(1)
-			go s.serve(w.cd, q)
-		}
-	}
-	return s
-}
-
-func (s *uploadSink) serve(cd *candidate, q chan sendJob) {
-	defer s.wg.Done()
-	for job := range q {
-		s.mu.Lock()
-		broken := s.errs[cd]
-		s.mu.Unlock()
-		if broken {
-			continue
-		}
-		wctx, cancel := context.WithTimeout(s.ctx, s.timeout)
-		_, err := cd.srv.Storage.WriteShareChunk(wctx, job.w.si, job.w.shnum, job.w.secret, job.off, job.data)
-		cancel()
-		if err != nil {
-			s.mu.Lock()
-			s.errs[cd] = true
-			s.mu.Unlock()
-			s.fail(cd, fmt.Errorf("writing share %d: %w", job.w.shnum, err))
-		}
-	}
-}
-
-// WriteShare batches bytes; shares are written front to back, so a batch
-// is always contiguous.
-func (s *uploadSink) WriteShare(shnum int, off uint64, data []byte) error {
-	w, ok := s.writers[shnum]
-	if !ok {
-		return nil // kept elsewhere, or not in the plan
-	}
-	if len(w.buf) > 0 && w.bufOff+uint64(len(w.buf)) != off {
-		s.flush(w)
-	}
-	if len(w.buf) == 0 {
-		w.bufOff = off
-	}
-	w.buf = append(w.buf, data...)
-	if len(w.buf) >= s.chunk {
-		s.flush(w)
-	}
-	return s.ctx.Err()
-}
-
-func (s *uploadSink) flush(w *shareWriter) {
-	if len(w.buf) == 0 {
-		return
-	}
-	job := sendJob{w: w, off: w.bufOff, data: w.buf}
-	w.buf = nil
-	select {
-	case s.queues[w.cd] <- job:
-	case <-s.ctx.Done():
-	}
-}
-
-// finish sends what is left and waits for every server.
-func (s *uploadSink) finish() error {
-	for _, w := range s.writers {
-		s.flush(w)
-	}
-	for _, q := range s.queues {
-		close(q)
-	}
-	s.wg.Wait()
-	return s.ctx.Err()
 }

@@ -3,13 +3,16 @@ package chk
 import (
 	"context"
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/hashtree"
@@ -17,12 +20,28 @@ import (
 )
 
 // ShareReader reads byte ranges of one share. A read past the end of the
-// share returns what exists (short), not an error.
+// share returns what exists (short), not an error. Decode may keep a
+// returned slice, only reading it, until Decode returns, so the reader must
+// not change it afterwards (a fresh slice, or a slice of an immutable
+// share, is right). Decode reads a share from several goroutines at once;
+// every call has returned by the time Decode returns, so a reader must
+// honour ctx.
 type ShareReader interface {
 	ReadAt(ctx context.Context, offset, length uint64) ([]byte, error)
 }
 
-// BytesShare is a ShareReader over a share held in memory.
+// ShareReaderInto is a ShareReader that can also read into memory the
+// caller owns. Decode reads blocks with ReadInto when a reader has it, into
+// buffers it reuses from segment to segment.
+type ShareReaderInto interface {
+	ShareReader
+	// ReadInto reads the share's bytes at offset into p and returns how
+	// many it read: fewer than len(p) only at the end of the share.
+	ReadInto(ctx context.Context, offset uint64, p []byte) (int, error)
+}
+
+// BytesShare is a ShareReader over a share held in memory. Its reads return
+// slices of it, which Decode only reads.
 type BytesShare []byte
 
 // ReadAt returns the bytes of [offset, offset+length) that exist.
@@ -30,8 +49,41 @@ func (b BytesShare) ReadAt(_ context.Context, offset, length uint64) ([]byte, er
 	if offset >= uint64(len(b)) {
 		return nil, nil
 	}
-	end := min(offset+length, uint64(len(b)))
+	end := offset + min(length, uint64(len(b))-offset)
 	return b[offset:end], nil
+}
+
+// ReaderAtShare is a ShareReaderInto over an io.ReaderAt holding one share
+// (a share file, say).
+type ReaderAtShare struct {
+	R io.ReaderAt
+}
+
+// ReadAt returns the bytes of [offset, offset+length) that exist, in a new
+// slice.
+func (s ReaderAtShare) ReadAt(ctx context.Context, offset, length uint64) ([]byte, error) {
+	if length > math.MaxInt32 {
+		return nil, fmt.Errorf("read of %d bytes is too large", length)
+	}
+	b := make([]byte, length)
+	n, err := s.ReadInto(ctx, offset, b)
+	return b[:n], err
+}
+
+// ReadInto reads the bytes at offset into p; fewer than len(p) only at the
+// end of the share.
+func (s ReaderAtShare) ReadInto(ctx context.Context, offset uint64, p []byte) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if offset > math.MaxInt64 {
+		return 0, nil
+	}
+	n, err := s.R.ReadAt(p, int64(offset))
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return n, err
 }
 
 // NotEnoughSharesError says a file could not be recovered: fewer than k
@@ -61,7 +113,9 @@ func (e *NotEnoughSharesError) Error() string {
 // DecodeOptions tune Decode.
 type DecodeOptions struct {
 	// OnBadShare, when set, is told about each share that failed a read or
-	// a check; another share is used instead.
+	// a check; another share is used instead. It is called from one
+	// goroutine at a time (not necessarily the caller's), and never after
+	// Decode has returned.
 	OnBadShare func(shnum int, err error)
 }
 
@@ -84,6 +138,7 @@ type decoder struct {
 	shareRoot []byte
 	cryptTree hashtree.Tree
 	haveUEB   bool
+	anyInto   bool // some reader is a ShareReaderInto
 }
 
 // Decode recovers the file of cap c from any k of the given shares, writing
@@ -93,6 +148,16 @@ type decoder struct {
 // with *NotEnoughSharesError when fewer than k good shares remain; w may
 // then have received part of the file, so callers write to a temporary
 // place and keep it only when Decode returns nil.
+//
+// The work is a pipeline. One goroutine starts the block reads of every
+// segment a free buffer allows (each read checks its block's hash) and
+// finishes segments in order, replacing failed shares; one worker per
+// processor rebuilds, checks and decrypts segments; one goroutine feeds the
+// whole-file crypttext hash in order; and the calling goroutine writes to
+// w in order. About two segments per processor are in flight, so memory
+// is a few segments whatever the file size. Every goroutine has returned,
+// and no ShareReader call or OnBadShare is still running, when Decode
+// returns, whatever it returns.
 func Decode(ctx context.Context, c *caps.Cap, shares map[int]ShareReader, w io.Writer, opts DecodeOptions) error {
 	switch c.Kind {
 	case caps.KindLIT:
@@ -109,6 +174,11 @@ func Decode(ctx context.Context, c *caps.Cap, shares map[int]ShareReader, w io.W
 		}
 	}
 	sort.Ints(d.candidates)
+	for _, n := range d.candidates {
+		if _, ok := shares[n].(ShareReaderInto); ok {
+			d.anyInto = true
+		}
+	}
 	var active []*openShare
 	for len(active) < c.Needed {
 		s, err := d.next(ctx)
@@ -117,153 +187,370 @@ func Decode(ctx context.Context, c *caps.Cap, shares map[int]ShareReader, w io.W
 		}
 		active = append(active, s)
 	}
-	l := d.layout
 	block, err := aes.NewCipher(c.Key)
 	if err != nil {
 		return fmt.Errorf("AES key: %w", err)
 	}
-	fec, err := infectious.NewFEC(l.Needed, l.Total)
-	if err != nil {
+	if _, err := infectious.NewFEC(d.layout.Needed, d.layout.Total); err != nil {
 		return err
 	}
-	flat := caps.NewTaggedHasher(caps.TagCrypttext, 0)
-	// Fetching and checking the blocks of the next segment overlaps the
-	// hashing, decryption and writing of this one. Only the fetching
-	// goroutine touches the decoder's share state.
-	type fetched struct {
-		blocks map[int][]byte
-		shares []*openShare
-		err    error
+	return d.run(ctx, active, block, w)
+}
+
+// segJob is one segment on its way through the decoding pipeline.
+type segJob struct {
+	idx    int
+	shares []*openShare    // the k shares used, ascending
+	blocks map[int][]byte  // share number → checked block
+	mem    *decodeBuf      // where blocks were read into, rebuilt and decrypted
+	pieces [][]byte        // the k ciphertext blocks in order (trim to the segment length)
+	plain  []byte          // decrypted segment
+	refs   atomic.Int32    // the writer and the flat hasher
+	free   chan *decodeBuf // where mem goes back
+	err    error
+}
+
+// release drops one reference; the last one returns the memory.
+func (j *segJob) release() {
+	if j.refs.Add(-1) == 0 {
+		j.free <- j.mem // never blocks: the channel holds every buffer
 	}
+}
+
+// decodeBuf is the reusable memory of one segment in flight. Regions are
+// allocated on first use and never cleared: every use overwrites them.
+type decodeBuf struct {
+	reads   []byte // k block slots, for readers with ReadInto
+	rebuilt []byte // blocks rebuilt from parity
+	plain   []byte
+}
+
+func region(b *[]byte, n int64) []byte {
+	if *b == nil {
+		*b = make([]byte, n)
+	}
+	return *b
+}
+
+// run drives the pipeline over every segment.
+func (d *decoder) run(ctx context.Context, active []*openShare, block cipher.Block, w io.Writer) error {
+	l := d.layout
+	workers, depth := pipelineDepth(3 * l.SegmentSize)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ahead := make(chan fetched, 1)
+	var all sync.WaitGroup
+	defer func() { cancel(); all.Wait() }()
+
+	// free holds the decodeBufs not in use; fetching a segment takes one,
+	// so it is also the window that bounds the segments in flight.
+	free := make(chan *decodeBuf, depth)
+	for range depth {
+		free <- &decodeBuf{}
+	}
+	jobs := make(chan *segJob, depth)
+	results := make(chan *segJob, depth)
+	send := func(j *segJob) {
+		select {
+		case results <- j:
+		case <-ctx.Done():
+		}
+	}
+
+	all.Add(1)
 	go func() {
-		defer close(ahead)
-		for i := 0; i < l.NumSegments; i++ {
-			blocks, kept, err := d.readBlocks(ctx, active, i)
-			select {
-			case ahead <- fetched{blocks, kept, err}:
-			case <-ctx.Done():
-				return
+		defer all.Done()
+		defer close(jobs)
+		d.fetch(ctx, active, free, jobs, send)
+	}()
+	for range workers {
+		all.Add(1)
+		go func() {
+			defer all.Done()
+			fec, err := infectious.NewFEC(l.Needed, l.Total)
+			for j := range jobs {
+				j.err = err
+				if err == nil {
+					j.err = d.decodeSegment(fec, block, j)
+				}
+				send(j)
 			}
-			if err != nil {
-				return
-			}
-			active = kept
+		}()
+	}
+
+	// The whole-file crypttext hash, fed in order.
+	flatIn := make(chan *segJob, depth)
+	flatOut := make(chan []byte, 1)
+	all.Add(1)
+	go func() {
+		defer all.Done()
+		flat := caps.NewTaggedHasher(caps.TagCrypttext, 0)
+		for j := range flatIn {
+			d.eachPiece(j, func(p []byte) { flat.Write(p) })
+			j.release()
+		}
+		flatOut <- flat.Digest()
+	}()
+	flatOpen := true
+	defer func() {
+		if flatOpen {
+			close(flatIn)
 		}
 	}()
-	segBuf := make([]byte, l.SegmentSize)
-	for i := 0; i < l.NumSegments; i++ {
-		f, ok := <-ahead
-		if !ok {
+
+	pending := map[int]*segJob{}
+	for next := 0; next < l.NumSegments; {
+		var j *segJob
+		select {
+		case j = <-results:
+		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if f.err != nil {
-			return f.err
+		if j.err != nil {
+			return j.err
 		}
-		off, segLen := l.SegmentBounds(i)
-		bl := l.BlockLen(i)
-		seg := segBuf[:bl*int64(l.Needed)]
-		if err := assemble(fec, f.shares, f.blocks, seg, bl); err != nil {
-			return err
+		pending[j.idx] = j
+		for j := pending[next]; j != nil; j = pending[next] {
+			delete(pending, next)
+			flatIn <- j // never blocks: at most depth jobs exist
+			_, err := w.Write(j.plain)
+			j.release()
+			if err != nil {
+				return fmt.Errorf("writing plaintext: %w", err)
+			}
+			next++
 		}
-		ct := seg[:segLen]
-		if subtle.ConstantTimeCompare(caps.TaggedHash(caps.TagCrypttextSegment, ct, 0), d.cryptTree.Leaf(i)) != 1 {
-			return fmt.Errorf("segment %d does not match the ciphertext hash tree: %w", i, ErrCorrupt)
-		}
-		flat.Write(ct)
-		ctrStream(block, off).XORKeyStream(ct, ct)
-		if _, err := w.Write(ct); err != nil {
-			return fmt.Errorf("writing plaintext: %w", err)
-		}
+	}
+	close(flatIn)
+	flatOpen = false
+	var got []byte
+	select {
+	case got = <-flatOut:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	want, err := d.ueb.Hash(uebCrypttextHash)
 	if err != nil {
 		return err
 	}
-	if subtle.ConstantTimeCompare(flat.Digest(), want) != 1 {
+	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return fmt.Errorf("the whole ciphertext does not match crypttext_hash: %w", ErrCorrupt)
 	}
 	return nil
 }
 
-// assemble rebuilds the segment's k data blocks into seg.
-func assemble(fec *infectious.FEC, active []*openShare, blocks map[int][]byte, seg []byte, bl int64) error {
+// eachPiece calls f with the segment's ciphertext, block by block.
+func (d *decoder) eachPiece(j *segJob, f func([]byte)) {
+	_, segLen := d.layout.SegmentBounds(j.idx)
+	for _, p := range j.pieces {
+		n := min(int64(len(p)), segLen)
+		f(p[:n])
+		segLen -= n
+	}
+}
+
+// decodeSegment rebuilds the segment's ciphertext from its k blocks (from
+// parity if need be), checks it against the ciphertext hash tree and
+// decrypts it into j.plain. CTR mode lets any segment be decrypted on its
+// own.
+func (d *decoder) decodeSegment(fec *infectious.FEC, block cipher.Block, j *segJob) error {
+	l := d.layout
+	k := l.Needed
+	bl := l.BlockLen(j.idx)
+	j.pieces = make([][]byte, k)
 	systematic := true
-	for _, s := range active {
-		if s.num >= len(active) {
+	for _, s := range j.shares {
+		if s.num >= k {
 			systematic = false
 		}
 	}
 	if systematic {
-		for _, s := range active {
-			copy(seg[int64(s.num)*bl:], blocks[s.num])
+		for _, s := range j.shares {
+			j.pieces[s.num] = j.blocks[s.num]
 		}
-		return nil
+	} else {
+		rebuilt := region(&j.mem.rebuilt, l.SegmentSize)
+		in := make([]infectious.Share, 0, len(j.shares))
+		for _, s := range j.shares {
+			in = append(in, infectious.Share{Number: s.num, Data: j.blocks[s.num]})
+		}
+		err := fec.Rebuild(in, func(sh infectious.Share) {
+			if b, ok := j.blocks[sh.Number]; ok {
+				j.pieces[sh.Number] = b // one of ours, passed through
+				return
+			}
+			p := rebuilt[int64(sh.Number)*bl : int64(sh.Number+1)*bl]
+			copy(p, sh.Data) // Rebuild reuses sh.Data
+			j.pieces[sh.Number] = p
+		})
+		if err != nil {
+			return fmt.Errorf("segment %d: erasure decoding: %w", j.idx, err)
+		}
 	}
-	in := make([]infectious.Share, 0, len(active))
-	for _, s := range active {
-		in = append(in, infectious.Share{Number: s.num, Data: blocks[s.num]})
+	off, segLen := l.SegmentBounds(j.idx)
+	h := caps.NewTaggedHasher(caps.TagCrypttextSegment, 0)
+	d.eachPiece(j, func(p []byte) { h.Write(p) })
+	if subtle.ConstantTimeCompare(h.Digest(), d.cryptTree.Leaf(j.idx)) != 1 {
+		return fmt.Errorf("segment %d does not match the ciphertext hash tree: %w", j.idx, ErrCorrupt)
 	}
-	return fec.Rebuild(in, func(sh infectious.Share) {
-		copy(seg[int64(sh.Number)*bl:], sh.Data)
+	j.plain = region(&j.mem.plain, l.SegmentSize)[:segLen]
+	ctr := ctrStream(block, off)
+	pos := 0
+	d.eachPiece(j, func(p []byte) {
+		ctr.XORKeyStream(j.plain[pos:pos+len(p)], p)
+		pos += len(p)
 	})
+	return nil
 }
 
-// readBlocks fetches segment i's block from every active share at once,
-// replacing shares that fail until k good blocks are in hand.
-func (d *decoder) readBlocks(ctx context.Context, active []*openShare, i int) (map[int][]byte, []*openShare, error) {
-	blocks := map[int][]byte{}
-	todo := active
-	var kept []*openShare
-	for len(todo) > 0 {
-		type res struct {
-			s   *openShare
-			b   []byte
-			err error
-		}
-		out := make([]res, len(todo))
-		var wg sync.WaitGroup
-		for j, s := range todo {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				b, err := d.readBlock(ctx, s, i)
-				out[j] = res{s, b, err}
-			}()
-		}
-		wg.Wait()
-		todo = nil
-		for _, r := range out {
-			if r.err == nil {
-				blocks[r.s.num] = r.b
-				kept = append(kept, r.s)
-				continue
+// blockRead is one block read, running or done.
+type blockRead struct {
+	s    *openShare
+	done chan struct{} // closed when b and err are set
+	b    []byte
+	err  error
+}
+
+// fetchSeg is a segment whose block reads have been started: one read per
+// slot, slot j reading into mem.reads[j] (for readers with ReadInto).
+type fetchSeg struct {
+	idx   int
+	mem   *decodeBuf
+	reads []*blockRead
+}
+
+// fetch is the pipeline's first stage and the only goroutine that touches
+// the decoder's share state after the first k shares are open. It starts
+// the k block reads of each segment as soon as a buffer is free, so reads
+// of several segments overlap (which hides the latency of remote shares),
+// then finishes segments in order, replacing a share whose block fails
+// (and re-reading that slot), and hands each to the workers. Every read it
+// started has returned when it returns.
+func (d *decoder) fetch(ctx context.Context, active []*openShare, free chan *decodeBuf, jobs chan<- *segJob, send func(*segJob)) {
+	l := d.layout
+	var reads sync.WaitGroup
+	defer reads.Wait()
+	start := func(i int, s *openShare, mem *decodeBuf, slot int) *blockRead {
+		r := &blockRead{s: s, done: make(chan struct{})}
+		reads.Add(1)
+		go func() {
+			defer reads.Done()
+			defer close(r.done)
+			r.b, r.err = d.readBlock(ctx, s, i, mem, slot)
+		}()
+		return r
+	}
+	var queue []*fetchSeg
+	launched := 0
+	for finished := 0; finished < l.NumSegments; finished++ {
+		// Start every segment a free buffer allows; wait for a buffer
+		// only when no segment is in flight.
+		for launched < l.NumSegments {
+			var mem *decodeBuf
+			if len(queue) == 0 {
+				select {
+				case mem = <-free:
+				case <-ctx.Done():
+					return
+				}
+			} else {
+				select {
+				case mem = <-free:
+				default:
+				}
 			}
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
+			if mem == nil {
+				break
 			}
+			if d.anyInto && mem.reads == nil {
+				mem.reads = make([]byte, int64(l.Needed)*l.BlockSize)
+			}
+			fs := &fetchSeg{idx: launched, mem: mem, reads: make([]*blockRead, len(active))}
+			for slot, s := range active {
+				fs.reads[slot] = start(launched, s, mem, slot)
+			}
+			queue = append(queue, fs)
+			launched++
+		}
+		fs := queue[0]
+		queue = queue[1:]
+		j, err := d.finishSegment(ctx, fs, active, start)
+		if err != nil {
+			send(&segJob{idx: fs.idx, err: err})
+			return
+		}
+		j.free = free
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// finishSegment waits for a segment's block reads. A failed read rejects
+// its share, which the next untried share replaces in that slot (for this
+// and every later segment), and the slot is read again. A read started
+// before its share was replaced is read again if it failed, and kept if it
+// passed its hash check (the block is right whoever served it).
+func (d *decoder) finishSegment(ctx context.Context, fs *fetchSeg, active []*openShare, start func(int, *openShare, *decodeBuf, int) *blockRead) (*segJob, error) {
+	for slot := 0; slot < len(active); {
+		r := fs.reads[slot]
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if r.err == nil {
+			slot++
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if r.s == active[slot] {
 			d.reject(r.s.num, r.err)
 			s, err := d.next(ctx)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
-			todo = append(todo, s)
+			active[slot] = s
 		}
+		// The failed read has returned, so its slot of fs.mem is free.
+		fs.reads[slot] = start(fs.idx, active[slot], fs.mem, slot)
 	}
-	sort.Slice(kept, func(a, b int) bool { return kept[a].num < kept[b].num })
-	return blocks, kept, nil
+	j := &segJob{idx: fs.idx, mem: fs.mem, blocks: make(map[int][]byte, len(fs.reads))}
+	for _, r := range fs.reads {
+		j.shares = append(j.shares, r.s)
+		j.blocks[r.s.num] = r.b
+	}
+	sort.Slice(j.shares, func(a, b int) bool { return j.shares[a].num < j.shares[b].num })
+	j.refs.Store(2)
+	return j, nil
 }
 
-func (d *decoder) readBlock(ctx context.Context, s *openShare, i int) ([]byte, error) {
-	bl := uint64(d.layout.BlockLen(i))
+// readBlock reads and checks share s's block of segment i.
+func (d *decoder) readBlock(ctx context.Context, s *openShare, i int, mem *decodeBuf, slot int) ([]byte, error) {
+	bl := d.layout.BlockLen(i)
 	off := s.hdr.Data + uint64(i)*uint64(d.layout.BlockSize)
-	b, err := s.r.ReadAt(ctx, off, bl)
-	if err != nil {
-		return nil, fmt.Errorf("reading block %d: %w", i, err)
+	var b []byte
+	if ri, ok := s.r.(ShareReaderInto); ok {
+		// Slots are disjoint, so concurrent reads into mem do not overlap;
+		// the region itself is allocated by the fetcher before any read.
+		p := mem.reads[int64(slot)*d.layout.BlockSize:][:bl]
+		n, err := ri.ReadInto(ctx, off, p)
+		if err != nil {
+			return nil, fmt.Errorf("reading block %d: %w", i, err)
+		}
+		if n < 0 || n > len(p) {
+			return nil, fmt.Errorf("reading block %d: reader returned %d for a %d-byte buffer", i, n, len(p))
+		}
+		b = p[:n]
+	} else {
+		var err error
+		if b, err = s.r.ReadAt(ctx, off, uint64(bl)); err != nil {
+			return nil, fmt.Errorf("reading block %d: %w", i, err)
+		}
 	}
-	if uint64(len(b)) != bl {
+	if int64(len(b)) != bl {
 		return nil, fmt.Errorf("block %d is short (%d of %d bytes): %w", i, len(b), bl, ErrCorrupt)
 	}
 	if subtle.ConstantTimeCompare(caps.TaggedHash(caps.TagBlock, b, 0), s.blockTree.Leaf(i)) != 1 {

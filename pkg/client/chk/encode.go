@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/hashtree"
@@ -21,10 +22,35 @@ import (
 // Sink receives the bytes of the shares as they are made. WriteShare is
 // called from one goroutine at a time, for every share number 0..N-1: first
 // the header at offset 0, then each segment's block in order, then the rest
-// of the share (hash trees and URI extension block) in one piece. data is
-// only valid during the call.
+// of the share (hash trees and URI extension block) in one piece.
+//
+// Ownership of data: the encoder never writes to a slice once it has passed
+// it to the sink. A plain Sink must not keep data after WriteShare returns,
+// because the encoder then reuses the memory for a later segment. A Sink
+// that also implements RetainingSink may keep the slices it is given until
+// it releases them, which lets it write them out later (from other
+// goroutines) without copying.
 type Sink interface {
 	WriteShare(shnum int, offset uint64, data []byte) error
+}
+
+// RetainingSink is a Sink that keeps the slices it is given past the call.
+// When a sink implements it, the encoder calls WriteShareRetained instead of
+// WriteShare for every write, in the same order and from one goroutine at a
+// time. data then belongs to the sink, read-only, until the sink calls
+// release: exactly once per call, from any goroutine, at any time (before
+// WriteShareRetained returns, or later, or after Encode has returned), and
+// also when the call fails or the sink drops the data unwritten. After
+// release the sink must not touch data again; the encoder recycles a
+// segment's memory once every share's block of it has been released.
+//
+// A sink that never calls release stays correct (its slices are never
+// reused) but makes the encoder allocate a new buffer per segment; and since
+// the encoder does not wait for releases, the memory a retaining sink holds
+// is bounded only by how much the sink itself queues.
+type RetainingSink interface {
+	Sink
+	WriteShareRetained(shnum int, offset uint64, data []byte, release func()) error
 }
 
 // Discard is a Sink that keeps nothing (for computing a cap).
@@ -69,7 +95,8 @@ func ConvergenceTag(secret []byte, k, n int, segsize int64) []byte {
 
 // Key returns the AES key for an upload: the convergent hash of the
 // plaintext with the secret and encoding parameters, or a random key when
-// p.NoConvergence is set. It reads src once.
+// p.NoConvergence is set. It reads src once, front to back; reading the next
+// chunk overlaps hashing this one.
 func Key(ctx context.Context, src io.ReaderAt, size uint64, p Params) ([]byte, error) {
 	if p.NoConvergence {
 		k := make([]byte, caps.KeyLen)
@@ -83,23 +110,84 @@ func Key(ctx context.Context, src io.ReaderAt, size uint64, p Params) ([]byte, e
 		return nil, err
 	}
 	h := caps.NewTaggedHasher(string(ConvergenceTag(p.Convergence, p.Needed, p.Total, l.SegmentSize)), caps.KeyLen)
-	buf := make([]byte, 1<<20)
-	for off := uint64(0); off < size; {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n := min(uint64(len(buf)), size-off)
-		got, err := src.ReadAt(buf[:n], int64(off))
-		if uint64(got) < n {
-			if err == nil || errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, fmt.Errorf("reading plaintext at %d: %w", off, err)
-		}
-		h.Write(buf[:n])
-		off += n
+	if err := readChunks(ctx, src, size, keyChunk, func(b []byte) { h.Write(b) }); err != nil {
+		return nil, err
 	}
 	return h.Digest(), nil
+}
+
+// keyChunk is the read size of the key pass.
+const keyChunk = 1 << 20
+
+// readChunks reads src[0:size) in chunks of at most chunk bytes and calls
+// use with each, in order, on the calling goroutine. A second goroutine
+// reads ahead into two spare buffers; it has returned before readChunks
+// does.
+func readChunks(ctx context.Context, src io.ReaderAt, size uint64, chunk int, use func([]byte)) error {
+	if size <= uint64(chunk) {
+		buf := make([]byte, size)
+		if err := readFull(src, buf, 0); err != nil {
+			return err
+		}
+		use(buf)
+		return nil
+	}
+	type filled struct {
+		buf []byte
+		err error
+	}
+	const spare = 3 // one being hashed, two read ahead
+	free := make(chan []byte, spare)
+	for range spare {
+		free <- make([]byte, chunk)
+	}
+	full := make(chan filled, spare)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(full)
+		for off := uint64(0); off < size; {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				return
+			}
+			n := min(uint64(chunk), size-off)
+			err := ctx.Err()
+			if err == nil {
+				err = readFull(src, buf[:n], off)
+			}
+			full <- filled{buf[:n], err} // never blocks: at most spare buffers exist
+			if err != nil {
+				return
+			}
+			off += n
+		}
+	}()
+	for f := range full {
+		if f.err != nil {
+			return f.err
+		}
+		use(f.buf)
+		free <- f.buf[:cap(f.buf)]
+	}
+	return ctx.Err()
+}
+
+// readFull reads exactly len(buf) bytes of src at off.
+func readFull(src io.ReaderAt, buf []byte, off uint64) error {
+	got, err := src.ReadAt(buf, int64(off))
+	if got < len(buf) {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("reading plaintext at %d: %w", off, err)
+	}
+	return nil
 }
 
 // ctrStream returns AES-128-CTR keyed with key, positioned at byte offset
@@ -115,9 +203,61 @@ func ctrStream(block cipher.Block, off int64) cipher.Stream {
 	return s
 }
 
+// segBuf is the memory of one segment in flight: its plaintext, encrypted
+// in place into ciphertext, the zero padding of the tail, and the parity
+// blocks. Data blocks are slices of the ciphertext. It returns to its pool
+// when every holder (each share's block, and the flat crypttext hash) has
+// released it.
+type segBuf struct {
+	b       []byte
+	refs    atomic.Int32
+	pool    *segPool
+	release func() // s.done, made once so handing it out does not allocate
+}
+
+func (s *segBuf) done() {
+	if s.refs.Add(-1) == 0 {
+		s.pool.put(s)
+	}
+}
+
+// segPool recycles the segment buffers of one encoding. It is a bounded
+// free list rather than a sync.Pool: reuse does not depend on when the
+// garbage collector runs, and buffers a retaining sink returns after the
+// encoding has ended simply go with the pool.
+type segPool struct {
+	size int64
+	free chan *segBuf
+}
+
+// newSegPool returns a pool of buffers for the segments of layout l that
+// keeps up to keep of them.
+func newSegPool(l Layout, keep int) *segPool {
+	return &segPool{size: l.SegmentSize + int64(l.Total-l.Needed)*l.BlockSize, free: make(chan *segBuf, keep)}
+}
+
+func (p *segPool) get() *segBuf {
+	select {
+	case s := <-p.free:
+		return s
+	default:
+		s := &segBuf{b: make([]byte, p.size), pool: p}
+		s.release = s.done
+		return s
+	}
+}
+
+func (p *segPool) put(s *segBuf) {
+	select {
+	case p.free <- s:
+	default: // more are out than the pool keeps: let this one go
+	}
+}
+
 // segResult is one encoded segment.
 type segResult struct {
 	idx         int
+	buf         *segBuf
 	ciphertext  []byte   // unpadded
 	blocks      [][]byte // N blocks
 	blockHashes [][]byte // N leaf hashes
@@ -138,7 +278,29 @@ func Encode(ctx context.Context, src io.ReaderAt, size uint64, p Params, sink Si
 	return EncodeWithKey(ctx, src, size, key, p, sink)
 }
 
-// EncodeWithKey is Encode with a given AES key.
+// maxInFlight bounds the memory of the segments a codec pipeline holds at
+// once (at least two segments are always allowed).
+const maxInFlight = 64 << 20
+
+// pipelineDepth returns how many workers and how many segments in flight a
+// codec pipeline uses for segments needing perSeg bytes each: about two
+// segments per worker, one worker per processor.
+func pipelineDepth(perSeg int64) (workers, window int) {
+	workers = runtime.GOMAXPROCS(0)
+	window = 2 * workers
+	if perSeg > 0 && int64(window) > maxInFlight/perSeg {
+		window = int(maxInFlight / perSeg)
+	}
+	window = max(window, 2)
+	workers = max(min(workers, window), 1)
+	return workers, window
+}
+
+// EncodeWithKey is Encode with a given AES key. Segments are read,
+// encrypted, hashed and erasure-coded by one worker per processor; one
+// goroutine hands them to sink in order and another feeds the whole-file
+// crypttext hash. Every goroutine has returned, and src is no longer read,
+// when EncodeWithKey returns.
 func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte, p Params, sink Sink) (*Result, error) {
 	l, hdr, alloc, err := Plan(size, p)
 	if err != nil {
@@ -148,28 +310,44 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 	if err != nil {
 		return nil, fmt.Errorf("AES key: %w", err)
 	}
-	headerBytes := hdr.Bytes()
+	retaining, _ := sink.(RetainingSink)
+	write := func(sh int, off uint64, data []byte, release func()) error {
+		if retaining != nil {
+			return retaining.WriteShareRetained(sh, off, data, release)
+		}
+		err := sink.WriteShare(sh, off, data)
+		release()
+		return err
+	}
+	headerBytes := hdr.Bytes() // shared by every share; never written to again
 	for sh := 0; sh < l.Total; sh++ {
-		if err := sink.WriteShare(sh, 0, headerBytes); err != nil {
+		if err := write(sh, 0, headerBytes, noRelease); err != nil {
 			return nil, err
 		}
 	}
 
+	workers, depth := pipelineDepth(l.SegmentSize * int64(l.Total) / int64(l.Needed))
+	// Segments between the feeder and the sink, and as many again queued
+	// for the flat hash.
+	pool := newSegPool(l, 2*depth+1)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	workers := runtime.GOMAXPROCS(0)
+	var all sync.WaitGroup // every goroutine below
+	defer func() { cancel(); all.Wait() }()
+
 	jobs := make(chan int)
 	results := make(chan segResult, workers)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for range workers {
 		wg.Add(1)
+		all.Add(1)
 		go func() {
+			defer all.Done()
 			defer wg.Done()
 			fec, err := infectious.NewFEC(l.Needed, l.Total)
 			for idx := range jobs {
 				r := segResult{idx: idx, err: err}
 				if err == nil {
-					r = encodeSegment(fec, block, src, l, idx)
+					r = encodeSegment(fec, block, src, l, idx, pool)
 				}
 				select {
 				case results <- r:
@@ -179,10 +357,12 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 			}
 		}()
 	}
-	// Feed at most 2*workers segments ahead of the writer, so memory stays
+	// Feed at most depth segments ahead of the writer, so memory stays
 	// bounded by a few segments whatever the file size.
-	window := make(chan struct{}, 2*workers)
+	window := make(chan struct{}, depth)
+	all.Add(2)
 	go func() {
+		defer all.Done()
 		defer close(jobs)
 		for i := 0; i < l.NumSegments; i++ {
 			select {
@@ -197,9 +377,32 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 			}
 		}
 	}()
-	go func() { wg.Wait(); close(results) }()
+	go func() { defer all.Done(); wg.Wait(); close(results) }()
 
-	flat := caps.NewTaggedHasher(caps.TagCrypttext, 0)
+	// The whole-file crypttext hash runs on its own goroutine, fed in order.
+	flatIn := make(chan segResult, depth)
+	var flatDigest []byte
+	all.Add(1)
+	go func() {
+		defer all.Done()
+		flat := caps.NewTaggedHasher(caps.TagCrypttext, 0)
+		for r := range flatIn {
+			if ctx.Err() == nil {
+				flat.Write(r.ciphertext)
+			}
+			r.buf.release()
+		}
+		flatDigest = flat.Digest()
+	}()
+	flatOpen := true
+	closeFlat := func() {
+		if flatOpen {
+			close(flatIn)
+			flatOpen = false
+		}
+	}
+	defer closeFlat()
+
 	cryptLeaves := make([][]byte, l.NumSegments)
 	blockLeaves := make([][][]byte, l.Total)
 	for sh := range blockLeaves {
@@ -231,18 +434,23 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 				break
 			}
 			delete(pending, next)
-			flat.Write(r.ciphertext)
+			flatIn <- r // never blocks for long: the flat hasher only hashes
 			cryptLeaves[next] = r.cryptHash
 			for sh := 0; sh < l.Total; sh++ {
 				blockLeaves[sh][next] = r.blockHashes[sh]
 				off := hdr.Data + uint64(next)*uint64(l.BlockSize)
-				if err := sink.WriteShare(sh, off, r.blocks[sh]); err != nil {
+				if err := write(sh, off, r.blocks[sh], r.buf.release); err != nil {
 					return nil, err
 				}
 			}
 			next++
 			<-window
 		}
+	}
+	closeFlat()
+	all.Wait() // the flat hasher is done once every goroutine is
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 
 	cryptTree := hashtree.New(cryptLeaves)
@@ -253,7 +461,7 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 		shareLeaves[sh] = blockTrees[sh].Root()
 	}
 	shareTree := hashtree.New(shareLeaves)
-	ueb := newUEB(l, flat.Digest(), cryptTree.Root(), shareTree.Root()).Pack()
+	ueb := newUEB(l, flatDigest, cryptTree.Root(), shareTree.Root()).Pack()
 	if uint64(len(ueb)) != alloc-hdr.URIExtension-hdr.FieldSize() {
 		return nil, fmt.Errorf("internal error: URI extension block is %d bytes, planned %d", len(ueb), alloc-hdr.URIExtension-hdr.FieldSize())
 	}
@@ -270,7 +478,7 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 			tail = binary.BigEndian.AppendUint64(tail, uint64(len(ueb)))
 		}
 		tail = append(tail, ueb...)
-		if err := sink.WriteShare(sh, hdr.PlaintextHashTree, tail); err != nil {
+		if err := write(sh, hdr.PlaintextHashTree, tail, noRelease); err != nil {
 			return nil, err
 		}
 	}
@@ -281,26 +489,32 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 	return &Result{Cap: c, Layout: l, Header: hdr, Key: key, StorageIndex: c.StorageIndex, UEB: ueb, AllocatedSize: alloc}, nil
 }
 
-// encodeSegment reads, encrypts, hashes and erasure-codes segment idx.
-func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l Layout, idx int) segResult {
+// noRelease is the release of memory the encoder does not recycle (headers
+// and share tails are allocated for the sink and left to the collector).
+func noRelease() {}
+
+// encodeSegment reads, encrypts, hashes and erasure-codes segment idx into
+// a buffer from pool. The buffer is not cleared: the plaintext and every
+// parity block overwrite their regions, and only the tail's zero padding
+// is cleared explicitly.
+func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l Layout, idx int, pool *segPool) segResult {
 	off, n := l.SegmentBounds(idx)
 	padded := n
 	if idx == l.NumSegments-1 {
 		padded = l.TailPadded
 	}
 	bl := padded / int64(l.Needed)
-	buf := make([]byte, padded+int64(l.Total-l.Needed)*bl)
+	sb := pool.get()
+	buf := sb.b[:padded+int64(l.Total-l.Needed)*bl]
 	plain := buf[:n]
-	got, err := src.ReadAt(plain, off)
-	if int64(got) < n {
-		if err == nil || errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return segResult{idx: idx, err: fmt.Errorf("reading plaintext at %d: %w", off, err)}
+	if err := readFull(src, plain, uint64(off)); err != nil {
+		pool.put(sb)
+		return segResult{idx: idx, err: err}
 	}
+	clear(buf[n:padded])
 	ctrStream(block, off).XORKeyStream(plain, plain)
-	r := segResult{idx: idx, ciphertext: plain, cryptHash: caps.TaggedHash(caps.TagCrypttextSegment, plain, 0)}
-	data := buf[:padded] // zero padding already in place
+	r := segResult{idx: idx, buf: sb, ciphertext: plain, cryptHash: caps.TaggedHash(caps.TagCrypttextSegment, plain, 0)}
+	data := buf[:padded]
 	r.blocks = make([][]byte, l.Total)
 	r.blockHashes = make([][]byte, l.Total)
 	for sh := 0; sh < l.Total; sh++ {
@@ -309,13 +523,16 @@ func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l L
 			b = data[int64(sh)*bl : int64(sh+1)*bl]
 		} else {
 			b = buf[padded+int64(sh-l.Needed)*bl : padded+int64(sh-l.Needed+1)*bl]
-			if err := fec.EncodeSingle(data, b, sh); err != nil {
+			if err := fec.EncodeSingle(data, b, sh); err != nil { // clears b first
+				pool.put(sb)
 				return segResult{idx: idx, err: fmt.Errorf("erasure coding: %w", err)}
 			}
 		}
 		r.blocks[sh] = b
 		r.blockHashes[sh] = caps.TaggedHash(caps.TagBlock, b, 0)
 	}
+	// One reference per share's block and one for the flat crypttext hash.
+	sb.refs.Store(int32(l.Total + 1))
 	return r
 }
 

@@ -227,7 +227,9 @@ func FuzzParseUEB(f *testing.F) {
 
 // FuzzDecodeShare feeds a corrupted share among good ones: decoding must
 // either give the right bytes or fail cleanly, never panic or return wrong
-// data.
+// data. Share 2 is parity, so rejecting share 0 takes the rebuild path;
+// into chooses between readers returning slices and readers reading into
+// the decoder's buffers.
 func FuzzDecodeShare(f *testing.F) {
 	data := sha256ctr("fuzz", 3000)
 	p := Params{Needed: 2, Total: 3, MaxSegmentSize: 1024, Convergence: []byte("c")}
@@ -236,11 +238,21 @@ func FuzzDecodeShare(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(sink.shares[0])
-	f.Fuzz(func(t *testing.T, share0 []byte) {
-		rs := map[int]ShareReader{0: BytesShare(share0), 1: BytesShare(sink.shares[1])}
+	f.Add(sink.shares[0], false)
+	f.Add(sink.shares[0], true)
+	f.Fuzz(func(t *testing.T, share0 []byte, into bool) {
+		rs := map[int]ShareReader{}
+		for n, b := range map[int][]byte{0: share0, 1: sink.shares[1], 2: sink.shares[2]} {
+			if into {
+				rs[n] = ReaderAtShare{bytes.NewReader(b)}
+			} else {
+				rs[n] = BytesShare(b)
+			}
+		}
 		var out bytes.Buffer
-		if err := Decode(context.Background(), r.Cap, rs, &out, DecodeOptions{}); err == nil && !bytes.Equal(out.Bytes(), data) {
+		if err := Decode(context.Background(), r.Cap, rs, &out, DecodeOptions{}); err != nil {
+			t.Fatalf("two good shares of three, and still: %v", err)
+		} else if !bytes.Equal(out.Bytes(), data) {
 			t.Fatal("decoded wrong data without an error")
 		}
 	})

@@ -34,8 +34,13 @@ type Options struct {
 	RetryDelay time.Duration
 	// MaxConnsPerHost bounds concurrent connections (default 0, unbounded).
 	MaxConnsPerHost int
-	// DialTimeout bounds connecting and the TLS handshake (default 30s).
+	// DialTimeout bounds connecting and the TLS handshake (default 10s).
 	DialTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for a response's headers once
+	// the request is sent, so that a server that takes the request and never
+	// answers fails the request even under a context with no deadline
+	// (default 30s). Callers bound whole requests with their context.
+	ResponseHeaderTimeout time.Duration
 }
 
 // Client is a storage.Server over GBS. It is safe for concurrent use and
@@ -71,7 +76,10 @@ func New(nurl string, opts Options) (*Client, error) {
 		opts.RetryDelay = 100 * time.Millisecond
 	}
 	if opts.DialTimeout <= 0 {
-		opts.DialTimeout = 30 * time.Second
+		opts.DialTimeout = 10 * time.Second
+	}
+	if opts.ResponseHeaderTimeout <= 0 {
+		opts.ResponseHeaderTimeout = 30 * time.Second
 	}
 	tlsConf := &tls.Config{
 		// Names and CAs mean nothing here: the certificate is checked against
@@ -91,6 +99,7 @@ func New(nurl string, opts Options) (*Client, error) {
 		WriteBufferSize:     64 << 10,
 		ReadBufferSize:      64 << 10,
 	}
+	tr.ResponseHeaderTimeout = opts.ResponseHeaderTimeout
 	return &Client{
 		nurl:  n,
 		base:  "https://" + n.Address(),

@@ -8,12 +8,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -500,5 +502,61 @@ func TestRetriesOnlyWhereSafe(t *testing.T) {
 	_, err = c.ReadTestWrite(context.Background(), testSI("rtw"), storage.MutableSecrets{}, storage.ReadTestWriteRequest{})
 	if err == nil {
 		t.Fatal("read-test-write was retried after a dropped connection")
+	}
+}
+
+// TestServerThatNeverAnswers: a server that completes the TLS handshake,
+// takes the request and never answers fails the request after the
+// response-header timeout, even under a context with no deadline.
+func TestServerThatNeverAnswers(t *testing.T) {
+	certPEM, keyPEM, err := node.GenerateCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		var conns []net.Conn
+		var wg sync.WaitGroup
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+			wg.Wait()
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				<-done
+				return
+			}
+			conns = append(conns, c)
+			wg.Add(1)
+			go func() { defer wg.Done(); c.(*tls.Conn).Handshake(); io.Copy(io.Discard, c) }()
+		}
+	}()
+	t.Cleanup(func() { close(done); ln.Close(); <-accepted })
+	nurl := gbswire.NURL{SPKIHash: gbswire.SPKIHash(cert.Leaf), Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Swissnum: "abc"}.String()
+	c, err := New(nurl, Options{Retries: -1, ResponseHeaderTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	_, err = c.Version(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("got %v, want a timeout", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v", d)
 	}
 }

@@ -69,14 +69,35 @@ func (s *Share) checkBlock(i int) (salt, blk []byte, err error) {
 
 // NotEnoughSharesError says no version of the file has k good shares.
 type NotEnoughSharesError struct {
+	// Found is the most good shares (passing every check) of one version;
+	// Needed is k.
 	Found, Needed int
-	Bad           map[int]error
+	// Bad says why each rejected share number was rejected.
+	Bad map[int]error
+	// Servers and Answered count the servers asked and those that
+	// answered (both 0 when no servers were asked, as in Decode).
+	Servers, Answered int
 }
 
-// Error says how many good shares were found, how many are needed and why
-// one share was rejected.
+// Error says how many good shares were found, how many are needed, and why
+// shares were rejected; when every share found was rejected it says so
+// rather than counting them as found.
 func (e *NotEnoughSharesError) Error() string {
-	msg := fmt.Sprintf("not enough good shares of the newest version: found %d, need %d", e.Found, e.Needed)
+	var msg string
+	switch {
+	case e.Found == 0 && len(e.Bad) > 0:
+		msg = fmt.Sprintf("no good share of this mutable file: %d share(s) found and all rejected as corrupt", len(e.Bad))
+		if e.Needed > 0 {
+			msg += fmt.Sprintf(" (need %d good ones)", e.Needed)
+		}
+	case e.Found == 0:
+		msg = "no share of this mutable file was found"
+	default:
+		msg = fmt.Sprintf("not enough good shares of the newest version: found %d, need %d", e.Found, e.Needed)
+	}
+	if e.Servers > 0 {
+		msg += fmt.Sprintf(" on %d server(s), %d of them answering", e.Servers, e.Answered)
+	}
 	if len(e.Bad) == 0 {
 		return msg
 	}
@@ -86,7 +107,13 @@ func (e *NotEnoughSharesError) Error() string {
 			first = n
 		}
 	}
-	return msg + fmt.Sprintf(" (%v, and %d more rejected)", e.Bad[first], len(e.Bad)-1)
+	if e.Found == 0 {
+		if len(e.Bad) == 1 {
+			return msg + fmt.Sprintf(": %v", e.Bad[first])
+		}
+		return msg + fmt.Sprintf(": %v, and %d more", e.Bad[first], len(e.Bad)-1)
+	}
+	return msg + fmt.Sprintf(" (%d more rejected as corrupt: %v)", len(e.Bad), e.Bad[first])
 }
 
 // DecodeShares parses raw share data (what a storage server's mutable
@@ -99,20 +126,34 @@ func DecodeShares(c *caps.Cap, raw map[int][]byte, w io.Writer, onBad func(shnum
 	}
 	sort.Ints(nums)
 	var shares []*Share
+	bad := map[int]error{}
 	for _, n := range nums {
 		s, err := ParseShare(n, raw[n])
 		if err != nil {
+			bad[n] = fmt.Errorf("share %d: %w", n, err)
 			if onBad != nil {
-				onBad(n, fmt.Errorf("share %d: %w", n, err))
+				onBad(n, bad[n])
 			}
 			continue
 		}
 		shares = append(shares, s)
 	}
 	if len(shares) == 0 {
-		return &NotEnoughSharesError{Found: 0, Needed: 1}
+		return &NotEnoughSharesError{Bad: bad}
 	}
-	return Decode(c, shares, w, onBad)
+	err := Decode(c, shares, w, onBad)
+	var ne *NotEnoughSharesError
+	if errors.As(err, &ne) {
+		for n, e := range bad {
+			if _, ok := ne.Bad[n]; !ok {
+				if ne.Bad == nil {
+					ne.Bad = map[int]error{}
+				}
+				ne.Bad[n] = e
+			}
+		}
+	}
+	return err
 }
 
 // rejections records rejected shares: by identity, so that a bad share of
@@ -121,14 +162,14 @@ func DecodeShares(c *caps.Cap, raw map[int][]byte, w io.Writer, onBad func(shnum
 type rejections struct {
 	shares map[*Share]bool
 	byNum  map[int]error
-	onBad  func(int, error)
+	onBad  func(*Share, error)
 }
 
 func (r *rejections) reject(s *Share, err error) {
 	r.shares[s] = true
 	r.byNum[s.Num] = err
 	if r.onBad != nil {
-		r.onBad(s.Num, err)
+		r.onBad(s, err)
 	}
 }
 
@@ -138,6 +179,15 @@ func (r *rejections) reject(s *Share, err error) {
 // blocks, the next older version with k good shares is tried. onBad, when
 // set, hears about each rejected share.
 func Decode(c *caps.Cap, shares []*Share, w io.Writer, onBad func(shnum int, err error)) error {
+	return decode(c, shares, w, func(s *Share, err error) {
+		if onBad != nil {
+			onBad(s.Num, err)
+		}
+	})
+}
+
+// decode is Decode reporting rejected shares by identity.
+func decode(c *caps.Cap, shares []*Share, w io.Writer, onBad func(*Share, error)) error {
 	if c.ReadKey == nil {
 		return fmt.Errorf("a %s cap cannot read the file's contents", c.Kind)
 	}
@@ -174,10 +224,8 @@ func Decode(c *caps.Cap, shares []*Share, w io.Writer, onBad func(shnum int, err
 	for _, k := range keys {
 		ss := distinct(versions[k])
 		needed = ss[0].Needed
-		if len(ss) > best {
-			best = len(ss)
-		}
 		if len(ss) < ss[0].Needed {
+			best = max(best, len(ss))
 			continue
 		}
 		// Blocks are checked before anything is written, so a version
@@ -187,6 +235,13 @@ func Decode(c *caps.Cap, shares []*Share, w io.Writer, onBad func(shnum int, err
 		if err != nil {
 			var ne *NotEnoughSharesError
 			if errors.As(err, &ne) {
+				good := 0
+				for _, s := range ss {
+					if !bad.shares[s] {
+						good++
+					}
+				}
+				best = max(best, good)
 				continue
 			}
 			return err

@@ -41,7 +41,7 @@ func sha256ctr(seed string, length int) []byte {
 	return out[:length]
 }
 
-func loadVector(t *testing.T, name string) vectorFile {
+func loadVector(t testing.TB, name string) vectorFile {
 	b, err := os.ReadFile("testdata/manifest.json")
 	if err != nil {
 		t.Fatal(err)

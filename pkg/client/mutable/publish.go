@@ -16,6 +16,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/hashtree"
+	"github.com/lafs/lafs/pkg/client/internal/fanout"
 	"github.com/lafs/lafs/pkg/storage"
 	"storj.io/infectious"
 )
@@ -269,39 +270,62 @@ type Target struct {
 var ErrExists = errors.New("a share of this mutable file already exists")
 
 // Create writes the shares of a new mutable file, share i to targets[i mod
-// len(targets)] (callers pass servers in permuted order). Each write checks
-// that the share does not exist yet.
-func Create(ctx context.Context, b *Built, targets []Target) error {
+// len(targets)] (callers pass servers in permuted order), to every server at
+// once, each write under o.TransferTimeout. Each write checks that the share
+// does not exist yet.
+func Create(ctx context.Context, b *Built, targets []Target, o Options) error {
 	if len(targets) == 0 {
 		return errors.New("no storage servers to publish to")
 	}
 	var si storage.StorageIndex
 	copy(si[:], b.Cap.StorageIndex)
-	failures := 0
-	var lastErr error
+	n := min(len(targets), len(b.Shares))
+	batches := make([]map[uint64]storage.TestWriteVectors, n)
 	for sh, share := range b.Shares {
-		t := targets[sh%len(targets)]
-		var we [32]byte
-		copy(we[:], caps.WriteEnabler(b.Cap.WriteKey, t.LeaseSeed))
-		req := storage.ReadTestWriteRequest{TestWriteVectors: map[uint64]storage.TestWriteVectors{
-			uint64(sh): {
-				Test:  []storage.TestVector{{Offset: 0, Size: 1, Specimen: []byte{}}},
-				Write: []storage.WriteVector{{Offset: 0, Data: share}},
-			},
-		}}
-		res, err := t.Storage.ReadTestWrite(ctx, si, storage.MutableSecrets{WriteEnabler: we, Lease: t.Lease}, req)
-		switch {
-		case err != nil:
-			failures++
-			lastErr = fmt.Errorf("share %d: %w", sh, err)
-		case !res.Success:
-			return fmt.Errorf("share %d: %w", sh, ErrExists)
+		t := sh % len(targets)
+		if batches[t] == nil {
+			batches[t] = map[uint64]storage.TestWriteVectors{}
+		}
+		batches[t][uint64(sh)] = storage.TestWriteVectors{
+			Test:  []storage.TestVector{{Offset: 0, Size: 1, Specimen: []byte{}}},
+			Write: []storage.WriteVector{{Offset: 0, Data: share}},
 		}
 	}
-	if len(b.Shares)-failures < b.neededShares() {
-		return fmt.Errorf("only %d of %d shares written: %w", len(b.Shares)-failures, len(b.Shares), lastErr)
+	rs := fanout.Ask(ctx, n, fanout.Options{Timeout: o.transferTimeout()}, func(ctx context.Context, i int) (storage.ReadTestWriteResult, error) {
+		t := targets[i]
+		var we [32]byte
+		copy(we[:], caps.WriteEnabler(b.Cap.WriteKey, t.LeaseSeed))
+		req := storage.ReadTestWriteRequest{TestWriteVectors: batches[i]}
+		return t.Storage.ReadTestWrite(ctx, si, storage.MutableSecrets{WriteEnabler: we, Lease: t.Lease}, req)
+	}, nil)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	written := 0
+	var lastErr error
+	for i, r := range rs {
+		switch {
+		case r.Err != nil:
+			lastErr = fmt.Errorf("server %d of %d: %w", i+1, n, r.Err)
+		case !r.Value.Success:
+			return fmt.Errorf("shares %v: %w", shareNums(batches[i]), ErrExists)
+		default:
+			written += len(batches[i])
+		}
+	}
+	if written < b.neededShares() {
+		return fmt.Errorf("only %d of %d shares written: %w", written, len(b.Shares), lastErr)
 	}
 	return nil
+}
+
+func shareNums(m map[uint64]storage.TestWriteVectors) []int {
+	var out []int
+	for sh := range m {
+		out = append(out, int(sh))
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (b *Built) neededShares() int {

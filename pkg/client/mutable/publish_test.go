@@ -133,7 +133,7 @@ func TestCreateAndRetrieve(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Each case needs its own key's storage index: derive a fresh one.
-			if err := Create(context.Background(), b, targets); err != nil {
+			if err := Create(context.Background(), b, targets, Options{}); err != nil {
 				if errors.Is(err, ErrExists) {
 					t.Skip("same key as an earlier case")
 				}
@@ -146,7 +146,7 @@ func TestCreateAndRetrieve(t *testing.T) {
 				}
 			}
 			// Creating it again is refused: the shares exist.
-			if err := Create(context.Background(), b, targets); !errors.Is(err, ErrExists) {
+			if err := Create(context.Background(), b, targets, Options{}); !errors.Is(err, ErrExists) {
 				t.Fatalf("second create: %v", err)
 			}
 			// A read cap cannot create or change anything: it has no writekey.

@@ -13,9 +13,16 @@
 // hash tree, erasure-decode and decrypt with AES-CTR under the per-salt
 // data key, skipping any share that fails.
 //
+// Finding shares: Retrieve and Overwrite share one servermap routine that
+// asks every server at once (each under Options.Timeout) what it holds and
+// reads the first bytes of each share; a read then stops waiting once the
+// newest version seen has k shares (after Options.Grace) and reads k shares
+// of it plus a couple of spares whole (a share that fails a check is
+// advised corrupt to its server), while a write hears every server out.
+//
 // Writing: Build lays out a new version's shares as Tahoe's publisher
-// does, Create writes a new file and Overwrite replaces a file's contents
-// with test-and-set writes. Partial (in-place segment) MDMF updates,
+// does, Create writes a new file to every server at once and Overwrite
+// replaces a file's contents with test-and-set writes. Partial (in-place segment) MDMF updates,
 // servermap-based repair and the storage container format (pkg/storage)
 // are not here; directory contents are parsed by pkg/client/dirnode.
 package mutable

@@ -9,8 +9,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client/internal/fanout"
 	"github.com/lafs/lafs/pkg/storage"
 )
 
@@ -22,45 +24,15 @@ var ErrUncoordinated = errors.New("uncoordinated write: the file changed while w
 // ErrReadOnly is returned when a read cap is used to write.
 var ErrReadOnly = errors.New("this is a read-only cap: it cannot modify the file")
 
-// held is one share found on one server.
-type held struct {
-	target int
-	share  *Share
-	raw    []byte
-}
-
-// servermap reads every share of the file from every target.
-func servermap(ctx context.Context, si storage.StorageIndex, targets []Target) ([]held, error) {
-	var out []held
-	for i, t := range targets {
-		nums, err := t.Storage.ListMutableShares(ctx, si)
-		if err != nil {
-			continue
-		}
-		for _, n := range nums {
-			b, err := t.Storage.ReadMutableShareChunk(ctx, si, n, 0, maxShareRead)
-			if err != nil {
-				continue
-			}
-			s, err := ParseShare(n, b)
-			if err != nil {
-				continue
-			}
-			out = append(out, held{target: i, share: s, raw: b})
-		}
-	}
-	return out, ctx.Err()
-}
-
 // checkstring is the prefix a test vector compares to be sure a share is
 // still the version we read: version, seqnum, root hash (and the IV in
 // SDMF).
-func checkstring(s *Share, raw []byte) []byte {
+func checkstring(l *located) []byte {
 	n := 1 + 8 + 32
-	if s.Version == VersionSDMF {
+	if l.raw[0] == VersionSDMF {
 		n += saltSize
 	}
-	return raw[:n]
+	return l.raw[:n]
 }
 
 // privateKey recovers the file's signing key from a share: the encrypted
@@ -90,35 +62,32 @@ func privateKey(c *caps.Cap, s *Share) (*rsa.PrivateKey, error) {
 
 // Overwrite replaces the contents of the mutable file of writecap c with
 // data, as a new version (sequence number + 1) in the file's own format and
-// encoding. Every share is rewritten where it is, each write guarded by a
-// test that the share still holds the version we read: if another writer
-// got there first, Overwrite fails with ErrUncoordinated. Share numbers
-// found nowhere are placed on servers holding none, in permuted order.
-func Overwrite(ctx context.Context, c *caps.Cap, data []byte, targets []Target) error {
+// encoding. The servers are asked at once what they hold (each under
+// o.Timeout, every one heard out). Every share is rewritten where it is,
+// each write guarded by a test that the share still holds the version we
+// read: if another writer got there first, Overwrite fails with
+// ErrUncoordinated. Share numbers found nowhere are placed on answering
+// servers holding none, in permuted order. The first server's writes go
+// first, alone, so that of two writers racing from the same reading one
+// loses at once, having written nothing; the other servers are then
+// written at once.
+func Overwrite(ctx context.Context, c *caps.Cap, data []byte, targets []Target, o Options) error {
 	if c.WriteKey == nil {
 		return ErrReadOnly
 	}
 	var si storage.StorageIndex
 	copy(si[:], c.StorageIndex)
-	found, err := servermap(ctx, si, targets)
+	servers := make([]storage.Server, len(targets))
+	for i, t := range targets {
+		servers[i] = t.Storage
+	}
+	m, err := mapServers(ctx, si, servers, o, false)
 	if err != nil {
 		return err
 	}
-	var good []held
-	for _, h := range found {
-		if h.share.Verify(c) == nil {
-			good = append(good, h)
-		}
-	}
-	if len(good) == 0 {
-		return fmt.Errorf("no valid share of this mutable file was found on %d servers", len(targets))
-	}
-	newest := good[0].share
-	for _, h := range good[1:] {
-		s := h.share
-		if s.Seqnum > newest.Seqnum || s.Seqnum == newest.Seqnum && string(s.RootHash) > string(newest.RootHash) {
-			newest = s
-		}
+	newest, err := newestGood(ctx, c, si, servers, m, o)
+	if err != nil {
+		return err
 	}
 	key, err := privateKey(c, newest)
 	if err != nil {
@@ -128,53 +97,127 @@ func Overwrite(ctx context.Context, c *caps.Cap, data []byte, targets []Target) 
 	if err != nil {
 		return err
 	}
-	// Where each share number goes: where it is now (every copy), else a
-	// server without shares of this file.
-	where := map[int][]held{}
+	// Where each share number goes: where it is now (every copy), else an
+	// answering server without shares of this file.
+	where := map[int][]*located{}
 	busy := map[int]bool{}
-	for _, h := range found {
-		where[h.share.Num] = append(where[h.share.Num], h)
-		busy[h.target] = true
+	for _, l := range m.shares {
+		where[l.num] = append(where[l.num], l)
+		busy[l.server] = true
 	}
+	writes := map[int]map[uint64]storage.TestWriteVectors{} // by target
 	next := 0
-	writes := 0
 	for sh := range b.Shares {
+		newLen := uint64(len(b.Shares[sh]))
+		write := []storage.WriteVector{{Offset: 0, Data: b.Shares[sh]}}
 		copies := where[sh]
 		if len(copies) == 0 {
-			for next < len(targets) && busy[next] {
+			for next < len(targets) && (busy[next] || !m.answered[next]) {
 				next++
 			}
 			if next == len(targets) {
 				continue // nowhere new to put it
 			}
-			copies = []held{{target: next}}
 			busy[next] = true
+			addWrite(writes, next, sh, storage.TestWriteVectors{Test: []storage.TestVector{{Offset: 0, Size: 1, Specimen: []byte{}}}, Write: write, NewLength: &newLen})
+			continue
 		}
-		for _, h := range copies {
-			test := []storage.TestVector{{Offset: 0, Size: 1, Specimen: []byte{}}}
-			if h.share != nil {
-				cs := checkstring(h.share, h.raw)
-				test = []storage.TestVector{{Offset: 0, Size: uint64(len(cs)), Specimen: cs}}
-			}
-			t := targets[h.target]
-			var we [32]byte
-			copy(we[:], caps.WriteEnabler(c.WriteKey, t.LeaseSeed))
-			newLen := uint64(len(b.Shares[sh]))
-			req := storage.ReadTestWriteRequest{TestWriteVectors: map[uint64]storage.TestWriteVectors{
-				uint64(sh): {Test: test, Write: []storage.WriteVector{{Offset: 0, Data: b.Shares[sh]}}, NewLength: &newLen},
-			}}
-			res, err := t.Storage.ReadTestWrite(ctx, si, storage.MutableSecrets{WriteEnabler: we, Lease: t.Lease}, req)
-			if err != nil {
-				continue
-			}
-			if !res.Success {
-				return ErrUncoordinated
-			}
-			writes++
+		for _, l := range copies {
+			cs := checkstring(l)
+			addWrite(writes, l.server, sh, storage.TestWriteVectors{Test: []storage.TestVector{{Offset: 0, Size: uint64(len(cs)), Specimen: cs}}, Write: write, NewLength: &newLen})
 		}
 	}
-	if writes < newest.Needed {
-		return fmt.Errorf("only %d shares of the new version were written, %d are needed to read it", writes, newest.Needed)
+	order := make([]int, 0, len(writes))
+	for t := range writes {
+		order = append(order, t)
+	}
+	sort.Ints(order)
+	send := func(ctx context.Context, t int) (int, error) {
+		var we [32]byte
+		copy(we[:], caps.WriteEnabler(c.WriteKey, targets[t].LeaseSeed))
+		req := storage.ReadTestWriteRequest{TestWriteVectors: writes[t]}
+		res, err := targets[t].Storage.ReadTestWrite(ctx, si, storage.MutableSecrets{WriteEnabler: we, Lease: targets[t].Lease}, req)
+		if err != nil {
+			return 0, err
+		}
+		if !res.Success {
+			return 0, ErrUncoordinated
+		}
+		return len(writes[t]), nil
+	}
+	written := map[int]bool{}
+	record := func(t int) {
+		for sh := range writes[t] {
+			written[int(sh)] = true
+		}
+	}
+	// The first server that takes our writes decides the race.
+	for len(order) > 0 {
+		t := order[0]
+		order = order[1:]
+		wctx, cancel := context.WithTimeout(ctx, o.transferTimeout())
+		_, err := send(wctx, t)
+		cancel()
+		if errors.Is(err, ErrUncoordinated) {
+			return err
+		}
+		if err == nil {
+			record(t)
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	rs := fanout.Ask(ctx, len(order), fanout.Options{Timeout: o.transferTimeout()}, func(ctx context.Context, i int) (int, error) {
+		return send(ctx, order[i])
+	}, nil)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	uncoordinated := false
+	for i, r := range rs {
+		switch {
+		case errors.Is(r.Err, ErrUncoordinated):
+			uncoordinated = true
+		case r.Err == nil:
+			record(order[i])
+		}
+	}
+	if uncoordinated {
+		return ErrUncoordinated
+	}
+	if len(written) < newest.Needed {
+		return fmt.Errorf("only %d shares of the new version were written, %d are needed to read it", len(written), newest.Needed)
 	}
 	return nil
+}
+
+func addWrite(writes map[int]map[uint64]storage.TestWriteVectors, t, sh int, tw storage.TestWriteVectors) {
+	if writes[t] == nil {
+		writes[t] = map[uint64]storage.TestWriteVectors{}
+	}
+	writes[t][uint64(sh)] = tw
+}
+
+// newestGood is the newest share that passes Verify: versions are tried
+// newest first, each share of a version read whole until one passes.
+func newestGood(ctx context.Context, c *caps.Cap, si storage.StorageIndex, servers []storage.Server, m *serverMap, o Options) (*Share, error) {
+	for _, v := range m.versions() {
+		for _, l := range v.shares {
+			ss, err := fetch(ctx, si, servers, []*located{l}, o, nil)
+			if err != nil {
+				return nil, err
+			}
+			for _, s := range ss {
+				if err := s.Verify(c); err != nil {
+					o.bad(s.Num, err)
+					advise(ctx, si, servers, l, err, o)
+					continue
+				}
+				return s, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("no valid share of this mutable file was found on %d servers", len(servers))
 }

@@ -39,11 +39,11 @@ func TestOverwriteInPlace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := Create(context.Background(), b, targets); err != nil {
+		if err := Create(context.Background(), b, targets, Options{}); err != nil {
 			t.Fatal(err)
 		}
 		for i, data := range [][]byte{sha256ctr("two", 5000), {}, []byte("x"), sha256ctr("four", 2500)} {
-			if err := Overwrite(context.Background(), b.Cap, data, targets); err != nil {
+			if err := Overwrite(context.Background(), b.Cap, data, targets, Options{}); err != nil {
 				t.Fatalf("format %d, version %d: %v", format, i+2, err)
 			}
 			var out bytes.Buffer
@@ -51,7 +51,7 @@ func TestOverwriteInPlace(t *testing.T) {
 				t.Fatalf("format %d, version %d: read back %d bytes, %v", format, i+2, out.Len(), err)
 			}
 		}
-		if err := Overwrite(context.Background(), b.Cap.ReadOnly(), []byte("no"), targets); !errors.Is(err, ErrReadOnly) {
+		if err := Overwrite(context.Background(), b.Cap.ReadOnly(), []byte("no"), targets, Options{}); !errors.Is(err, ErrReadOnly) {
 			t.Fatalf("write through a read cap: %v", err)
 		}
 	}
@@ -67,7 +67,7 @@ func TestRacingWritersLoseNoUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Create(context.Background(), b, targets); err != nil {
+	if err := Create(context.Background(), b, targets, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	for round := 0; round < 5; round++ {
@@ -80,7 +80,7 @@ func TestRacingWritersLoseNoUpdate(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				errs[i] = Overwrite(context.Background(), b.Cap, datas[i], targets)
+				errs[i] = Overwrite(context.Background(), b.Cap, datas[i], targets, Options{})
 			}()
 		}
 		close(start)

@@ -25,7 +25,7 @@ const (
 
 // rawShares returns the share data inside each of the vector's container
 // files, by share number.
-func rawShares(t *testing.T, v vectorFile) map[int][]byte {
+func rawShares(t testing.TB, v vectorFile) map[int][]byte {
 	t.Helper()
 	out := map[int][]byte{}
 	for _, sh := range v.Shares {

@@ -14,22 +14,22 @@ const AdviseDir = "corruption-advisories"
 
 // AdviseCorruptShare implements storage.Server.
 func (s *Store) AdviseCorruptShare(ctx context.Context, si storage.StorageIndex, shnum int, reason string) error {
-	return s.adviseCorrupt(ctx, "immutable", si, shnum, reason)
+	return s.adviseCorrupt(ctx, KindImmutable, si, shnum, reason)
 }
 
 // AdviseCorruptMutableShare implements storage.Server.
 func (s *Store) AdviseCorruptMutableShare(ctx context.Context, si storage.StorageIndex, shnum int, reason string) error {
-	return s.adviseCorrupt(ctx, "mutable", si, shnum, reason)
+	return s.adviseCorrupt(ctx, KindMutable, si, shnum, reason)
 }
 
 // adviseCorrupt records a report in Tahoe's format, one auxiliary object
 // per report, unless that would eat into the reserved space.
-func (s *Store) adviseCorrupt(ctx context.Context, kind string, si storage.StorageIndex, shnum int, reason string) error {
+func (s *Store) adviseCorrupt(ctx context.Context, kind ContainerKind, si storage.StorageIndex, shnum int, reason string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if ok, err := s.exists(ctx, si, shnum); err != nil || !ok {
-		return fmt.Errorf("share %s/%d: %w", si, shnum, storage.ErrNotFound)
+	if !s.isKind(ctx, si, shnum, kind) {
+		return fmt.Errorf("no %s share %s/%d: %w", kind, si, shnum, storage.ErrNotFound)
 	}
 	now := s.opts.Now().UTC()
 	name := fmt.Sprintf("%s--%s-%d", strings.ReplaceAll(now.Format("2006-01-02T15:04:05.000000Z"), ":", ""), si, shnum)

@@ -294,9 +294,16 @@ func testVectorServeAndWrite(t *testing.T, open func(t *testing.T) backend.Backe
 			installVectors(t, src, e, s.Node)
 			l := New(src, Options{})
 			defer l.Close()
-			got, err := l.ListShares(ctx, si)
+			list, other := l.ListShares, l.ListMutableShares
+			if p.kind == KindMutable {
+				list, other = other, list
+			}
+			got, err := list(ctx, si)
 			if err != nil || len(got) != 1 || got[0] != s.Shnum {
-				t.Fatalf("ListShares = %v, %v; want [%d]", got, err, s.Shnum)
+				t.Fatalf("list = %v, %v; want [%d]", got, err, s.Shnum)
+			}
+			if got, err := other(ctx, si); err != nil || len(got) != 0 {
+				t.Fatalf("the other kind's list = %v, %v; want none", got, err)
 			}
 			read := l.ReadShareChunk
 			if p.kind == KindMutable {

@@ -52,7 +52,9 @@ func (s *Store) AllocateBuckets(ctx context.Context, si storage.StorageIndex, le
 	newLease := NewLease(0, lease.Renew[:], lease.Cancel[:], s.expiration(), s.opts.NodeID)
 
 	// Existing complete shares: renew (or add) the lease, as Tahoe does.
-	have, err := s.b.List(ctx, si)
+	// Share numbers taken by mutable (or unreadable) containers are neither
+	// held nor allocatable.
+	all, have, err := s.listKind(ctx, si, KindImmutable)
 	if err != nil {
 		return storage.AllocateResult{}, err
 	}
@@ -73,16 +75,16 @@ func (s *Store) AllocateBuckets(ctx context.Context, si storage.StorageIndex, le
 		}
 		unlock()
 	}
-	haveSet := map[int]bool{}
-	for _, n := range have {
-		haveSet[n] = true
+	taken := map[int]bool{}
+	for _, n := range all {
+		taken[n] = true
 	}
 	// Like Tahoe, report every share already held, requested or not: the
 	// uploader counts them towards happiness.
 	res := storage.AllocateResult{AlreadyHave: append([]int{}, have...), Allocated: []int{}}
 	free := s.availableSpace(ctx)
 	for _, n := range dedupe(shares) {
-		if haveSet[n] {
+		if taken[n] {
 			continue
 		}
 		key := uploadKey{si, n}
@@ -108,12 +110,15 @@ func (s *Store) AllocateBuckets(ctx context.Context, si storage.StorageIndex, le
 			return storage.AllocateResult{}, err
 		}
 		if done, err := s.exists(ctx, si, n); err != nil || done {
-			// Completed by a concurrent upload since we listed the bucket.
+			// Completed (or created) by another writer since we listed the
+			// bucket.
 			u.w.Close()
 			if err != nil {
 				return storage.AllocateResult{}, err
 			}
-			res.AlreadyHave = append(res.AlreadyHave, n)
+			if s.isKind(ctx, si, n, KindImmutable) {
+				res.AlreadyHave = append(res.AlreadyHave, n)
+			}
 			continue
 		}
 		s.mu.Lock()
@@ -347,10 +352,8 @@ func (s *Store) AbortUpload(ctx context.Context, si storage.StorageIndex, shnum 
 		return err
 	}
 	u, err := s.lookupUpload(si, shnum, uploadSecret)
-	if errors.Is(err, storage.ErrNotFound) {
-		if done, _ := s.exists(ctx, si, shnum); done {
-			return fmt.Errorf("share %s/%d is complete: %w", si, shnum, storage.ErrNotAllowed)
-		}
+	if errors.Is(err, storage.ErrNotFound) && s.isKind(ctx, si, shnum, KindImmutable) {
+		return fmt.Errorf("share %s/%d is complete: %w", si, shnum, storage.ErrNotAllowed)
 	}
 	if err != nil {
 		return err
@@ -403,15 +406,12 @@ func (s *Store) AbortIdleUploads(idle time.Duration) int {
 	return n
 }
 
-// ListShares implements storage.Server.
+// ListShares implements storage.Server: the complete immutable shares.
 func (s *Store) ListShares(ctx context.Context, si storage.StorageIndex) ([]int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out, err := s.b.List(ctx, si)
-	if out == nil {
-		out = []int{}
-	}
+	_, out, err := s.listKind(ctx, si, KindImmutable)
 	return out, err
 }
 
@@ -459,6 +459,10 @@ func (s *Store) openImmutable(ctx context.Context, si storage.StorageIndex, shnu
 	r, err := s.b.Open(ctx, si, shnum)
 	if err != nil {
 		return nil, notFound(err, si, shnum)
+	}
+	if detect(r) != KindImmutable {
+		r.Close()
+		return nil, fmt.Errorf("share %s/%d is not an immutable share: %w", si, shnum, storage.ErrNotFound)
 	}
 	c, err := parseImmutable(r)
 	if err != nil {

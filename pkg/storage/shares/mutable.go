@@ -42,12 +42,25 @@ func (s *Store) ReadTestWrite(ctx context.Context, si storage.StorageIndex, secr
 			r.Close()
 		}
 	}()
+	// Immutable (or unreadable) containers under si are another world: not
+	// read, tested as missing, and never written over.
+	var mutableNums []int
+	foreign := map[int]bool{}
 	for _, n := range nums {
 		r, err := s.b.Open(ctx, si, n)
+		if errors.Is(err, backend.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			return storage.ReadTestWriteResult{}, err
 		}
+		if detect(r) != KindMutable {
+			r.Close()
+			foreign[n] = true
+			continue
+		}
 		readers[n] = r
+		mutableNums = append(mutableNums, n)
 		c, err := parseMutable(r)
 		if err != nil {
 			return storage.ReadTestWriteResult{}, fmt.Errorf("share %s/%d: %w", si, n, err)
@@ -61,6 +74,12 @@ func (s *Store) ReadTestWrite(ctx context.Context, si storage.StorageIndex, secr
 			return storage.ReadTestWriteResult{}, fmt.Errorf("write enabler for %s: %w", si, storage.ErrUnauthorized)
 		}
 	}
+	for n, tw := range req.TestWriteVectors {
+		if foreign[int(n)] && (len(tw.Write) > 0 || tw.NewLength != nil) {
+			return storage.ReadTestWriteResult{}, fmt.Errorf("share %s/%d is an immutable share: %w", si, n, storage.ErrConflict)
+		}
+	}
+	nums = mutableNums
 	// Tests.
 	ok := true
 	for n, tw := range req.TestWriteVectors {
@@ -219,9 +238,13 @@ func (s *Store) writeMutable(ctx context.Context, si storage.StorageIndex, n int
 	})
 }
 
-// ListMutableShares implements storage.Server.
+// ListMutableShares implements storage.Server: the mutable shares.
 func (s *Store) ListMutableShares(ctx context.Context, si storage.StorageIndex) ([]int, error) {
-	return s.ListShares(ctx, si)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	_, out, err := s.listKind(ctx, si, KindMutable)
+	return out, err
 }
 
 // ReadMutableShareChunk implements storage.Server.
@@ -251,6 +274,10 @@ func (s *Store) openMutableData(ctx context.Context, si storage.StorageIndex, sh
 	r, err := s.b.Open(ctx, si, shnum)
 	if err != nil {
 		return nil, notFound(err, si, shnum)
+	}
+	if detect(r) != KindMutable {
+		r.Close()
+		return nil, fmt.Errorf("share %s/%d is not a mutable share: %w", si, shnum, storage.ErrNotFound)
 	}
 	c, err := parseMutable(r)
 	if err != nil {

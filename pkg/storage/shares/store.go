@@ -188,6 +188,37 @@ func (s *Store) exists(ctx context.Context, si storage.StorageIndex, shnum int) 
 	return true, nil
 }
 
+// listKind returns the shares of si held in containers of kind, ascending:
+// a storage index's immutable and mutable shares are separate worlds, and
+// neither is ever listed (or counted, read or "already held") as the other.
+func (s *Store) listKind(ctx context.Context, si storage.StorageIndex, kind ContainerKind) (all, ofKind []int, err error) {
+	all, err = s.b.List(ctx, si)
+	if err != nil {
+		return nil, nil, err
+	}
+	ofKind = []int{}
+	for _, n := range all {
+		k, err := s.kindOf(ctx, si, n)
+		if errors.Is(err, backend.ErrNotExist) {
+			continue // removed since listed
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if k == kind {
+			ofKind = append(ofKind, n)
+		}
+	}
+	return all, ofKind, nil
+}
+
+// isKind reports whether share shnum of si is committed in a container of
+// kind.
+func (s *Store) isKind(ctx context.Context, si storage.StorageIndex, shnum int, kind ContainerKind) bool {
+	k, err := s.kindOf(ctx, si, shnum)
+	return err == nil && k == kind
+}
+
 // kindOf reads the container kind of a committed share.
 func (s *Store) kindOf(ctx context.Context, si storage.StorageIndex, shnum int) (ContainerKind, error) {
 	r, err := s.b.Open(ctx, si, shnum)

@@ -1,4 +1,10 @@
-package client
+// Package localgrid is the embedded local grid: a handful of storage
+// servers kept inside a node directory (one Tahoe-layout storage directory
+// each, and a servers.yaml describing them) and opened in this process, so
+// a fresh machine has a grid with no setup. It joins the two sides: the
+// share store of pkg/storage and the grid client of pkg/client. It does not
+// choose whether a node directory uses it: pkg/lafs does.
+package localgrid
 
 import (
 	"crypto/rand"
@@ -10,34 +16,35 @@ import (
 	"strconv"
 
 	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/lafs/lafs/pkg/storage/shares"
 	"go.yaml.in/yaml/v3"
 )
 
-// LocalGridDir is the folder of a node directory holding the embedded local
+// Dir is the folder of a node directory holding the embedded local
 // grid: one storage directory per server (Tahoe's layout, so a real Tahoe
 // storage node could serve it) and servers.yaml describing them in Tahoe's
 // static-server format.
-const LocalGridDir = "local-grid"
+const Dir = "local-grid"
 
 // localDirKey is the announcement key naming a local server's folder.
 const localDirKey = "lafs-local-storage-dir"
 
-// HasLocalGrid reports whether nodeDir has an embedded local grid.
-func HasLocalGrid(nodeDir string) bool {
-	_, err := os.Stat(filepath.Join(nodeDir, LocalGridDir, "servers.yaml"))
+// Exists reports whether nodeDir has an embedded local grid.
+func Exists(nodeDir string) bool {
+	_, err := os.Stat(filepath.Join(nodeDir, Dir, "servers.yaml"))
 	return err == nil
 }
 
-// CreateLocalGrid makes an embedded grid of n servers inside nodeDir. Each
+// Create makes an embedded grid of n servers inside nodeDir. Each
 // server gets a random permutation seed and lease seed, like a real node's
 // identity.
-func CreateLocalGrid(nodeDir string, n int) error {
+func Create(nodeDir string, n int) error {
 	if n < 1 || n > caps.MaxShares {
 		return fmt.Errorf("a local grid needs 1 to %d servers, not %d", caps.MaxShares, n)
 	}
-	root := filepath.Join(nodeDir, LocalGridDir)
+	root := filepath.Join(nodeDir, Dir)
 	if _, err := os.Stat(filepath.Join(root, "servers.yaml")); err == nil {
 		return fmt.Errorf("%s already has a local grid", nodeDir)
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -73,10 +80,10 @@ func CreateLocalGrid(nodeDir string, n int) error {
 	return nodedir.WriteFileAtomic(filepath.Join(root, "servers.yaml"), out, 0o600)
 }
 
-// OpenLocalGrid opens the embedded grid of nodeDir as in-process servers.
-// Close them with CloseServers.
-func OpenLocalGrid(nodeDir string) ([]Server, error) {
-	root := filepath.Join(nodeDir, LocalGridDir)
+// Open opens the embedded grid of nodeDir as in-process servers. Close
+// them with client.CloseServers.
+func Open(nodeDir string) ([]client.Server, error) {
+	root := filepath.Join(nodeDir, Dir)
 	data, err := os.ReadFile(filepath.Join(root, "servers.yaml"))
 	if err != nil {
 		return nil, fmt.Errorf("local grid: %w", err)
@@ -85,7 +92,7 @@ func OpenLocalGrid(nodeDir string) ([]Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Server
+	var out []client.Server
 	for _, e := range entries {
 		name, _ := e.Ann[localDirKey].(string)
 		if name == "" || filepath.Base(name) != name {
@@ -95,10 +102,10 @@ func OpenLocalGrid(nodeDir string) ([]Server, error) {
 		copy(nodeID[:], e.LeaseSeed)
 		local, err := shares.OpenDisk(filepath.Join(root, name), shares.Options{NodeID: nodeID, ApplicationVersion: "lafs local grid"})
 		if err != nil {
-			CloseServers(out)
+			client.CloseServers(out)
 			return nil, err
 		}
-		out = append(out, Server{
+		out = append(out, client.Server{
 			ID: e.ID, Nickname: e.Nickname, Addr: "local",
 			PermutationSeed: e.PermutationSeed, LeaseSeed: e.LeaseSeed,
 			Storage: local,
@@ -108,11 +115,4 @@ func OpenLocalGrid(nodeDir string) ([]Server, error) {
 		return nil, fmt.Errorf("local grid in %s has no servers", nodeDir)
 	}
 	return out, nil
-}
-
-// CloseServers releases servers that hold resources (in-process stores).
-func CloseServers(servers []Server) {
-	for _, s := range servers {
-		_ = s.Storage.Close()
-	}
 }
