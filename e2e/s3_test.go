@@ -160,11 +160,10 @@ func sameFile(t testing.TB, a, b string) {
 	}
 }
 
-// storageIndexOf computes the storage index of file under the grid
-// client's convergence secret and encoding, with no grid.
-func storageIndexOf(t testing.TB, grid, file string, k, n int) string {
+// storageIndexOf computes the storage index of file under the client's
+// convergence secret and encoding, with no grid.
+func storageIndexOf(t testing.TB, client, file string, k, n int) string {
 	t.Helper()
-	client := devgrid.ClientDir(grid)
 	capS := strings.TrimSpace(tahoe(t, "debug", "chk-cap", "--needed", strconv.Itoa(k), "--total", strconv.Itoa(n),
 		"--convergence-file", filepath.Join(client, "private", "convergence"), file))
 	var d struct {
@@ -270,7 +269,7 @@ func TestS3Grid(t *testing.T) {
 	if got := strings.TrimSpace(tahoe(t, "-d", devgrid.ClientDir(g.diskDir), "put", small)); got != capS {
 		t.Fatalf("the disk twin's cap %s differs from %s", got, capS)
 	}
-	si := storageIndexOf(t, g.dir, small, 3, 5)
+	si := storageIndexOf(t, client, small, 3, 5)
 	compared := 0
 	for i := 0; i < 5; i++ {
 		objs, files := g.objects(t, i), g.diskShares(t, i)
@@ -298,7 +297,7 @@ func TestS3Grid(t *testing.T) {
 	// kill -9 of a node in the middle of an upload.
 	big := filepath.Join(work, "big.bin")
 	randomFile(t, big, 64<<20)
-	bigSI := storageIndexOf(t, g.dir, big, 3, 5)
+	bigSI := storageIndexOf(t, client, big, 3, 5)
 	put := exec.Command(filepath.Join(binDir, "tahoe"), "-d", client, "put", big)
 	var putOut bytes.Buffer
 	put.Stdout, put.Stderr = &putOut, &putOut
@@ -443,4 +442,73 @@ func indexes(objs map[string][]byte) int {
 		}
 	}
 	return len(seen)
+}
+
+// TestDirectS3: a client whose servers.yaml names bucket prefixes
+// (lafs-s3 blocks) instead of storage servers puts and gets with no node
+// running; storage nodes pointed later at the same bucket and prefixes
+// serve the same files to a normal client.
+func TestDirectS3(t *testing.T) {
+	gw := s3test.Start(t)
+	bucket := s3test.BucketName()
+	work := t.TempDir()
+	direct := filepath.Join(work, "direct")
+	tahoe(t, "create-client", "--shares-needed", "3", "--shares-happy", "5", "--shares-total", "5", "--webport", "none", direct)
+	if err := os.WriteFile(filepath.Join(direct, "private", "s3secret"), []byte(gw.SecretAccessKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var yml strings.Builder
+	yml.WriteString("storage:\n")
+	for i := 0; i < 5; i++ {
+		fmt.Fprintf(&yml, "  bucket-part-%d:\n    lafs-s3:\n      url: %s\n      region: %s\n      bucket: %s\n      prefix: storage-%02d\n      access_key_id: %s\n",
+			i, gw.URL, gw.Region, bucket, i, gw.AccessKeyID)
+	}
+	if err := os.WriteFile(filepath.Join(direct, "private", "servers.yaml"), []byte(yml.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s3.CreateBucket(context.Background(), s3.Config{URL: gw.URL, Region: gw.Region, Bucket: bucket,
+		AccessKeyID: gw.AccessKeyID, SecretAccessKey: gw.SecretAccessKey}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(work, "file.bin")
+	randomFile(t, file, 1_500_000)
+	capS := strings.TrimSpace(tahoe(t, "-d", direct, "put", file))
+	tahoe(t, "-d", direct, "get", capS, filepath.Join(work, "direct-got.bin"))
+	sameFile(t, file, filepath.Join(work, "direct-got.bin"))
+	dirCap := strings.TrimSpace(tahoe(t, "-d", direct, "mkdir"))
+	tahoe(t, "-d", direct, "put", file, dirCap+"/f.bin")
+	if out := tahoe(t, "-d", direct, "ls", dirCap); out != "f.bin\n" {
+		t.Errorf("direct ls = %q", out)
+	}
+	// The shares are objects under each prefix, in the disk layout.
+	si := storageIndexOf(t, direct, file, 3, 5)
+	for i := 0; i < 5; i++ {
+		ents, _ := os.ReadDir(filepath.Join(gw.Dir, bucket, fmt.Sprintf("storage-%02d", i), "shares", si[:2], si))
+		if len(ents) != 1 {
+			t.Errorf("prefix storage-%02d holds %d shares of %s, want 1", i, len(ents), si)
+		}
+	}
+
+	// Storage nodes on the same bucket and prefixes serve them.
+	g := filepath.Join(work, "grid")
+	o := gridOptions(5, 3, 5, 5)
+	o.S3 = &s3.Config{URL: gw.URL, Region: gw.Region, Bucket: bucket, AccessKeyID: gw.AccessKeyID, SecretAccessKey: gw.SecretAccessKey}
+	if err := devgrid.Create(g, o); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { devgrid.Stop(g, nil) })
+	start(t, g)
+	client := devgrid.ClientDir(g)
+	tahoe(t, "-d", client, "get", capS, filepath.Join(work, "node-got.bin"))
+	sameFile(t, file, filepath.Join(work, "node-got.bin"))
+	if out := tahoe(t, "-d", client, "ls", dirCap); out != "f.bin\n" {
+		t.Errorf("ls through the nodes = %q", out)
+	}
+	tahoe(t, "-d", client, "get", dirCap+"/f.bin", filepath.Join(work, "node-dir-got.bin"))
+	sameFile(t, file, filepath.Join(work, "node-dir-got.bin"))
+	// No lease was written to the bucket by the direct client: nothing
+	// there can expire.
+	if logs, _ := filepath.Glob(filepath.Join(gw.Dir, bucket, "storage-*", "leases")); len(logs) != 0 {
+		t.Errorf("the direct client wrote lease records: %v", logs)
+	}
 }
