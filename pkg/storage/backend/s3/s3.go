@@ -247,7 +247,7 @@ func Open(cfg Config) (*Backend, error) {
 		}),
 		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = cfg.Attempts
-			o.MaxBackoff = 2 * time.Second
+			o.MaxBackoff = 500 * time.Millisecond
 			// No client-side retry quota: after an outage the first
 			// requests must go out, not fail on an empty token bucket.
 			o.RateLimiter = ratelimit.None
