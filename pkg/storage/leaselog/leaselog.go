@@ -110,6 +110,10 @@ type Options struct {
 	SnapshotPart int
 	// Now tells the time (time.Now when nil); it stamps object names.
 	Now func() time.Time
+	// TombstoneTTL is how long Compact keeps the record of a deletion (so
+	// that renewal records from before it, still in the log, do not bring
+	// its leases back); 0 means 62 days, twice a lease's duration.
+	TombstoneTTL time.Duration
 }
 
 // Store is the lease log over one backend, with its cache. It is safe for
@@ -154,6 +158,9 @@ func Open(ctx context.Context, b backend.Backend, opts Options) (*Store, error) 
 	}
 	if opts.SnapshotPart <= 0 {
 		opts.SnapshotPart = 100000
+	}
+	if opts.TombstoneTTL <= 0 {
+		opts.TombstoneTTL = 62 * 24 * time.Hour
 	}
 	dsn := "file::memory:?_pragma=foreign_keys(1)"
 	if opts.CachePath != "" {
@@ -735,9 +742,16 @@ func (s *Store) Compact(ctx context.Context) error {
 	return nil
 }
 
-// eachRecord calls fn for every tombstone and lease in the cache.
+// eachRecord calls fn for every tombstone younger than the TTL and every
+// lease in the cache. Leases are read a page at a time (keyset
+// pagination), so fn (which uploads snapshot parts) never runs while the
+// cache is held.
 func (s *Store) eachRecord(ctx context.Context, fn func(record) error) error {
-	var recs []record
+	cutoff := s.opts.Now().Add(-s.opts.TombstoneTTL).Unix()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM forgotten WHERE at < ?`, cutoff); err != nil {
+		return fmt.Errorf("lease cache: %w", err)
+	}
+	var tombs []record
 	rows, err := s.db.QueryContext(ctx, `SELECT si, at FROM forgotten ORDER BY si`)
 	if err != nil {
 		return fmt.Errorf("lease cache: %w", err)
@@ -751,35 +765,62 @@ func (s *Store) eachRecord(ctx context.Context, fn func(record) error) error {
 		}
 		r := record{forget: true, at: time.Unix(at, 0)}
 		copy(r.lease.SI[:], si)
-		recs = append(recs, r)
+		tombs = append(tombs, r)
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return fmt.Errorf("lease cache: %w", err)
 	}
 	rows.Close()
-	for _, r := range recs {
+	for _, r := range tombs {
 		if err := fn(r); err != nil {
 			return err
 		}
 	}
-	rows, err = s.db.QueryContext(ctx, `SELECT si, renew, kind, renewed, expires FROM leases ORDER BY si, renew`)
+	var afterSI, afterRenew []byte
+	for {
+		page, err := s.leasePage(ctx, afterSI, afterRenew, s.opts.SnapshotPart)
+		if err != nil {
+			return fmt.Errorf("lease cache: %w", err)
+		}
+		for _, l := range page {
+			if err := fn(record{lease: l}); err != nil {
+				return err
+			}
+		}
+		if len(page) < s.opts.SnapshotPart {
+			return nil
+		}
+		last := page[len(page)-1]
+		afterSI, afterRenew = last.SI[:], last.RenewHash[:]
+	}
+}
+
+// leasePage returns up to n leases ordered by (storage index, renew hash)
+// after the given key (nil: from the start).
+func (s *Store) leasePage(ctx context.Context, afterSI, afterRenew []byte, n int) ([]Lease, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT si, renew, kind, renewed, expires FROM leases
+		WHERE ?1 IS NULL OR si > ?1 OR (si = ?1 AND renew > ?2)
+		ORDER BY si, renew LIMIT ?3`, afterSI, afterRenew, n)
 	if err != nil {
-		return fmt.Errorf("lease cache: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
+	var out []Lease
 	for rows.Next() {
 		var si, renew []byte
 		var kind int
 		var renewed, expires int64
 		if err := rows.Scan(&si, &renew, &kind, &renewed, &expires); err != nil {
-			return fmt.Errorf("lease cache: %w", err)
+			return nil, err
 		}
 		var l Lease
 		copy(l.SI[:], si)
 		copy(l.RenewHash[:], renew)
 		l.Kind, l.Renewed, l.Expires = Kind(kind), time.Unix(renewed, 0), time.Unix(expires, 0)
-		if err := fn(record{lease: l}); err != nil {
-			return err
-		}
+		out = append(out, l)
 	}
-	return rows.Err()
+	return out, rows.Err()
 }
 
 // RemoveCache deletes a cache file and its SQLite companions (-wal, -shm);

@@ -511,3 +511,27 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestTombstoneTTL: Compact drops the records of deletions older than the
+// TTL and keeps younger ones.
+func TestTombstoneTTL(t *testing.T) {
+	ctx := context.Background()
+	b := mem.New(mem.Options{})
+	now := t0
+	s, err := Open(ctx, b, Options{Now: func() time.Time { return now }, TombstoneTTL: 24 * time.Hour})
+	must(t, err)
+	defer s.Close()
+	must(t, s.Forget(ctx, backendtest.SI(1), t0.Add(-48*time.Hour)))
+	must(t, s.Forget(ctx, backendtest.SI(2), t0.Add(-time.Hour)))
+	must(t, s.Renew(ctx, lease(3, 1, Immutable, t0)))
+	must(t, s.Compact(ctx))
+	r := open(t, b, "")
+	var n int
+	must(t, r.db.QueryRowContext(ctx, `SELECT count(*) FROM forgotten`).Scan(&n))
+	if n != 1 {
+		t.Errorf("%d tombstones after compaction, want 1 (the young one)", n)
+	}
+	if len(leasesOf(t, r, 3)) != 1 {
+		t.Error("compaction lost a lease")
+	}
+}
