@@ -66,7 +66,6 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/lafs/lafs/pkg/storage"
 	"github.com/lafs/lafs/pkg/storage/backend"
@@ -439,7 +438,7 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 	if err != nil {
 		return nil, err
 	}
-	return &writer{b: b, key: b.ShareKey(si, shnum), f: f}, nil
+	return b.newWriter(ctx, b.ShareKey(si, shnum), f, sizeHint), nil
 }
 
 // spool makes an unlinked temporary file.
@@ -483,10 +482,11 @@ func (b *Backend) Open(ctx context.Context, si storage.StorageIndex, shnum int) 
 		return nil, b.wrap("open", key, err)
 	}
 	r.size, r.etag = size, aws.ToString(out.ETag)
-	r.win, err = io.ReadAll(io.LimitReader(out.Body, int64(b.firstWindow())))
+	first, err := io.ReadAll(io.LimitReader(out.Body, int64(b.firstWindow())))
 	if err != nil {
 		return nil, b.wrap("open", key, err)
 	}
+	r.keep(window{0, first})
 	return r, nil
 }
 
@@ -826,18 +826,43 @@ type reader struct {
 	etag string
 
 	mu     sync.Mutex
-	winOff int64
-	win    []byte
+	wins   []window // most recently used first, at most readerWindows
 	closed bool
 }
+
+// window is a fetched range of the container.
+type window struct {
+	off  int64
+	data []byte
+}
+
+// readerWindows is how many fetched ranges a reader keeps: a download
+// alternates between a share's blocks and its hash trees, which one
+// window would evict each time. With ReadAhead, it bounds a reader's
+// memory (the share store caches up to 64 open readers).
+const readerWindows = 2
 
 func (r *reader) Size() int64 { return r.size }
 
 func (r *reader) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.closed, r.win = true, nil
+	r.closed, r.wins = true, nil
 	return nil
+}
+
+// keep adds a window (or moves it) to the front.
+func (r *reader) keep(w window) {
+	for i, x := range r.wins {
+		if x.off == w.off && len(x.data) == len(w.data) {
+			r.wins = append(r.wins[:i], r.wins[i+1:]...)
+			break
+		}
+	}
+	r.wins = append([]window{w}, r.wins...)
+	if len(r.wins) > readerWindows {
+		r.wins = r.wins[:readerWindows]
+	}
 }
 
 func (r *reader) ReadAt(p []byte, off int64) (int, error) {
@@ -853,10 +878,13 @@ func (r *reader) ReadAt(p []byte, off int64) (int, error) {
 		r.mu.Unlock()
 		return 0, backend.ErrClosed
 	}
-	if off >= r.winOff && off+want <= r.winOff+int64(len(r.win)) {
-		n := copy(p[:want], r.win[off-r.winOff:])
-		r.mu.Unlock()
-		return eof(n, len(p))
+	for _, w := range r.wins {
+		if off >= w.off && off+want <= w.off+int64(len(w.data)) {
+			n := copy(p[:want], w.data[off-w.off:])
+			r.keep(w)
+			r.mu.Unlock()
+			return eof(n, len(p))
+		}
 	}
 	r.mu.Unlock()
 
@@ -868,7 +896,7 @@ func (r *reader) ReadAt(p []byte, off int64) (int, error) {
 	n := copy(p[:want], buf)
 	r.mu.Lock()
 	if !r.closed {
-		r.winOff, r.win = off, buf
+		r.keep(window{off, buf})
 	}
 	r.mu.Unlock()
 	return eof(n, len(p))
@@ -903,195 +931,3 @@ func (r *reader) fetch(buf []byte, off int64) error {
 	return nil
 }
 
-// writer spools a created or edited container.
-type writer struct {
-	b    *Backend
-	key  string
-	f    *os.File
-	edit bool
-	etag string // of the edited object
-
-	mu        sync.Mutex
-	size      int64
-	committed bool
-	closed    bool
-}
-
-func (w *writer) Size() int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.size
-}
-
-func (w *writer) ReadAt(p []byte, off int64) (int, error) {
-	w.mu.Lock()
-	size, closed := w.size, w.closed
-	w.mu.Unlock()
-	if closed {
-		return 0, backend.ErrClosed
-	}
-	if off < 0 {
-		return 0, fmt.Errorf("negative offset %d", off)
-	}
-	if off >= size {
-		return 0, io.EOF
-	}
-	n, err := w.f.ReadAt(p[:min(int64(len(p)), size-off)], off)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return n, fmt.Errorf("s3: read spool: %w", err)
-	}
-	return eof(n, len(p))
-}
-
-func (w *writer) WriteAt(p []byte, off int64) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed || w.committed {
-		return 0, fmt.Errorf("write after commit or close: %w", backend.ErrClosed)
-	}
-	if off < 0 {
-		return 0, fmt.Errorf("negative offset %d", off)
-	}
-	if end := off + int64(len(p)); end > w.b.cfg.MaxContainerSize || end < off {
-		return 0, fmt.Errorf("s3: container would grow to %d bytes, over the %d-byte limit: %w", end, w.b.cfg.MaxContainerSize, storage.ErrTooLarge)
-	}
-	n, err := w.f.WriteAt(p, off)
-	if end := off + int64(n); end > w.size {
-		w.size = end
-	}
-	if err != nil {
-		return n, fmt.Errorf("s3: write spool: %w", err)
-	}
-	return n, nil
-}
-
-func (w *writer) Commit(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed || w.committed {
-		return fmt.Errorf("commit after commit or close: %w", backend.ErrClosed)
-	}
-	var err error
-	if w.size > w.b.cfg.PartSize {
-		err = w.putMultipart(ctx)
-	} else {
-		err = w.put(ctx)
-	}
-	if err != nil {
-		return err
-	}
-	w.committed = true
-	return nil
-}
-
-// conditions returns the If-Match / If-None-Match of the commit.
-func (w *writer) conditions() (ifMatch, ifNoneMatch *string) {
-	if w.edit {
-		return aws.String(w.etag), nil
-	}
-	return nil, aws.String("*")
-}
-
-// lost turns a failed condition into the backend's error.
-func (w *writer) lost(err error) error {
-	if w.edit {
-		return fmt.Errorf("s3: commit %s: %w", w.key, backend.ErrConflict)
-	}
-	return fmt.Errorf("s3: commit %s: %w", w.key, backend.ErrExist)
-}
-
-func (w *writer) put(ctx context.Context) error {
-	ifMatch, ifNoneMatch := w.conditions()
-	_, err := w.b.client.PutObject(ctx, &awss3.PutObjectInput{
-		Bucket:        aws.String(w.b.cfg.Bucket),
-		Key:           aws.String(w.key),
-		Body:          io.NewSectionReader(w.f, 0, w.size),
-		ContentLength: aws.Int64(w.size),
-		IfMatch:       ifMatch,
-		IfNoneMatch:   ifNoneMatch,
-	})
-	switch {
-	case err == nil:
-		return nil
-	case isPreconditionFailed(err), w.edit && isNotFound(err):
-		return w.lost(err)
-	}
-	return w.b.wrap("commit", w.key, err)
-}
-
-func (w *writer) putMultipart(ctx context.Context) error {
-	bucket, key := aws.String(w.b.cfg.Bucket), aws.String(w.key)
-	created, err := w.b.client.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: bucket, Key: key})
-	if err != nil {
-		return w.b.wrap("commit (start multipart upload)", w.key, err)
-	}
-	id := created.UploadId
-	completed := false
-	defer func() {
-		if completed {
-			return
-		}
-		// Abort even when ctx is done; bounded so a dead service cannot
-		// hold the caller.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		_, _ = w.b.client.AbortMultipartUpload(actx, &awss3.AbortMultipartUploadInput{Bucket: bucket, Key: key, UploadId: id})
-	}()
-
-	psize := w.b.cfg.PartSize
-	nparts := int((w.size + psize - 1) / psize)
-	parts := make([]types.CompletedPart, nparts)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(maxParallelParts)
-	for i := 0; i < nparts; i++ {
-		g.Go(func() error {
-			off := int64(i) * psize
-			n := min(psize, w.size-off)
-			num := aws.Int32(int32(i + 1))
-			out, err := w.b.client.UploadPart(gctx, &awss3.UploadPartInput{
-				Bucket: bucket, Key: key, UploadId: id, PartNumber: num,
-				Body:          io.NewSectionReader(w.f, off, n),
-				ContentLength: aws.Int64(n),
-			})
-			if err != nil {
-				return w.b.wrap(fmt.Sprintf("commit (part %d of %d)", i+1, nparts), w.key, err)
-			}
-			parts[i] = types.CompletedPart{ETag: out.ETag, PartNumber: num}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	ifMatch, ifNoneMatch := w.conditions()
-	_, err = w.b.client.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{
-		Bucket: bucket, Key: key, UploadId: id,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-		IfMatch:         ifMatch,
-		IfNoneMatch:     ifNoneMatch,
-	})
-	switch {
-	case err == nil:
-		completed = true
-		return nil
-	case isPreconditionFailed(err), w.edit && isNotFound(err) && apiCode(err) != "NoSuchUpload":
-		return w.lost(err)
-	}
-	return w.b.wrap("commit (complete multipart upload)", w.key, err)
-}
-
-func (w *writer) Close() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return nil
-	}
-	w.closed = true
-	if err := w.f.Close(); err != nil {
-		return fmt.Errorf("s3: close spool: %w", err)
-	}
-	return nil
-}

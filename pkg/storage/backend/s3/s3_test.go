@@ -496,3 +496,89 @@ func TestRequestCountsMatch(t *testing.T) {
 	}
 	t.Errorf("access log counts %v, want 3 PutObject and 1 GetObject (backend: %v)", got, b.Stats().Snapshot())
 }
+
+// TestEagerParts: a created container hinted larger than a part sends
+// each part as soon as it is whole, so Commit sends only the rest; a part
+// rewritten after it went out is sent again; an abandoned upload leaves no
+// multipart upload behind.
+func TestEagerParts(t *testing.T) {
+	srv := s3test.Start(t)
+	b := newBackend(t, srv, func(c *Config) { c.PartSize = minPartSize })
+	defer b.Close()
+	ctx := context.Background()
+	si := backendtest.SI(10)
+	size := int64(2*minPartSize + 1000)
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i / 4096)
+	}
+	parts := func() int64 { return b.Stats().Snapshot()["UploadPart"] }
+	w, err := b.Create(ctx, si, 0, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	// Sequential chunks, as a client uploads.
+	for off := int64(0); off < size; off += 64 << 10 {
+		end := min(size, off+64<<10)
+		if _, err := w.WriteAt(data[off:end], off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for parts() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := parts(); n != 2 {
+		t.Fatalf("before Commit %d parts were sent, want the 2 whole ones", n)
+	}
+	// Rewrite a byte of the first part: it must go again.
+	data[100] ^= 0xff
+	if _, err := w.WriteAt(data[100:101], 100); err != nil {
+		t.Fatal(err)
+	}
+	before := parts()
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// At most: the rewritten first part (unless its second upload started
+	// before Commit) and the last part.
+	if sent := parts() - before; sent > 2 {
+		t.Errorf("Commit sent %d parts, want at most 2", sent)
+	}
+	if got := backendtest.Get(t, b, si, 0); !bytes.Equal(got, data) {
+		t.Fatal("the committed container is not what was written")
+	}
+
+	// Abandoned after its parts went out: nothing is left in the bucket.
+	w2, err := b.Create(ctx, si, 1, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2.WriteAt(data, 0)
+	time.Sleep(200 * time.Millisecond)
+	w2.Close()
+	out, err := b.client.ListMultipartUploads(ctx, &awss3.ListMultipartUploadsInput{Bucket: aws.String(b.cfg.Bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Uploads) != 0 {
+		t.Errorf("%d multipart uploads left by an abandoned writer", len(out.Uploads))
+	}
+	if got, _ := b.List(ctx, si); len(got) != 1 {
+		t.Errorf("List = %v, want only the committed share", got)
+	}
+	// Hinted large, ended small: one PUT.
+	w3, err := b.Create(ctx, si, 2, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w3.Close()
+	w3.WriteAt([]byte("small after all"), 0)
+	if err := w3.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := backendtest.Get(t, b, si, 2); string(got) != "small after all" {
+		t.Errorf("small container = %q", got)
+	}
+}
