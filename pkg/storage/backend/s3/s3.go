@@ -930,4 +930,3 @@ func (r *reader) fetch(buf []byte, off int64) error {
 	}
 	return nil
 }
-
