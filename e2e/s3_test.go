@@ -296,7 +296,7 @@ func TestS3Grid(t *testing.T) {
 
 	// kill -9 of a node in the middle of an upload.
 	big := filepath.Join(work, "big.bin")
-	randomFile(t, big, 64<<20)
+	randomFile(t, big, 200<<20) // as the issue asks: 200 MiB
 	bigSI := storageIndexOf(t, client, big, 3, 5)
 	put := exec.Command(filepath.Join(binDir, "tahoe"), "-d", client, "put", big)
 	var putOut bytes.Buffer
