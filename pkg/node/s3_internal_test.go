@@ -305,6 +305,7 @@ func TestS3NodeOutage(t *testing.T) {
 	lease := storage.LeaseSecrets{Renew: [32]byte{1}}
 	si := storage.StorageIndex{9}
 	putShare(t, n.client, si, lease, []byte("before the outage"))
+	other, _ := createS3Node(t, srv, "")
 
 	srv.Stop(t)
 	if _, err := n.client.Version(ctx); err != nil {
@@ -324,6 +325,16 @@ func TestS3NodeOutage(t *testing.T) {
 		t.Errorf("the node's log does not say what failed:\n%s", n.log)
 	}
 
+	// A node cannot start while its bucket is unreachable, and says why.
+	err = runNode(ctx, other, slog.New(slog.DiscardHandler), runHooks{
+		serve: func(context.Context, net.Listener, *gbsserver.Server, *Identity) error {
+			return errors.New("started with S3 down")
+		},
+		maintain: maintain, every: maintenanceIntervals{idle: time.Minute, expire: time.Hour},
+	})
+	if !errors.Is(err, s3.ErrUnavailable) || !strings.Contains(err.Error(), "check bucket") {
+		t.Errorf("starting a node with S3 down: %v", err)
+	}
 	srv.Restart(t)
 	got, err := n.client.ReadShareChunk(ctx, si, 0, 0, 100)
 	if err != nil || string(got) != "before the outage" {
