@@ -227,19 +227,20 @@ func openS3Store(ctx context.Context, cfg NodeConfig, opts shares.Options, logge
 	return &openedStore{store: store, leaseLog: ll, closers: []func() error{store.Close, ll.Close, b.Close}}, nil
 }
 
-// compactLeaseLog folds the lease log into a snapshot every interval, so
-// rebuilding the cache stays cheap, until ctx ends.
+// compactLeaseLog folds the lease log into a snapshot at start (the log
+// objects read to rebuild the cache need not be read again next time) and
+// then every interval, so rebuilding the cache stays cheap, until ctx ends.
 func compactLeaseLog(ctx context.Context, ll *leaselog.Store, logger *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if err := ll.Compact(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("lease log compaction", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := ll.Compact(ctx); err != nil && ctx.Err() == nil {
-				logger.Error("lease log compaction", "err", err)
-			}
 		}
 	}
 }
