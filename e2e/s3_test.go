@@ -22,6 +22,7 @@ import (
 
 	"github.com/lafs/lafs/internal/devgrid"
 	"github.com/lafs/lafs/pkg/node"
+	"github.com/lafs/lafs/pkg/storage"
 	"github.com/lafs/lafs/pkg/storage/backend/s3"
 	"github.com/lafs/lafs/pkg/storage/backend/s3/s3test"
 )
@@ -183,6 +184,26 @@ func (g *s3Grid) objects(t testing.TB, i int) map[string][]byte {
 	return readTree(t, filepath.Join(root, "shares"))
 }
 
+// listShares asks S3 which shares of si node i's prefix holds.
+func (g *s3Grid) listShares(t testing.TB, i int, si string) []int {
+	t.Helper()
+	b, err := s3.Open(s3.Config{URL: g.gw.URL, Region: g.gw.Region, Bucket: g.bucket, Prefix: filepath.Base(devgrid.NodeDir(g.dir, i)),
+		AccessKeyID: g.gw.AccessKeyID, SecretAccessKey: g.gw.SecretAccessKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	sidx, err := storage.ParseStorageIndex(si)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.List(context.Background(), sidx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // diskShares lists the disk twin's share files of node i.
 func (g *s3Grid) diskShares(t testing.TB, i int) map[string][]byte {
 	t.Helper()
@@ -319,6 +340,10 @@ func TestS3Grid(t *testing.T) {
 		if strings.Contains(path, bigSI) {
 			t.Errorf("a share of the interrupted upload is visible on the killed node: %s", path)
 		}
+	}
+	// And through S3 itself: listing the node's prefix shows none.
+	if got := g.listShares(t, 2, bigSI); len(got) != 0 {
+		t.Errorf("S3 lists shares %v of the interrupted upload under the killed node's prefix", got)
 	}
 	devgrid.Stop(g.dir, []int{2})
 	start(t, g.dir, 2)
