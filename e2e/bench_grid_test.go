@@ -62,7 +62,7 @@ func BenchmarkPutGet(b *testing.B) {
 	dir := b.TempDir()
 	src := filepath.Join(dir, "src.bin")
 	writeRandomFile(b, src, size)
-	lafs := filepath.Join(binDir, "lafs")
+	lafs := command(b, "lafs")
 
 	b.Run("baseline-cp", func(b *testing.B) {
 		b.SetBytes(size)
@@ -72,7 +72,7 @@ func BenchmarkPutGet(b *testing.B) {
 	})
 
 	local := filepath.Join(dir, "local")
-	run(b, filepath.Join(binDir, "tahoe"), "create-client", "--local-grid", "10", local)
+	run(b, command(b, "tahoe"), "create-client", "--local-grid", "10", local)
 	grid := filepath.Join(dir, "grid")
 	run(b, lafs, "grid", "up", "--servers", "10", "--needed", "3", "--happy", "7", "--total", "10", grid)
 	defer run(b, lafs, "grid", "down", grid)
@@ -103,7 +103,7 @@ func BenchmarkPutGet(b *testing.B) {
 // BenchmarkStatus20 measures `lafs status` on a grid of 20 GBS servers.
 func BenchmarkStatus20(b *testing.B) {
 	dir := b.TempDir()
-	lafs := filepath.Join(binDir, "lafs")
+	lafs := command(b, "lafs")
 	run(b, lafs, "grid", "up", "--servers", "20", dir)
 	defer run(b, lafs, "grid", "down", dir)
 	for b.Loop() {

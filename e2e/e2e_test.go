@@ -1,45 +1,44 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
 
+	"github.com/lafs/lafs/cmd/lafs/lafscmd"
+	"github.com/lafs/lafs/cmd/tahoe/tahoecmd"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// binDir holds the tahoe and lafs binaries built once for all scripts.
-var binDir string
-
+// TestMain makes this test binary the tahoe and lafs binaries too, as
+// FiloSottile/age does: testscript puts copies of it named tahoe and lafs
+// on the scripts' PATH, and when it runs under one of those names it is
+// that command. So the scripts run the real command trees (and count
+// towards their coverage) with no separate build. A dev grid's node
+// processes are this binary re-executed as lafs ('lafs grid serve').
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "lafs-e2e-bin-")
+	testscript.Main(m, map[string]func(){
+		"tahoe": func() { os.Exit(tahoecmd.Main()) },
+		"lafs":  func() { os.Exit(lafscmd.Main()) },
+	})
+}
+
+// command returns the path of a command testscript put on PATH.
+func command(tb testing.TB, name string) string {
+	p, err := exec.LookPath(name)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		tb.Fatalf("%s is not on PATH: %v", name, err)
 	}
-	binDir = dir
-	code := func() int {
-		defer os.RemoveAll(dir)
-		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/tahoe", "./cmd/lafs")
-		cmd.Dir = ".."
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "building the binaries:", err)
-			return 1
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
+	return p
 }
 
 func params(t *testing.T, dir string) testscript.Params {
+	lafs := command(t, "lafs")
 	return testscript.Params{
 		Dir: dir,
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 			env.Setenv("GOOS", runtime.GOOS)
@@ -49,7 +48,7 @@ func params(t *testing.T, dir string) testscript.Params {
 			env.Defer(func() {
 				grids, _ := filepath.Glob(filepath.Join(work, "grid*"))
 				for _, g := range grids {
-					_ = exec.Command(filepath.Join(binDir, "lafs"), "grid", "down", g).Run()
+					_ = exec.Command(lafs, "grid", "down", g).Run()
 				}
 			})
 			return nil

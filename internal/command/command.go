@@ -1,10 +1,13 @@
 // Package command holds what the tahoe and lafs binaries share: the I/O a
-// command runs against (so tests can inject it), the exit-code table, error
-// reporting in one line with an optional hint, JSON output, and the wiring
-// that makes urfave/cli report usage errors with exit status 2.
+// command runs against (so tests can inject it), the Factory that opens a
+// run's node directory, aliases and file store once and lazily, the
+// exit-code table, error reporting (one line with an optional hint, or a
+// usage error the way Tahoe's CLI prints it), JSON output, and the wiring
+// that makes urfave/cli report usage errors as such. Package location,
+// below it, is the one meaning of a path argument.
 //
-// It owns no command of its own; cmd/tahoe and cmd/lafs build their command
-// trees on it.
+// It owns no command of its own; cmd/tahoe/tahoecmd and cmd/lafs/lafscmd
+// build their command trees on it.
 package command
 
 import (
@@ -14,7 +17,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
@@ -41,16 +46,40 @@ type IO struct {
 	Quiet bool
 }
 
-// System returns the IO of the running process.
+// System returns the IO of the running process. When the process started
+// with standard output closed, writing to Out fails (ErrStdoutClosed), so
+// a command that prints a cap nobody can read fails instead of losing it.
 func System() *IO {
+	var out io.Writer = os.Stdout
+	if stdoutWasClosed(os.Stdout) {
+		out = closedWriter{}
+	}
 	return &IO{
 		In:     os.Stdin,
-		Out:    os.Stdout,
+		Out:    out,
 		Err:    os.Stderr,
 		InTTY:  isTerminal(os.Stdin),
 		OutTTY: isTerminal(os.Stdout),
 		ErrTTY: isTerminal(os.Stderr),
 	}
+}
+
+// ErrStdoutClosed is the error of writing to a standard output that was
+// closed when the process started.
+var ErrStdoutClosed = errors.New("standard output is closed")
+
+// closedWriter fails every write.
+type closedWriter struct{}
+
+func (closedWriter) Write([]byte) (int, error) { return 0, ErrStdoutClosed }
+
+// IgnoreSIGPIPE makes a write to a closed pipe on standard output or error
+// fail with EPIPE, which the command reports (exit 1), instead of killing
+// the process with SIGPIPE. Call the returned function when done.
+func IgnoreSIGPIPE() (stop func()) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGPIPE)
+	return func() { signal.Stop(c) }
 }
 
 func isTerminal(f *os.File) bool {
@@ -78,8 +107,15 @@ type Error struct {
 	Err  error
 	Code int
 	Hint string
+	// usage prints the usage of the command that failed (set on usage
+	// errors by the wiring of Prepare).
+	usage func()
+	// plain errors are reported as one line whatever the usage style: a
+	// usage error of an Extension command, or an Exit status.
+	plain bool
 }
 
+// Error is the underlying error's message.
 func (e *Error) Error() string { return e.Err.Error() }
 
 // Unwrap returns the underlying error.
@@ -98,6 +134,11 @@ func WithHint(err error, hint string) error {
 	}
 	return &Error{Err: err, Code: ExitError, Hint: hint}
 }
+
+// Exit returns err with its own exit status, reported as one line on
+// stderr (not as a usage error, whatever the code): for a command whose
+// Tahoe-LAFS original exits 2 on a failure (tahoe ls on a missing path).
+func Exit(code int, err error) error { return &Error{Err: err, Code: code, plain: true} }
 
 // ErrDone stops a command early with success and no message (for flags
 // like --version that answer by themselves).
@@ -131,11 +172,13 @@ func Report(w io.Writer, prog string, err error) {
 	}
 }
 
-// Run runs app with args (args[0] is the program name) against the given IO
-// and returns the exit status. It never calls os.Exit and never lets a panic
-// escape as a stack trace.
-func Run(ctx context.Context, app *cli.App, args []string, stdio *IO) (code int) {
+// Run runs app with args (args[0] is the program name) against the
+// factory's IO, closes what the factory opened, and returns the exit
+// status. It never calls os.Exit and never lets a panic escape as a stack
+// trace.
+func Run(ctx context.Context, app *cli.App, args []string, f *Factory) (code int) {
 	prog := app.Name
+	stdio := f.IO
 	defer func() {
 		if r := recover(); r != nil {
 			Report(stdio.Err, prog, fmt.Errorf("internal error: %v (please report this bug)", r))
@@ -146,10 +189,74 @@ func Run(ctx context.Context, app *cli.App, args []string, stdio *IO) (code int)
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	Prepare(app)
 	err := app.RunContext(ctx, args)
+	if cerr := f.Close(); cerr != nil && (err == nil || errors.Is(err, ErrDone)) {
+		err = fmt.Errorf("closing the file store: %w", cerr)
+	}
+	var ce *Error
+	if f.TahoeUsage && CodeOf(err) == ExitUsage && !(errors.As(err, &ce) && ce.plain) {
+		reportTahoeUsage(stdio.Out, prog, err)
+		return ExitError
+	}
 	if err != nil && !errors.Is(err, ErrDone) {
 		Report(stdio.Err, prog, err)
 	}
 	return CodeOf(err)
+}
+
+// reportTahoeUsage reports a usage error as Tahoe's runner does: the
+// failing command's usage, then "prog:  message" and a blank line, all on
+// stdout (and the caller exits 1).
+func reportTahoeUsage(w io.Writer, prog string, err error) {
+	var ce *Error
+	if errors.As(err, &ce) && ce.usage != nil {
+		ce.usage()
+	}
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+	fmt.Fprintf(w, "%s:  %s\n\n", prog, tahoeFlagMessage(msg))
+}
+
+// tahoeFlagMessage words the flag parser's complaint as Tahoe's option
+// parser (twisted's, over getopt) does.
+func tahoeFlagMessage(msg string) string {
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		name = strings.TrimPrefix(name, "-")
+		if len(name) == 1 {
+			return "option -" + name + " not recognized"
+		}
+		return "option --" + name + " not recognized"
+	}
+	return msg
+}
+
+// usageOf returns a function printing the usage of cCtx's command (the
+// app's when there is none) to the app's writer.
+func usageOf(cCtx *cli.Context) func() {
+	return func() {
+		c := cCtx.Command
+		if c == nil || c.Name == "" || c.HasName(cCtx.App.Name) {
+			_ = cli.ShowAppHelp(cCtx)
+			return
+		}
+		tpl := cli.CommandHelpTemplate
+		if len(c.VisibleCommands()) > 1 || (len(c.VisibleCommands()) == 1 && !c.VisibleCommands()[0].HasName("help")) {
+			tpl = cli.SubcommandHelpTemplate
+		} else {
+			// A leaf command: urfave/cli's added help subcommand is noise.
+			leaf := *c
+			leaf.Subcommands = nil
+			c = &leaf
+		}
+		cli.HelpPrinter(cCtx.App.Writer, tpl, c)
+	}
+}
+
+// withUsage attaches the usage of cCtx's command to a usage error.
+func withUsage(cCtx *cli.Context, err error) error {
+	var ce *Error
+	if errors.As(err, &ce) && ce.Code == ExitUsage && ce.usage == nil {
+		ce.usage = usageOf(cCtx)
+	}
+	return err
 }
 
 // Prepare makes every command of app report flag errors and unknown
@@ -158,6 +265,9 @@ func Prepare(app *cli.App) {
 	app.OnUsageError = onUsageError
 	if app.Action == nil {
 		app.Action = unknownSubcommand
+	}
+	if act := app.Action; act != nil {
+		app.Action = func(cCtx *cli.Context) error { return withUsage(cCtx, act(cCtx)) }
 	}
 	for _, c := range app.Commands {
 		prepareCommand(c)
@@ -171,13 +281,20 @@ func prepareCommand(c *cli.Command) {
 	if len(c.Subcommands) > 0 && c.Action == nil {
 		c.Action = unknownSubcommand
 	}
+	if act := c.Action; act != nil {
+		c.Action = func(cCtx *cli.Context) error { return withUsage(cCtx, act(cCtx)) }
+	}
 	for _, s := range c.Subcommands {
 		prepareCommand(s)
 	}
 }
 
 func onUsageError(cCtx *cli.Context, err error, _ bool) error {
-	return &Error{Err: err, Code: ExitUsage, Hint: "see '" + cCtx.Command.HelpName + " --help'"}
+	name := cCtx.App.Name
+	if cCtx.Command != nil && cCtx.Command.HelpName != "" {
+		name = cCtx.Command.HelpName
+	}
+	return &Error{Err: err, Code: ExitUsage, Hint: "see '" + name + " --help'", usage: usageOf(cCtx)}
 }
 
 func unknownSubcommand(cCtx *cli.Context) error {
@@ -233,4 +350,46 @@ func ArgOrStdin(cCtx *cli.Context, stdio *IO, name string) (string, error) {
 		return "", Usagef("standard input holds more than one line; give one %s", name)
 	}
 	return s, nil
+}
+
+// NotImplemented returns a hidden command standing for a Tahoe-LAFS
+// subcommand that lafs does not implement: whatever its arguments, it
+// fails (exit status 1) with one line, "not implemented by lafs: NAME ...",
+// so a user can tell a refusal from a typo.
+func NotImplemented(name string) *cli.Command {
+	return &cli.Command{
+		Name:            name,
+		Hidden:          true,
+		SkipFlagParsing: true,
+		Action: func(cCtx *cli.Context) error {
+			what := strings.TrimPrefix(cCtx.Command.HelpName, cCtx.App.Name+" ")
+			return &Error{Err: fmt.Errorf("not implemented by lafs: %s", what), Code: ExitError}
+		},
+	}
+}
+
+// Extension marks c (and its subcommands) as this binary's own extension
+// rather than a Tahoe-LAFS command: under Factory.TahoeUsage its usage
+// errors still go on stderr with exit status 2, the contract of the
+// extensions (there is no Tahoe behaviour to match). It returns c.
+func Extension(c *cli.Command) *cli.Command {
+	c.OnUsageError = func(cCtx *cli.Context, err error, sub bool) error {
+		e := onUsageError(cCtx, err, sub).(*Error)
+		e.plain = true
+		return e
+	}
+	if act := c.Action; act != nil {
+		c.Action = func(cCtx *cli.Context) error {
+			err := act(cCtx)
+			var ce *Error
+			if errors.As(err, &ce) && ce.Code == ExitUsage {
+				ce.plain = true
+			}
+			return err
+		}
+	}
+	for _, s := range c.Subcommands {
+		Extension(s)
+	}
+	return c
 }

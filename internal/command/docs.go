@@ -50,14 +50,14 @@ func NewManCommand(stdio *IO) *cli.Command {
 }
 
 // NewCompletionCommand returns `completion bash|zsh`, which prints a shell
-// script that completes the binary's commands and flags.
-func NewCompletionCommand(stdio *IO) *cli.Command {
+// script that completes the binary's (prog's) commands and flags.
+func NewCompletionCommand(stdio *IO, prog string) *cli.Command {
 	return &cli.Command{
 		Name:      "completion",
 		Usage:     "print a shell completion script (bash or zsh)",
 		ArgsUsage: "bash|zsh",
 		Description: "Load it in the current shell with, for example:\n" +
-			"   source <(PROG completion bash)",
+			"   source <(" + prog + " completion bash)",
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() != 1 {
 				return Usagef("completion takes one shell name: bash or zsh")

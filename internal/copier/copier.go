@@ -1,18 +1,28 @@
 // Package copier copies files and trees between the local file system and
 // the grid, and within the grid, for `tahoe cp` and `lafs cp`. Both sides
-// are Locations; a recursive copy into the grid builds each directory with
-// all its children in one publish.
+// are location.Locations. Copy decides what the target is the way Tahoe's
+// cp does (src/allmydata/scripts/tahoe_cp.py): a missing target becomes a
+// file for one file and a directory otherwise; a file target takes exactly
+// one file; a directory target takes each source under its own name, or a
+// root directory's contents. A recursive copy into the grid builds each new
+// directory with all its children in one publish.
+//
+// It owns no argument parsing (package location does) and no output of its
+// own beyond what Copier.Verbose is told.
 package copier
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
+	"github.com/lafs/lafs/internal/command/location"
 	"github.com/lafs/lafs/internal/safefile"
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client"
@@ -20,33 +30,62 @@ import (
 	"github.com/lafs/lafs/pkg/filestore"
 )
 
-// Location is one side of a copy: a local path or a grid path.
-type Location struct {
-	Local string
-	Grid  *filestore.Path
-}
-
-func (l Location) String() string {
-	if l.Grid != nil {
-		return l.Grid.Rel
-	}
-	return l.Local
-}
-
 // Copier carries out copies.
 type Copier struct {
-	Client filestore.Store
+	Store filestore.Store
 	// Overwrite replaces existing targets (local files and grid names).
 	Overwrite bool
 	// CapsOnly writes caps instead of contents into local files.
 	CapsOnly bool
+	// MissingDirIsCopy makes one directory copied to a missing target
+	// become that target (POSIX cp -r, lafs cp). Without it the target is
+	// made and the directory copied into it under its own name (Tahoe's
+	// cp: "cp -r dir missing" gives missing/dir/...).
+	MissingDirIsCopy bool
 	// Progress is told about bytes uploaded or downloaded (may be nil).
 	Progress func(n int64)
+	// Verbose, when set, is told what is being done, a line at a time.
+	Verbose func(msg string)
+	// Stdout receives a file copied to standard output ("-").
+	Stdout io.Writer
 }
 
-// ErrCycle is returned when a recursive grid copy would copy a directory
-// into itself.
-var ErrCycle = errors.New("copying a directory into itself")
+// Outcome says what a Copy did, in Tahoe's words ("file copied", "file
+// linked", "files copied").
+type Outcome string
+
+// The outcomes.
+const (
+	FileCopied  Outcome = "file copied"
+	FileLinked  Outcome = "file linked"
+	FilesCopied Outcome = "files copied"
+)
+
+// Errors of the target rules (Tahoe's messages).
+var (
+	ErrCycle         = errors.New("copying a directory into itself")
+	ErrNeedRecursive = errors.New("cannot copy directories without --recursive")
+	ErrTrailingSlash = errors.New("target is not a directory, but ends with a slash")
+	ErrMultiToFile   = errors.New("copying multiple things requires target be a directory")
+	ErrDirToFile     = errors.New("cannot copy directory into a file")
+	ErrCollision     = errors.New("cannot copy multiple files with the same name into the same target directory")
+)
+
+// what a location turned out to be.
+type nodeKind int
+
+const (
+	missing nodeKind = iota
+	isFile
+	isDir
+)
+
+// endpoint is a location and what it is now.
+type endpoint struct {
+	loc  location.Location
+	kind nodeKind
+	cap  *caps.Cap // grid only
+}
 
 func (k *Copier) progress(n int64) {
 	if k.Progress != nil && n > 0 {
@@ -54,33 +93,394 @@ func (k *Copier) progress(n int64) {
 	}
 }
 
-// Copy copies src to dst. Directories need recursive. When dst is an
-// existing directory, src is copied into it under its own name.
-func (k *Copier) Copy(ctx context.Context, src, dst Location, recursive bool) error {
-	if src.Grid != nil {
-		return k.fromGrid(ctx, src, dst, recursive)
+func (k *Copier) say(format string, a ...any) {
+	if k.Verbose != nil {
+		k.Verbose(fmt.Sprintf(format, a...))
 	}
-	st, err := os.Stat(src.Local)
+}
+
+// stat finds out what a location is.
+func (k *Copier) stat(ctx context.Context, l location.Location) (endpoint, error) {
+	e := endpoint{loc: l}
+	switch l.Kind() {
+	case location.Std:
+		e.kind = isFile
+	case location.Local:
+		st, err := os.Stat(filepath.Clean(l.LocalName())) // "file/" is the file, as Tahoe's abspath has it
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return e, fmt.Errorf("cannot read %s: %w", l, unwrapPath(err))
+		case st.IsDir():
+			e.kind = isDir
+		default:
+			e.kind = isFile
+		}
+	case location.Grid:
+		c, err := filestore.Lookup(ctx, k.Store, l.Path())
+		switch {
+		case errors.Is(err, filestore.ErrNotFound):
+		case err != nil:
+			return e, err
+		case c.IsDirectory():
+			e.kind, e.cap = isDir, c
+		default:
+			e.kind, e.cap = isFile, c
+		}
+	default:
+		return e, errors.New("no location")
+	}
+	return e, nil
+}
+
+// Copy copies srcs to dst by Tahoe's cp rules (see the package comment);
+// directories need recursive.
+func (k *Copier) Copy(ctx context.Context, srcs []location.Location, dst location.Location, recursive bool) (Outcome, error) {
+	if len(srcs) == 0 {
+		return "", errors.New("nothing to copy")
+	}
+	target, err := k.stat(ctx, dst)
 	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", src.Local, unwrapPath(err))
+		return "", err
 	}
-	if st.IsDir() && !recursive {
-		return fmt.Errorf("%s is a directory (use -r)", src.Local)
+	var sources []endpoint
+	dirs := 0
+	for _, s := range srcs {
+		if s.IsStd() {
+			return "", errors.New("cp reads no standard input: upload it with put")
+		}
+		e, err := k.stat(ctx, s)
+		if err != nil {
+			return "", err
+		}
+		switch e.kind {
+		case missing:
+			return "", fmt.Errorf("No such file or directory '%s'", s)
+		case isDir:
+			dirs++
+		case isFile:
+			if s.TrailingSlash() {
+				return "", fmt.Errorf("source %s is not a directory, but ends with a slash", s)
+			}
+		}
+		sources = append(sources, e)
 	}
-	if dst.Grid == nil {
-		return errors.New("local to local copies are for cp(1)")
+	if dirs > 0 && !recursive {
+		return "", ErrNeedRecursive
 	}
-	name := filepath.Base(filepath.Clean(src.Local))
-	var child *caps.Cap
-	if st.IsDir() {
-		child, err = k.uploadTree(ctx, src.Local)
-	} else {
-		child, err = k.uploadFile(ctx, src.Local)
+	anyGrid := dst.IsGrid()
+	for _, s := range srcs {
+		anyGrid = anyGrid || s.IsGrid()
 	}
+	if !anyGrid {
+		return "", errors.New("local to local copies are for cp(1)")
+	}
+	targetIsFile := target.kind == isFile ||
+		(target.kind == missing && len(sources) == 1 && sources[0].kind == isFile)
+	switch {
+	case targetIsFile && dst.TrailingSlash():
+		return "", ErrTrailingSlash
+	case targetIsFile && len(sources) > 1:
+		return "", ErrMultiToFile
+	case targetIsFile && sources[0].kind == isDir:
+		return "", ErrDirToFile
+	case targetIsFile:
+		return k.fileToFile(ctx, sources[0], target)
+	case dst.IsStd():
+		return "", errors.New("standard output takes one file, not a directory")
+	}
+	for _, s := range sources {
+		if s.kind == isFile && s.loc.Base() == "" {
+			return "", fmt.Errorf("when copying into a directory, all source files must have names, but %s is unnamed", s.loc)
+		}
+	}
+	k.say("attaching sources to targets, %d files / %d dirs in root", len(sources)-dirs, dirs)
+	if target.kind == missing && k.MissingDirIsCopy && len(sources) == 1 {
+		// POSIX: the one directory becomes the target.
+		return FilesCopied, k.dirInto(ctx, sources[0], dst)
+	}
+	if len(sources) > 1 {
+		// Only different sources can put two files at one name.
+		seen := map[string]bool{}
+		for _, s := range sources {
+			prefix := s.loc.Base()
+			if s.kind == isFile {
+				prefix = ""
+			}
+			if err := k.listFiles(ctx, s, prefix, seen, map[string]bool{}); err != nil {
+				return "", err
+			}
+		}
+	}
+	if target.kind == missing {
+		if err := k.mkdir(ctx, dst); err != nil {
+			return "", err
+		}
+	}
+	for _, s := range sources {
+		name := s.loc.Base()
+		if s.kind == isFile {
+			if err := k.copyFile(ctx, s, dst.Join(name)); err != nil {
+				return "", err
+			}
+			continue
+		}
+		into := dst
+		if name != "" {
+			into = dst.Join(name) // a named directory gets its own directory
+		}
+		if err := k.dirInto(ctx, s, into); err != nil {
+			return "", err
+		}
+	}
+	return FilesCopied, nil
+}
+
+// listFiles records in seen the path, relative to a directory target, of
+// every file src puts there (under prefix), and fails with ErrCollision
+// when one is already taken: Tahoe's cp refuses to copy two files to one
+// name rather than let one overwrite the other.
+func (k *Copier) listFiles(ctx context.Context, src endpoint, prefix string, seen, dirs map[string]bool) error {
+	if src.kind == isFile {
+		rel := path.Join(prefix, src.loc.Base())
+		if seen[rel] {
+			return fmt.Errorf("%s: %w", rel, ErrCollision)
+		}
+		seen[rel] = true
+		return nil
+	}
+	if src.loc.IsLocal() {
+		ents, err := os.ReadDir(src.loc.LocalName())
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", src.loc, unwrapPath(err))
+		}
+		for _, e := range ents {
+			child := endpoint{loc: src.loc.Join(e.Name()), kind: isFile}
+			switch {
+			case e.IsDir():
+				child.kind = isDir
+				err = k.listFiles(ctx, child, path.Join(prefix, e.Name()), seen, dirs)
+			case e.Type().IsRegular():
+				err = k.listFiles(ctx, child, prefix, seen, dirs)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	key := string(src.cap.StorageIndex)
+	if dirs[key] {
+		return fmt.Errorf("%s: %w", src.loc, ErrCycle)
+	}
+	dirs[key] = true
+	defer delete(dirs, key)
+	entries, err := k.Store.ReadDir(ctx, src.cap)
 	if err != nil {
 		return err
 	}
-	return k.linkInto(ctx, *dst.Grid, name, child)
+	for _, e := range entries {
+		c, err := caps.Parse(e.Cap())
+		if err != nil || c.IsUnknown() {
+			continue
+		}
+		child := endpoint{loc: src.loc.Join(e.Name), kind: isFile, cap: c}
+		sub := prefix
+		if c.IsDirectory() {
+			child.kind, sub = isDir, path.Join(prefix, e.Name)
+		}
+		if err := k.listFiles(ctx, child, sub, seen, dirs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fileToFile copies one file onto a file (or a missing name).
+func (k *Copier) fileToFile(ctx context.Context, src, dst endpoint) (Outcome, error) {
+	if err := k.copyFile(ctx, src, dst.loc); err != nil {
+		return "", err
+	}
+	if src.loc.IsGrid() && dst.loc.IsGrid() && !src.cap.IsMutable() {
+		return FileLinked, nil
+	}
+	return FileCopied, nil
+}
+
+// mkdir makes a missing target directory (and what is missing above it).
+func (k *Copier) mkdir(ctx context.Context, dst location.Location) error {
+	if dst.IsLocal() {
+		return os.MkdirAll(dst.LocalName(), 0o755)
+	}
+	_, err := filestore.MkdirAll(ctx, k.Store, dst.Path(), filestore.FormatSDMF)
+	return err
+}
+
+// copyFile copies one file source to dst, a file's place.
+func (k *Copier) copyFile(ctx context.Context, src endpoint, dst location.Location) error {
+	k.say("%s -> %s", src.loc, dst)
+	switch {
+	case src.loc.IsLocal() && dst.IsGrid():
+		f, err := os.Open(src.loc.LocalName())
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", src.loc, unwrapPath(err))
+		}
+		defer f.Close()
+		return k.storeBytes(ctx, f, src.loc.String(), dst.Path())
+	case src.loc.IsGrid() && dst.IsGrid() && src.cap.IsMutable():
+		// A mutable file's bytes are copied (Tahoe's cp): linking its cap
+		// would make the copy and the original one file.
+		tmp, err := os.CreateTemp("", "lafs-cp-*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		if err := k.Store.Download(ctx, src.cap, tmp, filestore.DownloadOptions{}); err != nil {
+			return fmt.Errorf("reading %s: %w", src.loc, err)
+		}
+		return k.storeBytes(ctx, tmp, src.loc.String(), dst.Path())
+	case src.loc.IsGrid() && dst.IsGrid():
+		// An immutable file is linked: the same cap, no bytes moved.
+		return k.link(ctx, dst.Path(), src.cap)
+	case src.loc.IsGrid() && dst.IsStd():
+		return k.Store.Download(ctx, src.cap, counter{k.stdout(), k.progress}, filestore.DownloadOptions{})
+	case src.loc.IsGrid() && dst.IsLocal():
+		return k.downloadFile(ctx, src.cap, dst.LocalName())
+	}
+	return errors.New("local to local copies are for cp(1)")
+}
+
+// storeBytes puts the contents of f at p: in place when p is a mutable
+// file we may write and Overwrite allows it (Tahoe's cp and web API PUT),
+// else as a new immutable file linked there.
+func (k *Copier) storeBytes(ctx context.Context, f *os.File, name string, p filestore.Path) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if k.Overwrite {
+		if c, err := filestore.Lookup(ctx, k.Store, p); err == nil && c.IsMutable() && !c.IsDirectory() && !c.IsReadOnly() {
+			if st.Size() > maxMutableSize {
+				return fmt.Errorf("%s: mutable files are limited to %d bytes here", name, maxMutableSize)
+			}
+			data := make([]byte, st.Size())
+			if _, err := f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("cannot read %s: %w", name, err)
+			}
+			k.progress(int64(len(data)))
+			return k.Store.OverwriteMutable(ctx, c, data)
+		}
+	}
+	var last int64
+	res, err := k.Store.Upload(ctx, f, st.Size(), filestore.UploadOptions{Progress: func(n int64) { k.progress(n - last); last = n }})
+	if err != nil {
+		return fmt.Errorf("uploading %s: %w", name, err)
+	}
+	return k.link(ctx, p, res.Cap)
+}
+
+// maxMutableSize bounds a mutable file held in memory while publishing.
+const maxMutableSize = 1 << 30
+
+func (k *Copier) stdout() io.Writer {
+	if k.Stdout == nil {
+		return io.Discard
+	}
+	return k.Stdout
+}
+
+// link links c at p, making missing directories above it.
+func (k *Copier) link(ctx context.Context, p filestore.Path, c *caps.Cap) error {
+	parent, name := p.Split()
+	if name == "" {
+		return fmt.Errorf("cannot replace a root directory")
+	}
+	dir, err := filestore.MkdirAll(ctx, k.Store, parent, filestore.FormatSDMF)
+	if err != nil {
+		return err
+	}
+	return k.Store.Link(ctx, dir, name, c, k.Overwrite)
+}
+
+// dirInto copies the contents of the directory src into the directory
+// dst, making it when it is missing and merging into it when it exists.
+func (k *Copier) dirInto(ctx context.Context, src endpoint, dst location.Location) error {
+	here, err := k.stat(ctx, dst)
+	if err != nil {
+		return err
+	}
+	if here.kind == isFile {
+		if !k.Overwrite {
+			return fmt.Errorf("%s: %w", dst, filestore.ErrExists)
+		}
+		if dst.IsLocal() {
+			return fmt.Errorf("%s is a file, not a directory", dst)
+		}
+		here.kind = missing // a grid name is simply replaced
+	}
+	switch {
+	case src.loc.IsLocal() && dst.IsGrid():
+		if here.kind == missing {
+			c, err := k.uploadTree(ctx, src.loc.LocalName())
+			if err != nil {
+				return err
+			}
+			return k.link(ctx, dst.Path(), c)
+		}
+		ents, err := os.ReadDir(src.loc.LocalName())
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", src.loc, unwrapPath(err))
+		}
+		for _, e := range ents {
+			child := src.loc.Join(e.Name())
+			switch {
+			case e.IsDir():
+				err = k.dirInto(ctx, endpoint{loc: child, kind: isDir}, dst.Join(e.Name()))
+			case e.Type().IsRegular():
+				err = k.copyFile(ctx, endpoint{loc: child, kind: isFile}, dst.Join(e.Name()))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	case src.loc.IsGrid() && dst.IsGrid():
+		if err := k.checkCycle(ctx, src.cap, dst.Path()); err != nil {
+			return err
+		}
+		if here.kind == missing {
+			c, err := k.copyGridTree(ctx, src, map[string]bool{})
+			if err != nil {
+				return err
+			}
+			return k.link(ctx, dst.Path(), c)
+		}
+		entries, err := k.Store.ReadDir(ctx, src.cap)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			c, err := caps.Parse(e.Cap())
+			if err != nil || c.IsUnknown() {
+				continue
+			}
+			child := endpoint{loc: src.loc.Join(e.Name), kind: isFile, cap: c}
+			if c.IsDirectory() {
+				child.kind = isDir
+				err = k.dirInto(ctx, child, dst.Join(e.Name))
+			} else {
+				err = k.copyFile(ctx, child, dst.Join(e.Name))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	case src.loc.IsGrid() && dst.IsLocal():
+		return k.downloadTree(ctx, src.cap, dst.LocalName(), map[string]bool{})
+	}
+	return errors.New("local to local copies are for cp(1)")
 }
 
 func unwrapPath(err error) error {
@@ -89,20 +489,6 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// linkInto links child at dst, or inside dst under name when dst is a
-// directory (or names a root).
-func (k *Copier) linkInto(ctx context.Context, dst filestore.Path, name string, child *caps.Cap) error {
-	target := dst
-	if existing, err := filestore.Lookup(ctx, k.Client, dst); err == nil && existing.IsDirectory() && !(child.IsDirectory() && existing.String() == child.String()) {
-		target = dst.Join(name)
-	}
-	dir, leaf, err := filestore.Parent(ctx, k.Client, target)
-	if err != nil {
-		return err
-	}
-	return k.Client.Link(ctx, dir, leaf, child, k.Overwrite)
 }
 
 func (k *Copier) uploadFile(ctx context.Context, path string) (*caps.Cap, error) {
@@ -116,7 +502,7 @@ func (k *Copier) uploadFile(ctx context.Context, path string) (*caps.Cap, error)
 		return nil, err
 	}
 	var last int64
-	res, err := k.Client.Upload(ctx, f, st.Size(), filestore.UploadOptions{Progress: func(n int64) { k.progress(n - last); last = n }})
+	res, err := k.Store.Upload(ctx, f, st.Size(), filestore.UploadOptions{Progress: func(n int64) { k.progress(n - last); last = n }})
 	if err != nil {
 		return nil, fmt.Errorf("uploading %s: %w", path, err)
 	}
@@ -140,6 +526,7 @@ func (k *Copier) uploadTree(ctx context.Context, dir string) (*caps.Cap, error) 
 		case e.IsDir():
 			child, err = k.uploadTree(ctx, path)
 		case e.Type().IsRegular():
+			k.say("%s -> (new directory)", path)
 			child, err = k.uploadFile(ctx, path)
 		default:
 			continue
@@ -149,39 +536,68 @@ func (k *Copier) uploadTree(ctx context.Context, dir string) (*caps.Cap, error) 
 		}
 		children = append(children, client.EntryFor(e.Name(), child))
 	}
-	return k.Client.Mkdir(ctx, filestore.MkdirOptions{Children: children})
+	return k.Store.Mkdir(ctx, filestore.MkdirOptions{Children: children})
 }
 
-func (k *Copier) fromGrid(ctx context.Context, src, dst Location, recursive bool) error {
-	c, err := filestore.Lookup(ctx, k.Client, *src.Grid)
+// copyGridTree copies a grid directory into a new one and returns its cap:
+// new directories all the way down (so the copy and the original change
+// apart, as with Tahoe's cp), immutable files and immutable directories
+// linked as they are, mutable files copied as new immutable ones.
+func (k *Copier) copyGridTree(ctx context.Context, src endpoint, seen map[string]bool) (*caps.Cap, error) {
+	if !src.cap.IsMutable() {
+		return src.cap, nil // deeply immutable: sharing it is a copy
+	}
+	key := string(src.cap.StorageIndex)
+	if seen[key] {
+		return nil, fmt.Errorf("%s: %w", src.loc, ErrCycle)
+	}
+	seen[key] = true
+	defer delete(seen, key)
+	entries, err := k.Store.ReadDir(ctx, src.cap)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, name := src.Grid.Split()
-	if name == "" {
-		name = "root"
-	}
-	if c.IsDirectory() && !recursive {
-		return fmt.Errorf("%s is a directory (use -r)", src)
-	}
-	if dst.Grid != nil {
-		// Within the grid, copying links the same caps; a directory copied
-		// into itself would loop.
-		if c.IsDirectory() {
-			if err := k.checkCycle(ctx, c, *dst.Grid); err != nil {
-				return err
-			}
+	children := make([]dirnode.Entry, 0, len(entries))
+	for _, e := range entries {
+		c, err := caps.Parse(e.Cap())
+		switch {
+		case err != nil || c.IsUnknown():
+			children = append(children, dirnode.Entry{Name: e.Name, ROCap: e.ROCap, RWCap: e.RWCap})
+			continue
+		case c.IsDirectory():
+			c, err = k.copyGridTree(ctx, endpoint{loc: src.loc.Join(e.Name), kind: isDir, cap: c}, seen)
+		case c.IsMutable():
+			c, err = k.copyMutableBytes(ctx, c)
 		}
-		return k.linkInto(ctx, *dst.Grid, name, c)
+		if err != nil {
+			return nil, err
+		}
+		children = append(children, client.EntryFor(e.Name, c))
 	}
-	target := dst.Local
-	if st, err := os.Stat(target); err == nil && st.IsDir() {
-		target = filepath.Join(target, name)
+	return k.Store.Mkdir(ctx, filestore.MkdirOptions{Children: children})
+}
+
+// copyMutableBytes stores a mutable file's current contents as a new
+// immutable file.
+func (k *Copier) copyMutableBytes(ctx context.Context, c *caps.Cap) (*caps.Cap, error) {
+	tmp, err := os.CreateTemp("", "lafs-cp-*")
+	if err != nil {
+		return nil, err
 	}
-	if c.IsDirectory() {
-		return k.downloadTree(ctx, c, target, map[string]bool{})
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := k.Store.Download(ctx, c, tmp, filestore.DownloadOptions{}); err != nil {
+		return nil, err
 	}
-	return k.downloadFile(ctx, c, target)
+	size, err := tmp.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, err
+	}
+	res, err := k.Store.Upload(ctx, tmp, size, filestore.UploadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Cap, nil
 }
 
 // checkCycle refuses to link dir anywhere below itself.
@@ -189,7 +605,7 @@ func (k *Copier) checkCycle(ctx context.Context, dir *caps.Cap, dst filestore.Pa
 	cur := dst.Root
 	for _, part := range append([]string{""}, strings.Split(dst.Rel, "/")...) {
 		if part != "" {
-			next, err := k.Client.Resolve(ctx, cur, part)
+			next, err := k.Store.Resolve(ctx, cur, part)
 			if err != nil {
 				return nil // the rest will be created: no cycle through it
 			}
@@ -203,6 +619,9 @@ func (k *Copier) checkCycle(ctx context.Context, dir *caps.Cap, dst filestore.Pa
 }
 
 func (k *Copier) downloadFile(ctx context.Context, c *caps.Cap, target string) error {
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
 	out, err := safefile.Create(target, k.Overwrite)
 	if err != nil {
 		return err
@@ -210,7 +629,7 @@ func (k *Copier) downloadFile(ctx context.Context, c *caps.Cap, target string) e
 	if k.CapsOnly {
 		_, err = fmt.Fprintln(out, c.String())
 	} else {
-		err = k.Client.Download(ctx, c, counter{out, k.progress}, filestore.DownloadOptions{})
+		err = k.Store.Download(ctx, c, counter{out, k.progress}, filestore.DownloadOptions{})
 	}
 	if err != nil {
 		out.Abort()
@@ -229,7 +648,7 @@ func (k *Copier) downloadTree(ctx context.Context, dir *caps.Cap, target string,
 	if err := os.MkdirAll(target, 0o755); err != nil {
 		return err
 	}
-	entries, err := k.Client.ReadDir(ctx, dir)
+	entries, err := k.Store.ReadDir(ctx, dir)
 	if err != nil {
 		return err
 	}
@@ -245,6 +664,7 @@ func (k *Copier) downloadTree(ctx context.Context, dir *caps.Cap, target string,
 		if c.IsDirectory() {
 			err = k.downloadTree(ctx, c, path, seen)
 		} else {
+			k.say("%s -> %s", e.Name, path)
 			err = k.downloadFile(ctx, c, path)
 		}
 		if err != nil {
@@ -256,7 +676,7 @@ func (k *Copier) downloadTree(ctx context.Context, dir *caps.Cap, target string,
 
 // counter passes writes through and reports their size.
 type counter struct {
-	w interface{ Write([]byte) (int, error) }
+	w io.Writer
 	f func(int64)
 }
 
@@ -279,20 +699,4 @@ func TreeSize(path string) int64 {
 		return nil
 	})
 	return total
-}
-
-// ParseLocation reads a cp argument as Tahoe does: "alias:path" with a
-// known alias, or a cap path, is in the grid; anything else is local.
-func ParseLocation(aliases map[string]string, arg string) (Location, error) {
-	if strings.HasPrefix(arg, "URI:") || strings.HasPrefix(arg, "ro.URI:") || strings.HasPrefix(arg, "imm.URI:") {
-		p, err := filestore.ParsePath(aliases, arg)
-		return Location{Grid: &p}, err
-	}
-	if i := strings.Index(arg, ":"); i > 0 && !strings.Contains(arg[:i], "/") {
-		if _, ok := aliases[arg[:i]]; ok {
-			p, err := filestore.ParsePath(aliases, arg)
-			return Location{Grid: &p}, err
-		}
-	}
-	return Location{Local: arg}, nil
 }

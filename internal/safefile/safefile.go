@@ -16,6 +16,10 @@ import (
 // allowed.
 var ErrExists = errors.New("file exists")
 
+// ErrIsDir is returned when the target is a directory (whatever
+// overwrite says: a file never replaces a directory).
+var ErrIsDir = errors.New("is a directory")
+
 // File is an output file being written.
 type File struct {
 	*os.File
@@ -27,13 +31,13 @@ type File struct {
 // Create starts writing target. Without overwrite, an existing target is
 // an error now and at Commit.
 func Create(target string, overwrite bool) (*File, error) {
+	if st, err := os.Stat(target); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s: %w", target, ErrIsDir)
+	}
 	if !overwrite {
 		if _, err := os.Lstat(target); err == nil {
 			return nil, fmt.Errorf("%s: %w (use --force to overwrite it)", target, ErrExists)
 		}
-	}
-	if st, err := os.Stat(target); err == nil && st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", target)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".part-*")
 	if err != nil {

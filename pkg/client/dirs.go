@@ -15,6 +15,7 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/client/mutable"
+	"github.com/lafs/lafs/pkg/filestore"
 )
 
 // Mkdir creates a new, empty mutable directory (SDMF, or MDMF when mdmf)
@@ -82,7 +83,7 @@ func EntryFor(name string, child *caps.Cap) dirnode.Entry {
 // write caps are included.
 func (c *Client) ReadDir(ctx context.Context, dir *caps.Cap) ([]dirnode.Entry, error) {
 	if !dir.IsDirectory() {
-		return nil, fmt.Errorf("a %s cap is not a directory", dir.Kind)
+		return nil, fmt.Errorf("a %s cap: %w", dir.Kind, filestore.ErrNotDirectory)
 	}
 	file, err := caps.FileOf(dir)
 	if err != nil {
@@ -96,10 +97,10 @@ func (c *Client) ReadDir(ctx context.Context, dir *caps.Cap) ([]dirnode.Entry, e
 }
 
 // ErrNotFound means a path names no child.
-var ErrNotFound = errors.New("no such child")
+var ErrNotFound = filestore.ErrNotFound
 
 // ErrExists means a child of that name already exists.
-var ErrExists = errors.New("a child of that name already exists")
+var ErrExists = filestore.ErrExists
 
 // modifyDir applies change to a writable directory's children and writes
 // the result, retrying when another writer got there first.
@@ -108,7 +109,7 @@ func (c *Client) modifyDir(ctx context.Context, dir *caps.Cap, change func([]dir
 		return fmt.Errorf("%s is a read-only directory cap: %w", dir.Kind, mutable.ErrReadOnly)
 	}
 	if !dir.IsMutable() {
-		return fmt.Errorf("a %s directory is immutable", dir.Kind)
+		return fmt.Errorf("a %s directory is immutable: %w", dir.Kind, filestore.ErrReadOnly)
 	}
 	file, err := caps.FileOf(dir)
 	if err != nil {
@@ -283,7 +284,7 @@ func (c *Client) Resolve(ctx context.Context, root *caps.Cap, path string) (*cap
 		}
 		part = dirnode.Normalize(part)
 		if !cur.IsDirectory() {
-			return nil, fmt.Errorf("%q: not a directory", part)
+			return nil, fmt.Errorf("%q: %w", part, filestore.ErrNotDirectory)
 		}
 		entries, err := c.ReadDir(ctx, cur)
 		if err != nil {

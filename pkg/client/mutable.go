@@ -55,6 +55,9 @@ func (c *Client) CreateMutable(ctx context.Context, data []byte, format int, key
 		}
 	}
 	if len(targets) == 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("no storage server of %d is reachable", len(servers))
 	}
 	if err := mutable.Create(ctx, b, targets, c.mutableOptions(nil)); err != nil {

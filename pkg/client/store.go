@@ -163,8 +163,6 @@ func mapErr(err error) error {
 		return nil
 	}
 	for _, m := range []struct{ from, to error }{
-		{ErrNotFound, filestore.ErrNotFound},
-		{ErrExists, filestore.ErrExists},
 		{mutable.ErrReadOnly, filestore.ErrReadOnly},
 		{mutable.ErrUncoordinated, filestore.ErrUncoordinated},
 	} {

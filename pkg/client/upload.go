@@ -82,6 +82,9 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size uint64, progr
 	for {
 		placement, happy := planFor(u.cands, c.Encoding.Total)
 		if happy < c.Encoding.Happy {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			return nil, u.unhappy(happy)
 		}
 		prog := progress

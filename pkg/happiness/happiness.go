@@ -57,7 +57,7 @@ package happiness
 import (
 	"sort"
 
-	"github.com/lafs/lafs/internal/pyset"
+	"github.com/lafs/lafs/pkg/internal/pyset"
 )
 
 // MaxShare is the largest share number (zfec makes at most 256 shares).

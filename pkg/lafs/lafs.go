@@ -6,7 +6,8 @@
 // embedded local grid kept inside the node directory (direct, in process).
 //
 // It owns the choice only; the implementations are pkg/client (direct),
-// pkg/localgrid (the embedded servers) and, for a gateway, pkg/webapi.
+// pkg/localgrid (the embedded servers) and, for a gateway,
+// pkg/webapi/gateway.
 package lafs
 
 import (
@@ -19,6 +20,7 @@ import (
 	"github.com/lafs/lafs/pkg/localgrid"
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/lafs/lafs/pkg/s3direct"
+	"github.com/lafs/lafs/pkg/webapi/gateway"
 )
 
 // Mode is how a store reaches its grid.
@@ -36,6 +38,9 @@ var ErrNoGrid = errors.New("no grid configured: no private/servers.yaml, no embe
 
 // ErrGatewayUnsupported means the chosen mode is a gateway, which this
 // build cannot drive yet.
+//
+// Deprecated: Open returns a gateway store now and never this error; it
+// is kept so that callers written against the old Open still compile.
 var ErrGatewayUnsupported = errors.New("driving a node's web API (node.url) is not supported yet")
 
 // Options tune Open.
@@ -80,7 +85,7 @@ func Open(node *nodedir.Node, o Options) (filestore.Store, Mode, error) {
 	kind := client.GridLocal
 	switch mode {
 	case ModeGateway:
-		return nil, mode, ErrGatewayUnsupported
+		return openGateway(node, o), mode, nil
 	case ModeNetwork:
 		var warnings []string
 		// Entries with a lafs-s3 block are served in process, straight
@@ -109,4 +114,16 @@ func Open(node *nodedir.Node, o Options) (filestore.Store, Mode, error) {
 		return nil, mode, err
 	}
 	return client.NewStore(c, kind), mode, nil
+}
+
+// openGateway returns the gateway store for a node: Options.NodeURL when
+// given, else the node's node.url, read on the first request rather than
+// now. Either way the node's private/api_auth_token is the one the store
+// gives the pages that want it.
+func openGateway(node *nodedir.Node, o Options) filestore.Store {
+	gopts := gateway.Options{NodeDir: node.Dir}
+	if o.NodeURL != "" {
+		return gateway.New(o.NodeURL, gopts)
+	}
+	return gateway.NewFromNodeDir(node.Dir, gopts)
 }

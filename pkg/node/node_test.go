@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -169,7 +171,10 @@ func TestRunNode(t *testing.T) {
 	dir := createTestNode(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- node.RunNode(ctx, dir, slog.New(slog.DiscardHandler)) }()
+	var logs safeBuffer
+	go func() {
+		done <- node.RunNode(ctx, dir, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	}()
 	nurlPath := filepath.Join(dir, "private", "storage.nurl")
 	var nurl string
 	for i := 0; i < 500; i++ {
@@ -230,6 +235,35 @@ func TestRunNode(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	// No secret in the log, at any level: the swissnum (alone, in the
+	// NURL or FURL).
+	out := logs.String()
+	if !strings.Contains(out, "storage server listening") {
+		t.Fatalf("log lacks the listening line:\n%s", out)
+	}
+	for _, secret := range []string{id.Swissnum, nurl} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log contains a secret (%.12q...):\n%s", secret, out)
+		}
+	}
+}
+
+// safeBuffer is a bytes.Buffer for concurrent writers.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // TestRunNodeSignals runs a node as a separate process and stops it with

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/lafs/lafs/internal/pyset"
+	"github.com/lafs/lafs/pkg/internal/pyset"
 	"github.com/lafs/lafs/pkg/client/hashtree"
 )
 

@@ -21,9 +21,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/lafs/lafs/pkg/storage"
 	"github.com/lafs/lafs/pkg/storage/gbswire"
@@ -50,6 +53,20 @@ type Options struct {
 	MaxChunkSize int64
 	// MaxMutableRequest bounds one read-test-write body (default 128 MiB).
 	MaxMutableRequest int64
+	// BodyReadTimeout bounds each read of a request body: a body that
+	// makes no progress for this long fails the request with 408 and frees
+	// what it held (default 60s).
+	BodyReadTimeout time.Duration
+	// ResponseWriteTimeout bounds each write of a share read's response
+	// body: a client that stops reading is cut off after this long, freeing
+	// the open share and the handler (default 60s).
+	ResponseWriteTimeout time.Duration
+	// MaxBodyMemory bounds the memory all request bodies in flight may
+	// hold at once: bodies decoded in memory count their declared length
+	// (or their limit), streamed chunks their buffer. A request that cannot
+	// get room within BodyReadTimeout fails with 503 (default 256 MiB,
+	// and at least MaxMutableRequest).
+	MaxBodyMemory int64
 	// Logger gets one debug line per request (method, path, status,
 	// duration: never a secret); discarded when nil.
 	Logger *slog.Logger
@@ -62,7 +79,12 @@ type Server struct {
 	opts    Options
 	mux     *http.ServeMux
 	bufPool sync.Pool
+	// bodyMem is the budget of Options.MaxBodyMemory, in bytes.
+	bodyMem *semaphore.Weighted
 }
+
+// streamBuf is the piece size of streamed bodies and reads.
+const streamBuf = 64 << 10
 
 // New serves srv to clients presenting swissnum (the last path segment of
 // the NURL).
@@ -73,16 +95,27 @@ func New(srv storage.Server, swissnum string, opts Options) *Server {
 	if opts.MaxMutableRequest <= 0 {
 		opts.MaxMutableRequest = 128 << 20
 	}
+	if opts.BodyReadTimeout <= 0 {
+		opts.BodyReadTimeout = 60 * time.Second
+	}
+	if opts.ResponseWriteTimeout <= 0 {
+		opts.ResponseWriteTimeout = 60 * time.Second
+	}
+	if opts.MaxBodyMemory <= 0 {
+		opts.MaxBodyMemory = 256 << 20
+	}
+	opts.MaxBodyMemory = max(opts.MaxBodyMemory, opts.MaxMutableRequest, 8192+streamBuf)
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		srv:   srv,
-		authz: []byte(gbswire.AuthorizationHeader(swissnum)),
-		opts:  opts,
-		mux:   http.NewServeMux(),
+		srv:     srv,
+		authz:   []byte(gbswire.AuthorizationHeader(swissnum)),
+		opts:    opts,
+		mux:     http.NewServeMux(),
+		bodyMem: semaphore.NewWeighted(opts.MaxBodyMemory),
 	}
-	s.bufPool.New = func() any { b := make([]byte, 64<<10); return &b }
+	s.bufPool.New = func() any { b := make([]byte, streamBuf); return &b }
 	const (
 		lease  = gbswire.SecretLeaseRenew
 		cancel = gbswire.SecretLeaseCancel
@@ -117,6 +150,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (read
+// deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
@@ -147,15 +184,85 @@ const (
 
 // call is one request, its secrets and path values parsed.
 type call struct {
+	s       *Server
 	r       *http.Request
+	body    io.Reader // r.Body under the per-read deadline
 	secrets map[string][]byte
 	si      storage.StorageIndex
 	shnum   int
+	// reserved is the body memory this request holds until it is answered.
+	reserved int64
 }
 
-// decode reads the request body (at most limit bytes) into v.
+// decode reads the request body (at most limit bytes) into v, holding room
+// for it in the body-memory budget until the request is answered (the
+// decoded value lives that long).
 func (c *call) decode(limit int64, v any) error {
-	return gbswire.DecodeBody(c.r.Body, c.r.Header.Get("Content-Type"), limit, v)
+	n := limit
+	if c.r.ContentLength >= 0 {
+		n = min(limit+1, c.r.ContentLength)
+	}
+	if err := c.reserve(n); err != nil {
+		return err
+	}
+	return gbswire.DecodeBody(c.body, c.r.Header.Get("Content-Type"), limit, v)
+}
+
+// reserve takes n bytes of the body-memory budget for this request.
+func (c *call) reserve(n int64) error {
+	n = max(n, 1)
+	if err := c.s.reserve(c.r.Context(), n); err != nil {
+		return err
+	}
+	c.reserved += n
+	return nil
+}
+
+// reserve takes n bytes of the body-memory budget, waiting up to the body
+// read timeout for room.
+func (s *Server) reserve(ctx context.Context, n int64) error {
+	if n > s.opts.MaxBodyMemory {
+		return fmt.Errorf("request body of %d bytes: %w", n, storage.ErrTooLarge)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.BodyReadTimeout)
+	defer cancel()
+	if err := s.bodyMem.Acquire(ctx, n); err != nil {
+		return fmt.Errorf("no room for a %d-byte request body: %w", n, gbswire.ErrBusy)
+	}
+	return nil
+}
+
+// deadlineBody reads a request body with a fresh read deadline before
+// every read, so a stalled body fails with ErrBodyTimeout instead of
+// holding the handler (and what it has locked or reserved) forever.
+type deadlineBody struct {
+	r       io.Reader
+	rc      *http.ResponseController
+	timeout time.Duration
+	ok      bool  // deadlines are supported on this connection
+	err     error // sticky: a timed-out body stays timed out
+}
+
+func newDeadlineBody(w http.ResponseWriter, r *http.Request, timeout time.Duration) *deadlineBody {
+	rc := http.NewResponseController(w)
+	d := &deadlineBody{r: r.Body, rc: rc, timeout: timeout}
+	d.ok = rc.SetReadDeadline(time.Now().Add(timeout)) == nil
+	return d
+}
+
+func (d *deadlineBody) Read(p []byte) (int, error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	if d.ok {
+		_ = d.rc.SetReadDeadline(time.Now().Add(d.timeout))
+	}
+	n, err := d.r.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		d.err = fmt.Errorf("no body bytes for %v: %w", d.timeout, gbswire.ErrBodyTimeout)
+		err = d.err
+	}
+	return n, err
 }
 
 func (c *call) lease() storage.LeaseSecrets { return gbswire.LeaseFrom(c.secrets) }
@@ -164,7 +271,12 @@ func (c *call) lease() storage.LeaseSecrets { return gbswire.LeaseFrom(c.secrets
 // values, and answers any error the handler returns with its status.
 func (s *Server) h(want []string, path pathKind, fn func(w http.ResponseWriter, c *call) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &call{r: r}
+		c := &call{s: s, r: r, body: newDeadlineBody(w, r, s.opts.BodyReadTimeout)}
+		defer func() {
+			if c.reserved > 0 {
+				s.bodyMem.Release(c.reserved)
+			}
+		}()
 		var err error
 		if c.secrets, err = gbswire.ParseSecrets(r.Header, want...); err != nil {
 			s.fail(w, err)
@@ -302,8 +414,12 @@ func (s *Server) write(w http.ResponseWriter, c *call) error {
 	if int64(end-start) > s.opts.MaxChunkSize {
 		return fmt.Errorf("chunk of %d bytes over the %d-byte limit: %w", end-start, s.opts.MaxChunkSize, storage.ErrTooLarge)
 	}
-	body := io.LimitReader(c.r.Body, int64(end-start))
+	body := io.LimitReader(c.body, int64(end-start))
 	secret := c.secrets[gbswire.SecretUpload]
+	// A streamed chunk holds one buffer at a time.
+	if err := c.reserve(min(int64(end-start), streamBuf)); err != nil {
+		return err
+	}
 	var res storage.WriteResult
 	var err error
 	if cw, ok := s.srv.(ChunkWriter); ok {
@@ -336,13 +452,16 @@ func (s *Server) writePieces(ctx context.Context, si storage.StorageIndex, n int
 			return res, err
 		}
 		k, err := io.ReadFull(body, buf[:min(uint64(len(buf)), end-off)])
-		if k == 0 {
-			if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if k > 0 {
+			var werr error
+			if res, werr = s.srv.WriteShareChunk(ctx, si, n, secret, off, buf[:k]); werr != nil {
+				return res, werr
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				err = fmt.Errorf("body shorter than Content-Range: %w", storage.ErrBadRequest)
 			}
-			return res, err
-		}
-		if res, err = s.srv.WriteShareChunk(ctx, si, n, secret, off, buf[:k]); err != nil {
 			return res, err
 		}
 		off += uint64(k)
@@ -412,9 +531,12 @@ func (s *Server) read(mutable bool) func(http.ResponseWriter, *call) error {
 		bp := s.bufPool.Get().(*[]byte)
 		defer s.bufPool.Put(bp)
 		buf := *bp
+		rc := http.NewResponseController(w)
 		for off := start; off < end; {
 			k, err := sr.ReadAt(buf[:min(uint64(len(buf)), end-off)], int64(off))
 			if k > 0 {
+				// A client that stops reading is cut off.
+				_ = rc.SetWriteDeadline(time.Now().Add(s.opts.ResponseWriteTimeout))
 				if _, werr := w.Write(buf[:k]); werr != nil {
 					return nil // the client went away; headers are sent
 				}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -466,4 +468,17 @@ func TestRequestLog(t *testing.T) {
 			t.Errorf("request logged at %v: %s", r.Level, r.Message)
 		}
 	}
+}
+
+func newLogger(h slog.Handler) *slog.Logger { return slog.New(h) }
+
+// recordText renders a record's message and attributes.
+func recordText(r slog.Record) string {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	})
+	return b.String()
 }

@@ -7,6 +7,14 @@ import (
 	"github.com/lafs/lafs/pkg/storage"
 )
 
+// ErrBodyTimeout: a request body made no progress for the server's body
+// read timeout (408).
+var ErrBodyTimeout = errors.New("request body timed out")
+
+// ErrBusy: the server has no room for the request now (503); the client
+// may retry later.
+var ErrBusy = errors.New("server busy")
+
 // StatusFor maps a Server error to its HTTP status (500 for anything the
 // client did not cause).
 func StatusFor(err error) int {
@@ -29,6 +37,10 @@ func StatusFor(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, ErrNotAcceptable):
 		return http.StatusNotAcceptable
+	case errors.Is(err, ErrBodyTimeout):
+		return http.StatusRequestTimeout
+	case errors.Is(err, ErrBusy):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

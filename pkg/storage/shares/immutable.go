@@ -99,7 +99,10 @@ func (s *Store) AllocateBuckets(ctx context.Context, si storage.StorageIndex, le
 			}
 			continue
 		}
-		if s.opts.ReadOnly || free < size {
+		s.mu.Lock()
+		full := len(s.uploads) >= s.opts.MaxUploads
+		s.mu.Unlock()
+		if s.opts.ReadOnly || free < size || full {
 			continue
 		}
 		u, err := s.startUpload(ctx, si, n, uploadSecret, size, newLease)
@@ -261,13 +264,16 @@ func (s *Store) WriteShareChunkFrom(ctx context.Context, si storage.StorageIndex
 			return res, err
 		}
 		k, err := io.ReadFull(r, buf[:min(uint64(len(buf)), end-off)])
-		if k == 0 {
-			if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if k > 0 {
+			var werr error
+			if res, werr = s.writeLocked(ctx, si, shnum, u, off, buf[:k]); werr != nil {
+				return res, werr
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				err = fmt.Errorf("body shorter than its range: %w", storage.ErrBadRequest)
 			}
-			return res, err
-		}
-		if res, err = s.writeLocked(ctx, si, shnum, u, off, buf[:k]); err != nil {
 			return res, err
 		}
 		off += uint64(k)

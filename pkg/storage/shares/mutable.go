@@ -47,7 +47,20 @@ func (s *Store) ReadTestWrite(ctx context.Context, si storage.StorageIndex, secr
 	var mutableNums []int
 	foreign := map[int]bool{}
 	for _, n := range nums {
-		r, err := s.b.Open(ctx, si, n)
+		// A share that will be written is opened for editing at once, so
+		// the tests, reads and writes share one handle.
+		var r backend.Reader
+		var err error
+		// (Every vector that does not delete its share writes: at least
+		// the lease.)
+		if tw, ok := req.TestWriteVectors[uint64(n)]; ok && (tw.NewLength == nil || *tw.NewLength != 0) {
+			var e backend.Writer
+			if e, err = s.b.Edit(ctx, si, n); err == nil {
+				r = e
+			}
+		} else {
+			r, err = s.b.Open(ctx, si, n)
+		}
 		if errors.Is(err, backend.ErrNotExist) {
 			continue
 		}
@@ -143,7 +156,11 @@ func (s *Store) ReadTestWrite(ctx context.Context, si storage.StorageIndex, secr
 			}
 			continue // an emptied bucket goes when the lock is released
 		}
-		if err := s.writeMutable(ctx, si, n, shares[n] != nil, secrets.WriteEnabler, tw, lease, secrets.Lease); err != nil {
+		var edit backend.Writer
+		if shares[n] != nil {
+			edit, _ = readers[n].(backend.Writer)
+		}
+		if err := s.writeMutable(ctx, si, n, shares[n], edit, secrets.WriteEnabler, tw, lease, secrets.Lease); err != nil {
 			return storage.ReadTestWriteResult{}, err
 		}
 		wrote = true
@@ -158,9 +175,9 @@ func (s *Store) ReadTestWrite(ctx context.Context, si storage.StorageIndex, secr
 }
 
 // writeMutable applies one share's write vectors (the bucket lock is
-// held): in place for an existing share, or as a new container committed
-// whole.
-func (s *Store) writeMutable(ctx context.Context, si storage.StorageIndex, n int, exists bool, we [32]byte, tw storage.TestWriteVectors, lease Lease, sec storage.LeaseSecrets) error {
+// held): through edit, the existing share c's open editor, or as a new
+// container committed whole when c is nil. The caller closes edit.
+func (s *Store) writeMutable(ctx context.Context, si storage.StorageIndex, n int, c *mutableShare, edit backend.Writer, we [32]byte, tw storage.TestWriteVectors, lease Lease, sec storage.LeaseSecrets) error {
 	apply := func(c *mutableShare) error {
 		dl, err := c.DataLength()
 		if err != nil {
@@ -169,8 +186,8 @@ func (s *Store) writeMutable(ctx context.Context, si storage.StorageIndex, n int
 		// Growth must fit in the space left (Tahoe only caps the size).
 		var grow uint64
 		for _, w := range tw.Write {
-			if w.Offset > maxMutableShareSize || uint64(len(w.Data)) > maxMutableShareSize-w.Offset {
-				return fmt.Errorf("mutable write at %d: %w", w.Offset, storage.ErrTooLarge)
+			if limit := s.opts.MaxMutableShareSize; w.Offset > limit || uint64(len(w.Data)) > limit-w.Offset {
+				return fmt.Errorf("mutable write at %d past the %d-byte maximum share size: %w", w.Offset, limit, storage.ErrTooLarge)
 			}
 			if end := w.Offset + uint64(len(w.Data)); end > uint64(dl) {
 				grow = max(grow, end-uint64(dl))
@@ -191,16 +208,11 @@ func (s *Store) writeMutable(ctx context.Context, si storage.StorageIndex, n int
 		}
 		return c.AddOrRenewLease(sec, lease)
 	}
-	var w backend.Writer
-	var c *mutableShare
+	w := edit
 	var err error
-	if exists {
-		if w, err = s.b.Edit(ctx, si, n); err != nil {
-			return notFound(err, si, n)
-		}
-		defer w.Close()
-		if c, err = parseMutable(w); err != nil {
-			return fmt.Errorf("share %s/%d: %w", si, n, err)
+	if c != nil {
+		if w == nil {
+			return fmt.Errorf("share %s/%d was not opened for editing", si, n)
 		}
 	} else {
 		w, err = s.b.Create(ctx, si, n, -1)

@@ -40,10 +40,21 @@ type Options struct {
 	// Logger receives debug records; discarded when nil. Secrets are never
 	// logged.
 	Logger *slog.Logger
+	// MaxMutableShareSize bounds the data of one mutable share: writes
+	// past it are refused (storage.ErrTooLarge) and the version message
+	// reports it. Zero means Tahoe's MaxMutableShareSize. A backend that
+	// stores containers whole (an object store) wants a much smaller bound,
+	// since a tiny write far past the end makes the container that large
+	// (on disk the hole is sparse).
+	MaxMutableShareSize uint64
 	// ReadHandles is how many open read handles of complete immutable
-	// shares the store keeps for reuse (0: a default of 64; negative:
+	// shares the store keeps for reuse (0: a default of 16; negative:
 	// none).
 	ReadHandles int
+	// MaxUploads bounds the immutable uploads in progress (each holds its
+	// container open): allocations beyond it are not made, as when space
+	// runs out (0: a default of 4096).
+	MaxUploads int
 }
 
 // Store is a storage.Server over a backend: what the embedded local grid
@@ -80,9 +91,15 @@ func New(b backend.Backend, opts Options) *Store {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.MaxMutableShareSize == 0 || opts.MaxMutableShareSize > maxMutableShareSize {
+		opts.MaxMutableShareSize = maxMutableShareSize
+	}
+	if opts.MaxUploads <= 0 {
+		opts.MaxUploads = 4096
+	}
 	n := opts.ReadHandles
 	if n == 0 {
-		n = 64
+		n = 16
 	}
 	return &Store{b: b, opts: opts, uploads: map[uploadKey]*upload{}, readers: newReaderCache(max(n, 0))}
 }
@@ -169,7 +186,7 @@ func (s *Store) Version(ctx context.Context) (storage.Version, error) {
 	free := uint64(s.availableSpace(ctx))
 	return storage.Version{
 		MaximumImmutableShareSize: free,
-		MaximumMutableShareSize:   maxMutableShareSize,
+		MaximumMutableShareSize:   s.opts.MaxMutableShareSize,
 		AvailableSpace:            free,
 		ApplicationVersion:        []byte(s.opts.ApplicationVersion),
 	}, nil

@@ -302,3 +302,105 @@ func testReservedSpace(t *testing.T, open func(t *testing.T) backend.Backend) {
 		t.Fatalf("read-only server allocated")
 	}
 }
+
+// TestMaxMutableShareSize: a configured bound on mutable shares refuses
+// writes ending past it (and is what the version message reports), while
+// writes within it succeed.
+func TestMaxMutableShareSize(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(t *testing.T) backend.Backend) {
+		ctx := context.Background()
+		const limit = 1 << 20
+		s := newStore(t, open, Options{MaxMutableShareSize: limit})
+		if v, _ := s.Version(ctx); v.MaximumMutableShareSize != limit {
+			t.Fatalf("version reports %d", v.MaximumMutableShareSize)
+		}
+		var si storage.StorageIndex
+		for _, tc := range []struct {
+			name    string
+			off     uint64
+			n       int
+			wantErr error
+		}{
+			{"ending at the bound", limit - 4, 4, nil},
+			{"ending one past the bound", limit - 3, 4, storage.ErrTooLarge},
+			{"starting far past the bound", 1 << 40, 1, storage.ErrTooLarge},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, err := s.ReadTestWrite(ctx, si, storage.MutableSecrets{}, storage.ReadTestWriteRequest{TestWriteVectors: map[uint64]storage.TestWriteVectors{
+					0: {Write: []storage.WriteVector{{Offset: tc.off, Data: make([]byte, tc.n)}}},
+				}})
+				if !errors.Is(err, tc.wantErr) && !(err == nil && tc.wantErr == nil) {
+					t.Fatalf("error %v, want %v", err, tc.wantErr)
+				}
+			})
+		}
+	})
+}
+
+// TestSparseMutableExtension: a 4-byte read-test-write 8 GiB past the end
+// of a mutable share extends it sparsely: it is quick, takes next to no
+// space, and the hole reads as zeros.
+func TestSparseMutableExtension(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(t *testing.T) backend.Backend) {
+		ctx := context.Background()
+		b := open(t)
+		s := New(b, Options{})
+		defer s.Close()
+		const far = 8 << 30
+		if v, _ := s.Version(ctx); v.AvailableSpace < far+(1<<20) {
+			t.Skipf("only %d bytes free", v.AvailableSpace)
+		}
+		free0, _ := b.FreeSpace(ctx)
+		var si storage.StorageIndex
+		start := time.Now()
+		if _, err := s.ReadTestWrite(ctx, si, storage.MutableSecrets{}, storage.ReadTestWriteRequest{TestWriteVectors: map[uint64]storage.TestWriteVectors{
+			0: {Write: []storage.WriteVector{{Offset: 0, Data: []byte("head")}, {Offset: far, Data: []byte("tail")}}},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("took %v", d)
+		}
+		// Other writers share the disk: allow them some slack.
+		if free1, _ := b.FreeSpace(ctx); free0-free1 > 64<<20 {
+			t.Errorf("free space fell by %d bytes", free0-free1)
+		}
+		got, err := s.ReadMutableShareChunk(ctx, si, 0, far-4, 100)
+		if err != nil || string(got) != "\x00\x00\x00\x00tail" {
+			t.Fatalf("read at the far end = %q, %v", got, err)
+		}
+		got, err = s.ReadMutableShareChunk(ctx, si, 0, 0, 8)
+		if err != nil || string(got) != "head\x00\x00\x00\x00" {
+			t.Fatalf("read of the head = %q, %v", got, err)
+		}
+	})
+}
+
+// TestMaxUploads: uploads in progress are bounded; finishing or aborting
+// one makes room for another.
+func TestMaxUploads(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(t *testing.T) backend.Backend) {
+		ctx := context.Background()
+		s := newStore(t, open, Options{MaxUploads: 3})
+		var si storage.StorageIndex
+		res, err := s.AllocateBuckets(ctx, si, storage.LeaseSecrets{}, []byte("u"), []int{0, 1, 2, 3, 4}, 1)
+		if err != nil || fmt.Sprint(res.Allocated) != "[0 1 2]" {
+			t.Fatalf("allocated %v, %v; want [0 1 2]", res.Allocated, err)
+		}
+		si[0] = 1
+		if res, _ := s.AllocateBuckets(ctx, si, storage.LeaseSecrets{}, []byte("u"), []int{0}, 1); len(res.Allocated) != 0 {
+			t.Fatalf("allocated %v past the bound", res.Allocated)
+		}
+		si[0] = 0
+		if _, err := s.WriteShareChunk(ctx, si, 0, []byte("u"), 0, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AbortUpload(ctx, si, 1, []byte("u")); err != nil {
+			t.Fatal(err)
+		}
+		si[0] = 1
+		if res, _ := s.AllocateBuckets(ctx, si, storage.LeaseSecrets{}, []byte("u"), []int{0, 1, 2}, 1); fmt.Sprint(res.Allocated) != "[0 1]" {
+			t.Fatalf("allocated %v after two uploads ended, want [0 1]", res.Allocated)
+		}
+	})
+}

@@ -3,8 +3,9 @@
 // committed atomically with an optimistic version check, as an object
 // store's conditional PUT would be.
 //
-// It keeps nothing across processes and is not meant for real data; holes
-// left by writes past the end are stored as zeros.
+// It keeps nothing across processes and is not meant for real data.
+// Containers are kept in 16 KiB pages, so a hole left by a write far past
+// the end occupies no memory (as on a sparse file) and reads as zeros.
 package mem
 
 import (
@@ -21,10 +22,10 @@ import (
 
 // Options configure a Backend.
 type Options struct {
-	// Capacity, when positive, is the total bytes of containers the
-	// backend holds before FreeSpace reports none left (it does not refuse
-	// writes: space accounting is the share store's). Zero reports
-	// backend.UnknownSpace.
+	// Capacity, when positive, is the memory (in pages) the backend's
+	// containers may occupy before FreeSpace reports none left (it does
+	// not refuse writes: space accounting is the share store's). Zero
+	// reports backend.UnknownSpace.
 	Capacity int64
 }
 
@@ -34,8 +35,69 @@ type key struct {
 }
 
 type object struct {
-	data    []byte // never modified once committed: replaced whole
+	data    *pages // never modified once committed: replaced whole
 	version uint64
+}
+
+// pageSize is the unit in which containers are stored.
+const pageSize = 16 << 10
+
+// pages is a sparse byte string: absent pages read as zeros.
+type pages struct {
+	m    map[int64][]byte
+	size int64
+}
+
+func newPages() *pages { return &pages{m: map[int64][]byte{}} }
+
+// used is the memory the pages occupy.
+func (p *pages) used() int64 { return int64(len(p.m)) * pageSize }
+
+func (p *pages) clone() *pages {
+	c := &pages{m: make(map[int64][]byte, len(p.m)), size: p.size}
+	for i, pg := range p.m {
+		c.m[i] = append([]byte(nil), pg...)
+	}
+	return c
+}
+
+func (p *pages) readAt(b []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("negative offset %d", off)
+	}
+	if off >= p.size {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(b)), p.size-off))
+	for done := 0; done < n; {
+		pos := off + int64(done)
+		in := pos % pageSize
+		k := int(min(int64(n-done), pageSize-in))
+		if pg := p.m[pos/pageSize]; pg != nil {
+			copy(b[done:done+k], pg[in:])
+		} else {
+			clear(b[done : done+k])
+		}
+		done += k
+	}
+	if n < len(b) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (p *pages) writeAt(b []byte, off int64) {
+	for done := 0; done < len(b); {
+		pos := off + int64(done)
+		in := pos % pageSize
+		pg := p.m[pos/pageSize]
+		if pg == nil {
+			pg = make([]byte, pageSize)
+			p.m[pos/pageSize] = pg
+		}
+		done += copy(pg[in:], b[done:])
+	}
+	p.size = max(p.size, off+int64(len(b)))
 }
 
 // Backend is an in-memory backend.Backend.
@@ -90,7 +152,7 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 		return nil, fmt.Errorf("create %s/%d: %w", si, shnum, backend.ErrExist)
 	}
 	b.incoming[k] = true
-	return &writer{b: b, k: k, created: true}, nil
+	return &writer{b: b, k: k, created: true, data: newPages()}, nil
 }
 
 // Open implements backend.Backend.
@@ -125,7 +187,7 @@ func (b *Backend) Edit(ctx context.Context, si storage.StorageIndex, shnum int) 
 	if o == nil {
 		return nil, fmt.Errorf("edit %s/%d: %w", si, shnum, backend.ErrNotExist)
 	}
-	return &writer{b: b, k: k, data: append([]byte(nil), o.data...), seen: o.version}, nil
+	return &writer{b: b, k: k, data: o.data.clone(), seen: o.version}, nil
 }
 
 // List implements backend.Backend.
@@ -180,7 +242,7 @@ func (b *Backend) Remove(ctx context.Context, si storage.StorageIndex, shnum int
 	if o == nil {
 		return fmt.Errorf("remove %s/%d: %w", si, shnum, backend.ErrNotExist)
 	}
-	b.used -= int64(len(o.data))
+	b.used -= o.data.used()
 	delete(b.objects, k)
 	return nil
 }
@@ -308,27 +370,11 @@ func (b *Backend) Close() error {
 	return nil
 }
 
-type reader struct{ data []byte }
+type reader struct{ data *pages }
 
-func (r *reader) Size() int64  { return int64(len(r.data)) }
-func (r *reader) Close() error { return nil }
-func (r *reader) ReadAt(p []byte, off int64) (int, error) {
-	return readAt(r.data, p, off)
-}
-
-func readAt(data, p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("negative offset %d", off)
-	}
-	if off >= int64(len(data)) {
-		return 0, io.EOF
-	}
-	n := copy(p, data[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
+func (r *reader) Size() int64                             { return r.data.size }
+func (r *reader) Close() error                            { return nil }
+func (r *reader) ReadAt(p []byte, off int64) (int, error) { return r.data.readAt(p, off) }
 
 // writer buffers a created or edited container.
 type writer struct {
@@ -336,7 +382,7 @@ type writer struct {
 	k         key
 	created   bool
 	seen      uint64 // version at Edit
-	data      []byte
+	data      *pages
 	mu        sync.Mutex
 	committed bool
 	closed    bool
@@ -345,7 +391,7 @@ type writer struct {
 func (w *writer) Size() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return int64(len(w.data))
+	return w.data.size
 }
 
 func (w *writer) ReadAt(p []byte, off int64) (int, error) {
@@ -354,7 +400,7 @@ func (w *writer) ReadAt(p []byte, off int64) (int, error) {
 	if w.closed {
 		return 0, backend.ErrClosed
 	}
-	return readAt(w.data, p, off)
+	return w.data.readAt(p, off)
 }
 
 func (w *writer) WriteAt(p []byte, off int64) (int, error) {
@@ -366,16 +412,8 @@ func (w *writer) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("negative offset %d", off)
 	}
-	if end := off + int64(len(p)); end > int64(len(w.data)) {
-		if end > int64(cap(w.data)) {
-			grown := make([]byte, end, max(end, 2*int64(cap(w.data))))
-			copy(grown, w.data)
-			w.data = grown
-		} else {
-			w.data = w.data[:end]
-		}
-	}
-	return copy(w.data[off:], p), nil
+	w.data.writeAt(p, off)
+	return len(p), nil
 }
 
 func (w *writer) Commit(ctx context.Context) error {
@@ -401,12 +439,13 @@ func (w *writer) Commit(ctx context.Context) error {
 		return fmt.Errorf("commit %s/%d: %w", w.k.si, w.k.shnum, backend.ErrConflict)
 	}
 	if old != nil {
-		b.used -= int64(len(old.data))
+		b.used -= old.data.used()
 	}
 	b.version++
-	data := append([]byte(nil), w.data...)
-	b.objects[w.k] = &object{data: data, version: b.version}
-	b.used += int64(len(data))
+	// The writer only reads after Commit, and Edit clones: the pages can
+	// be shared.
+	b.objects[w.k] = &object{data: w.data, version: b.version}
+	b.used += w.data.used()
 	if w.created {
 		delete(b.incoming, w.k)
 	}

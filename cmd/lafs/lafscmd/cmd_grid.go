@@ -1,0 +1,133 @@
+package lafscmd
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/lafs/lafs/internal/command"
+	"github.com/lafs/lafs/internal/devgrid"
+	"github.com/lafs/lafs/pkg/node"
+	"github.com/urfave/cli/v2"
+)
+
+func newGridCommand(stdio *command.IO) *cli.Command {
+	o := devgrid.Options{Servers: 5, Needed: 3, Happy: 4, Total: 5}
+	return &cli.Command{
+		Name:  "grid",
+		Usage: "run a networked development grid of storage nodes on 127.0.0.1",
+		Description: "'lafs grid up DIR' creates DIR (storage nodes DIR/storage-NN and a client node DIR/client whose\n" +
+			"private/servers.yaml lists them) and starts every node as its own process serving the HTTP storage\n" +
+			"protocol over TLS. Use the grid with 'lafs -d DIR/client ...' or 'tahoe -d DIR/client ...'.",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "up",
+				Usage:     "create (if needed) and start the grid's storage nodes",
+				ArgsUsage: "DIR",
+				Flags: []cli.Flag{
+					&cli.IntFlag{Name: "servers", Value: o.Servers, Usage: "storage nodes in a new grid", Destination: &o.Servers},
+					&cli.IntFlag{Name: "needed", Value: o.Needed, Usage: "the client's shares.needed (k)", Destination: &o.Needed},
+					&cli.IntFlag{Name: "happy", Value: o.Happy, Usage: "the client's shares.happy", Destination: &o.Happy},
+					&cli.IntFlag{Name: "total", Value: o.Total, Usage: "the client's shares.total (N)", Destination: &o.Total},
+					&cli.StringFlag{Name: "reserved-space", Usage: "each node's [storage] reserved_space (e.g. 10M)", Destination: &o.ReservedSpace},
+				},
+				Action: func(cCtx *cli.Context) error {
+					if err := command.ExactArgs(cCtx, 1, "DIR"); err != nil {
+						return err
+					}
+					dir, err := filepath.Abs(cCtx.Args().First())
+					if err != nil {
+						return err
+					}
+					exe, err := os.Executable()
+					if err != nil {
+						return fmt.Errorf("locating the lafs binary: %w", err)
+					}
+					o.Executable, o.ServeArgs = exe, []string{"grid", "serve"}
+					if nodes, _ := devgrid.Nodes(dir); len(nodes) == 0 {
+						if err := devgrid.Create(dir, o); err != nil {
+							return err
+						}
+					}
+					if err := devgrid.Start(cCtx.Context, dir, o, nil); err != nil {
+						return err
+					}
+					nodes, _ := devgrid.Nodes(dir)
+					if !stdio.Quiet {
+						fmt.Fprintf(stdio.Out, "grid of %d storage nodes up in %s\nclient node directory: %s\n", len(nodes), dir, devgrid.ClientDir(dir))
+					}
+					return nil
+				},
+			},
+			{
+				Name:      "start",
+				Usage:     "start stopped storage nodes (all, or the given indexes)",
+				ArgsUsage: "DIR [INDEX...]",
+				Action: func(cCtx *cli.Context) error {
+					dir, which, err := gridArgs(cCtx)
+					if err != nil {
+						return err
+					}
+					exe, err := os.Executable()
+					if err != nil {
+						return err
+					}
+					return devgrid.Start(cCtx.Context, dir, devgrid.Options{Executable: exe, ServeArgs: []string{"grid", "serve"}}, which)
+				},
+			},
+			{
+				Name:      "down",
+				Usage:     "stop the grid's storage nodes (all, or the given indexes)",
+				ArgsUsage: "DIR [INDEX...]",
+				Action: func(cCtx *cli.Context) error {
+					dir, which, err := gridArgs(cCtx)
+					if err != nil {
+						return err
+					}
+					n, err := devgrid.Stop(dir, which)
+					if err != nil {
+						return err
+					}
+					if !stdio.Quiet {
+						fmt.Fprintf(stdio.Out, "stopped %d storage node(s)\n", n)
+					}
+					return nil
+				},
+			},
+			{
+				Name:      "serve",
+				Usage:     "serve one storage node in the foreground (what 'up' starts)",
+				ArgsUsage: "NODEDIR",
+				Hidden:    true,
+				Action: func(cCtx *cli.Context) error {
+					if err := command.ExactArgs(cCtx, 1, "NODEDIR"); err != nil {
+						return err
+					}
+					logger := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
+					return node.RunNode(cCtx.Context, cCtx.Args().First(), logger)
+				},
+			},
+		},
+	}
+}
+
+func gridArgs(cCtx *cli.Context) (string, []int, error) {
+	if cCtx.NArg() < 1 {
+		return "", nil, command.Usagef("%s needs the grid directory", cCtx.Command.HelpName)
+	}
+	dir, err := filepath.Abs(cCtx.Args().First())
+	if err != nil {
+		return "", nil, err
+	}
+	var which []int
+	for _, a := range cCtx.Args().Slice()[1:] {
+		i, err := strconv.Atoi(a)
+		if err != nil {
+			return "", nil, command.Usagef("node index %q: want a number", a)
+		}
+		which = append(which, i)
+	}
+	return dir, which, nil
+}

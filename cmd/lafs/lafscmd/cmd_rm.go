@@ -1,0 +1,61 @@
+package lafscmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lafs/lafs/internal/command"
+	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/urfave/cli/v2"
+)
+
+// rmOptions are rm's arguments and switches.
+type rmOptions struct {
+	Paths     []string
+	Recursive bool
+}
+
+func newRmCommand(f *command.Factory) *cli.Command {
+	var o rmOptions
+	return &cli.Command{
+		Name:      "rm",
+		Usage:     "remove names from their directories (-r for directories)",
+		ArgsUsage: "ALIAS:PATH...",
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "allow removing directories", Destination: &o.Recursive}},
+		Action: func(cCtx *cli.Context) error {
+			if cCtx.NArg() == 0 {
+				return command.Usagef("rm needs at least one path")
+			}
+			o.Paths = cCtx.Args().Slice()
+			return runRm(cCtx.Context, f, o)
+		},
+	}
+}
+
+func runRm(ctx context.Context, f *command.Factory, o rmOptions) error {
+	s, err := f.Store()
+	if err != nil {
+		return err
+	}
+	for _, arg := range o.Paths {
+		p, err := gridPath(f, arg)
+		if err != nil {
+			return err
+		}
+		target, err := filestore.Lookup(ctx, s, p)
+		if err != nil {
+			return err
+		}
+		if target.IsDirectory() && !o.Recursive {
+			return command.WithHint(fmt.Errorf("%s is a directory", arg), "use rm -r to remove a directory")
+		}
+		dir, name, err := filestore.Parent(ctx, s, p)
+		if err != nil {
+			return err
+		}
+		if err := s.Unlink(ctx, dir, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}

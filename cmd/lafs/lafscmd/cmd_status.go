@@ -1,0 +1,133 @@
+package lafscmd
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/lafs/lafs/internal/command"
+	"github.com/lafs/lafs/internal/progress"
+	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/olekukonko/tablewriter"
+	"github.com/urfave/cli/v2"
+)
+
+// statusOptions are status's switches.
+type statusOptions struct {
+	JSON    bool
+	Timeout time.Duration
+}
+
+func newStatusCommand(f *command.Factory) *cli.Command {
+	var o statusOptions
+	var out output
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show the grid: each storage server's reachability, space and version, and the encoding",
+		Description: "Asks every configured storage server for its version message, all at once.\n" +
+			"Exit status: 0 when the grid could be asked (even if servers are down), 1 on errors, 2 usage.",
+		Flags: []cli.Flag{
+			jsonFlag(&out, "print the report as JSON"),
+			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "how long to wait for each server", Destination: &o.Timeout},
+		},
+		Action: func(cCtx *cli.Context) error {
+			if cCtx.NArg() > 0 {
+				return command.Usagef("status takes no arguments")
+			}
+			var err error
+			if o.JSON, err = asJSON(f, out); err != nil {
+				return err
+			}
+			return runStatus(cCtx.Context, f, o)
+		},
+	}
+}
+
+type serverStatus struct {
+	Nickname       string  `json:"nickname"`
+	ID             string  `json:"id"`
+	Address        string  `json:"address"`
+	Reachable      bool    `json:"reachable"`
+	AvailableSpace *uint64 `json:"available_space"`
+	Version        *string `json:"version"`
+	Error          *string `json:"error"`
+}
+
+type statusReport struct {
+	NodeDirectory string           `json:"node_directory"`
+	Grid          string           `json:"grid"`
+	Encoding      nodedir.Encoding `json:"encoding"`
+	Servers       []serverStatus   `json:"servers"`
+	Reachable     int              `json:"reachable"`
+}
+
+func runStatus(ctx context.Context, f *command.Factory, o statusOptions) error {
+	node, err := f.Node()
+	if err != nil {
+		return err
+	}
+	enc, err := node.Encoding()
+	if err != nil {
+		return err
+	}
+	store, err := f.Store()
+	if err != nil {
+		return err
+	}
+	rep, ok := store.(filestore.Reporter)
+	if !ok {
+		return fmt.Errorf("this grid cannot report its servers")
+	}
+	gs, err := rep.GridStatus(ctx, o.Timeout)
+	if err != nil {
+		return err
+	}
+	kind := gs.Kind
+	report := statusReport{NodeDirectory: node.Dir, Grid: kind, Encoding: enc, Servers: make([]serverStatus, len(gs.Servers))}
+	for i, st := range gs.Servers {
+		out := serverStatus{Nickname: st.Nickname, ID: st.ID, Address: st.Address, Reachable: st.Reachable, AvailableSpace: st.AvailableSpace}
+		if st.Reachable {
+			v := st.Version
+			out.Version = &v
+			report.Reachable++
+		} else {
+			msg := st.Error
+			out.Error = &msg
+		}
+		report.Servers[i] = out
+	}
+	if o.JSON {
+		return command.WriteJSON(f.IO.Out, report)
+	}
+	fmt.Fprintf(f.IO.Out, "node directory: %s (%s grid)\n", node.Dir, kind)
+	fmt.Fprintf(f.IO.Out, "encoding: %d-of-%d, happy %d, segments up to %s\n", enc.Needed, enc.Total, enc.Happy, progress.Bytes(enc.MaxSegmentSize))
+	fmt.Fprintf(f.IO.Out, "servers: %d of %d reachable\n", report.Reachable, len(report.Servers))
+	table := tablewriter.NewWriter(f.IO.Out)
+	table.Header([]string{"Nickname", "Server ID", "Address", "Reachable", "Available", "Version"})
+	for _, st := range report.Servers {
+		space, ver := "-", "-"
+		if st.AvailableSpace != nil {
+			space = progress.Bytes(int64(min(*st.AvailableSpace, 1<<62)))
+		}
+		if st.Version != nil {
+			ver = *st.Version
+		}
+		reach := strconv.FormatBool(st.Reachable)
+		if st.Error != nil {
+			reach = "no: " + shorten(*st.Error, 40)
+		}
+		if err := table.Append([]string{st.Nickname, shorten(st.ID, 14), st.Address, reach, space, ver}); err != nil {
+			return err
+		}
+	}
+	return table.Render()
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}

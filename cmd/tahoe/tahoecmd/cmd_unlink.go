@@ -1,0 +1,44 @@
+package tahoecmd
+
+import (
+	"context"
+
+	"github.com/lafs/lafs/internal/command"
+	"github.com/urfave/cli/v2"
+)
+
+// unlinkOptions are unlink's (and rm's) argument.
+type unlinkOptions struct {
+	Path string
+}
+
+func newUnlinkCommand(f *command.Factory, name string) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     "remove a name from its directory",
+		ArgsUsage: "PATH",
+		Flags:     fileStoreFlags(f),
+		Action: func(cCtx *cli.Context) error {
+			if err := command.ExactArgs(cCtx, 1, "PATH"); err != nil {
+				return err
+			}
+			return runUnlink(cCtx.Context, f, unlinkOptions{Path: cCtx.Args().First()})
+		},
+	}
+}
+
+func runUnlink(ctx context.Context, f *command.Factory, o unlinkOptions) error {
+	p, err := gridPath(f, o.Path)
+	if err != nil {
+		return err
+	}
+	s, err := f.Store()
+	if err != nil {
+		return err
+	}
+	dir, name, err := parentOf(ctx, s, p)
+	if err != nil {
+		return err
+	}
+	return s.Unlink(ctx, dir, name)
+}
