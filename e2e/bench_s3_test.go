@@ -25,7 +25,7 @@ func BenchmarkS3PutGet(b *testing.B) {
 	s3g := newS3Grid(b, gw, 5, 3, 5, 5, false)
 	start(b, s3g.dir)
 	disk := filepath.Join(dir, "grid-disk")
-	if err := devgrid.Create(disk, gridOptions(5, 3, 5, 5)); err != nil {
+	if err := devgrid.Create(disk, gridOptions(b, 5, 3, 5, 5)); err != nil {
 		b.Fatal(err)
 	}
 	defer devgrid.Stop(disk, nil)

@@ -38,10 +38,10 @@ type s3Grid struct {
 	diskDir string // the disk twin ("" when none)
 }
 
-func gridOptions(servers, k, happy, n int) devgrid.Options {
+func gridOptions(t testing.TB, servers, k, happy, n int) devgrid.Options {
 	return devgrid.Options{
 		Servers: servers, Needed: k, Happy: happy, Total: n,
-		Executable: filepath.Join(binDir, "tahoe"), ServeArgs: []string{"run"},
+		Executable: command(t, "tahoe"), ServeArgs: []string{"run"},
 		StartTimeout: 60 * time.Second,
 	}
 }
@@ -49,7 +49,7 @@ func gridOptions(servers, k, happy, n int) devgrid.Options {
 func newS3Grid(t testing.TB, gw *s3test.Server, servers, k, happy, n int, twin bool) *s3Grid {
 	t.Helper()
 	g := &s3Grid{gw: gw, bucket: s3test.BucketName(), dir: filepath.Join(t.TempDir(), "grid-s3")}
-	o := gridOptions(servers, k, happy, n)
+	o := gridOptions(t, servers, k, happy, n)
 	o.S3 = &s3.Config{
 		URL: gw.URL, Region: gw.Region, Bucket: g.bucket,
 		AccessKeyID: gw.AccessKeyID, SecretAccessKey: gw.SecretAccessKey,
@@ -106,7 +106,7 @@ func setDiskBackend(t testing.TB, nd string) {
 
 func start(t testing.TB, dir string, which ...int) {
 	t.Helper()
-	if err := devgrid.Start(context.Background(), dir, gridOptions(0, 0, 0, 0), which); err != nil {
+	if err := devgrid.Start(context.Background(), dir, gridOptions(t, 0, 0, 0, 0), which); err != nil {
 		logs, _ := filepath.Glob(filepath.Join(dir, "storage-*", "node.log"))
 		for _, l := range logs {
 			b, _ := os.ReadFile(l)
@@ -118,7 +118,7 @@ func start(t testing.TB, dir string, which ...int) {
 
 func tahoe(t testing.TB, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "tahoe"), args...)
+	cmd := exec.Command(command(t, "tahoe"), args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -131,7 +131,7 @@ func tahoe(t testing.TB, args ...string) string {
 // tahoeFails runs tahoe expecting failure and returns its stderr.
 func tahoeFails(t testing.TB, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "tahoe"), args...)
+	cmd := exec.Command(command(t, "tahoe"), args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if out, err := cmd.Output(); err == nil {
@@ -319,7 +319,7 @@ func TestS3Grid(t *testing.T) {
 	big := filepath.Join(work, "big.bin")
 	randomFile(t, big, 200<<20) // as the issue asks: 200 MiB
 	bigSI := storageIndexOf(t, client, big, 3, 5)
-	put := exec.Command(filepath.Join(binDir, "tahoe"), "-d", client, "put", big)
+	put := exec.Command(command(t, "tahoe"), "-d", client, "put", big)
 	var putOut bytes.Buffer
 	put.Stdout, put.Stderr = &putOut, &putOut
 	if err := put.Start(); err != nil {
@@ -516,7 +516,7 @@ func TestDirectS3(t *testing.T) {
 
 	// Storage nodes on the same bucket and prefixes serve them.
 	g := filepath.Join(work, "grid")
-	o := gridOptions(5, 3, 5, 5)
+	o := gridOptions(t, 5, 3, 5, 5)
 	o.S3 = &s3.Config{URL: gw.URL, Region: gw.Region, Bucket: bucket, AccessKeyID: gw.AccessKeyID, SecretAccessKey: gw.SecretAccessKey}
 	if err := devgrid.Create(g, o); err != nil {
 		t.Fatal(err)
