@@ -628,3 +628,24 @@ func BenchmarkPutGet8MiB(b *testing.B) {
 		}
 	}
 }
+
+// TestEmptyContainer: S3 refuses a ranged GET of an empty object (416);
+// Open still opens it.
+func TestEmptyContainer(t *testing.T) {
+	srv := s3test.Start(t)
+	b := newBackend(t, srv, nil)
+	defer b.Close()
+	si := backendtest.SI(11)
+	backendtest.Put(t, b, si, 0, nil)
+	r, err := b.Open(context.Background(), si, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Size() != 0 {
+		t.Errorf("Size = %d", r.Size())
+	}
+	if n, err := r.ReadAt(make([]byte, 1), 0); n != 0 || err != io.EOF {
+		t.Errorf("ReadAt = %d, %v", n, err)
+	}
+}
