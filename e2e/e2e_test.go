@@ -42,6 +42,7 @@ func params(t *testing.T, dir string) testscript.Params {
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 			env.Setenv("GOOS", runtime.GOOS)
+			env.Values[gwKey{}] = &gwHolder{}
 			// Scripts keep dev grids under $WORK/grid*; stop whatever they
 			// started, even when a script fails half way.
 			work := env.WorkDir
@@ -53,6 +54,8 @@ func params(t *testing.T, dir string) testscript.Params {
 			})
 			return nil
 		},
+		Cmds:      map[string]func(ts *testscript.TestScript, neg bool, args []string){"versitygw": cmdVersitygw},
+		Condition: condition,
 	}
 }
 

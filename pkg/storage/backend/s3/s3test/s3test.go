@@ -74,26 +74,63 @@ func Find(t testing.TB) string {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := Find(t)
+	s, err := StartIn(bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartIn starts the versitygw binary bin on a free port, keeping its
+// buckets and logs under dir (for callers without a testing.TB, such as
+// testscript commands). Close stops it.
+func StartIn(bin, dir string) (*Server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		AccessKeyID:     "lafs-test-" + randomHex(4),
 		SecretAccessKey: randomHex(20),
 		Region:          "us-east-1",
-		Dir:             filepath.Join(t.TempDir(), "gw"),
+		Dir:             filepath.Join(dir, "gw"),
 		bin:             bin,
-		addr:            freeAddr(t),
+		addr:            addr,
 	}
 	s.logf = s.Dir + ".log"
 	s.accessLog = s.Dir + ".access.log"
 	s.URL = "http://" + s.addr
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { s.stop() })
 	if err := s.start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return s
+	return s, nil
 }
+
+// Close stops the server for good.
+func (s *Server) Close() { s.stop() }
+
+// Available reports whether the binary is on PATH, and under CI (CI set
+// and not "false") fails with an error when it is not.
+func Available() (bool, error) {
+	if _, err := exec.LookPath(Binary); err == nil {
+		return true, nil
+	}
+	if ci := os.Getenv("CI"); ci != "" && ci != "false" {
+		return false, fmt.Errorf("%s is not on PATH and CI=%s: the S3 tests must run in CI (install it with: %s)", Binary, ci, InstallHint)
+	}
+	return false, nil
+}
+
+// StopServer stops a server started by StartIn (its data stays);
+// RestartServer brings it back on the same address.
+func (s *Server) StopServer() { s.stop() }
+
+// RestartServer restarts a stopped server.
+func (s *Server) RestartServer() error { return s.start() }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
@@ -103,15 +140,14 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	addr := l.Addr().String()
 	l.Close()
-	return addr
+	return addr, nil
 }
 
 func (s *Server) start() error {
