@@ -37,7 +37,11 @@ func command(tb testing.TB, name string) string {
 func params(t *testing.T, dir string) testscript.Params {
 	lafs := command(t, "lafs")
 	return testscript.Params{
-		Dir: dir,
+		Dir:  dir,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"wapi":      cmdWapi,
+			"versitygw": cmdVersitygw,
+		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
@@ -54,7 +58,6 @@ func params(t *testing.T, dir string) testscript.Params {
 			})
 			return nil
 		},
-		Cmds:      map[string]func(ts *testscript.TestScript, neg bool, args []string){"versitygw": cmdVersitygw},
 		Condition: condition,
 	}
 }

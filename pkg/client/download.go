@@ -114,6 +114,14 @@ func (c *Client) Download(ctx context.Context, cp *caps.Cap, w io.Writer, onBad 
 	for sh, srv := range where {
 		readers[sh] = serverShare{srv: srv, si: ssi, shnum: sh, timeout: c.transferTimeout()}
 	}
+	// Corruption is advised to the servers after the decode, all at once,
+	// so a slow server's advisory never stalls the fetch pipeline (the
+	// decoder calls OnBadShare from its fetcher).
+	type advisory struct {
+		sh     int
+		reason string
+	}
+	var advise []advisory
 	opts := chk.DecodeOptions{OnBadShare: func(sh int, err error) {
 		id := where[sh].ID
 		c.logger().Debug("share rejected", "share", sh, "server", id, "err", err)
@@ -121,12 +129,17 @@ func (c *Client) Download(ctx context.Context, cp *caps.Cap, w io.Writer, onBad 
 			onBad(sh, id, err)
 		}
 		if errors.Is(err, chk.ErrCorrupt) {
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout())
-			defer cancel()
-			_ = where[sh].Storage.AdviseCorruptShare(actx, ssi, sh, err.Error())
+			advise = append(advise, advisory{sh, err.Error()})
 		}
 	}}
-	if err := chk.Decode(ctx, cp, readers, w, opts); err != nil {
+	err = chk.Decode(ctx, cp, readers, w, opts)
+	if len(advise) > 0 {
+		fanout.Ask(context.WithoutCancel(ctx), len(advise), fanout.Options{Timeout: c.timeout()}, func(actx context.Context, i int) (struct{}, error) {
+			a := advise[i]
+			return struct{}{}, where[a.sh].Storage.AdviseCorruptShare(actx, ssi, a.sh, a.reason)
+		}, nil)
+	}
+	if err != nil {
 		if len(where) == 0 && len(failed) > 0 {
 			// Say why rather than "no server holds a share": the first
 			// failure stands for the others (a backend outage, say).
