@@ -37,7 +37,7 @@ func command(tb testing.TB, name string) string {
 func params(t *testing.T, dir string) testscript.Params {
 	lafs := command(t, "lafs")
 	return testscript.Params{
-		Dir:  dir,
+		Dir: dir,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"wapi":      cmdWapi,
 			"versitygw": cmdVersitygw,
