@@ -102,6 +102,7 @@ func NewApp(f *command.Factory) *cli.App {
 			newManifestCommand(f),
 			newStatsCommand(f),
 			newDebugCommand(stdio),
+			newAdminCommand(f),
 			command.NewCompletionCommand(stdio, "tahoe"),
 			command.NewManCommand(stdio),
 		},
@@ -115,6 +116,6 @@ func NewApp(f *command.Factory) *cli.App {
 // notImplemented are Tahoe-LAFS's subcommands (runner.py's, at
 // tahoe-lafs HEAD) that this tahoe does not implement.
 var notImplemented = [...]string{
-	"create-introducer", "admin", "invite", "backup", "webopen",
+	"create-introducer", "invite", "backup", "webopen",
 	"status",
 }

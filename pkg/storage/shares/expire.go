@@ -18,10 +18,14 @@ import (
 // come from it; without one every storage index of the backend is
 // walked. Either way each share's own container decides, read under the
 // bucket lock, so a lease renewed meanwhile keeps its share. A disabled
-// policy deletes nothing.
+// policy deletes nothing. A store whose leases live in a lease log (the S3
+// backend) expires by the log's own policy (ExpireShares).
 func (s *Store) ExpireByPolicy(ctx context.Context, p expiry.Policy, now time.Time) (int, error) {
 	if !p.Enabled {
 		return 0, nil
+	}
+	if s.opts.LeaseLog != nil {
+		return s.ExpireShares(ctx, now)
 	}
 	var refs []ShareRef
 	if s.opts.Leases != nil {
