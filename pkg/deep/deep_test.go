@@ -3,6 +3,7 @@ package deep_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -581,6 +582,36 @@ func BenchmarkManifest(b *testing.B) {
 		nodes, _, err := deep.Manifest(ctx, s, root, deep.Options{})
 		if err != nil || len(nodes) != 1011 {
 			b.Fatal(len(nodes), err)
+		}
+	}
+}
+
+// TestDeepCheckAddLease is Tahoe's garbage-collection workflow, `tahoe
+// deep-check --add-lease ALIAS:`: another client renewing through a deep
+// check adds its lease to every immutable share container under the root.
+func TestDeepCheckAddLease(t *testing.T) {
+	ctx := context.Background()
+	s, dir := newStoreDir(t)
+	tr := buildTree(t, s)
+	other := client.NewStore(&client.Client{Servers: s.Client.Servers, Encoding: s.Client.Encoding,
+		Convergence: []byte("deep"), LeaseSecret: []byte("another client")}, client.GridLocal)
+	if _, err := deep.Check(ctx, other, other, tr.root, deep.CheckOptions{CheckOptions: health.CheckOptions{AddLease: true}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*caps.Cap{tr.a, tr.c, tr.x} {
+		si := caps.Base32Encode(c.StorageIndex)
+		paths, _ := filepath.Glob(filepath.Join(dir, localgrid.Dir, "*", "shares", si[:2], si, "*"))
+		if len(paths) != 5 {
+			t.Fatalf("%d shares of %s", len(paths), si)
+		}
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := binary.BigEndian.Uint32(b[8:12]); n != 2 {
+				t.Errorf("%s has %d leases, want 2", p, n)
+			}
 		}
 	}
 }
