@@ -38,10 +38,15 @@ func params(t *testing.T, dir string) testscript.Params {
 	lafs := command(t, "lafs")
 	return testscript.Params{
 		Dir: dir,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"wapi":      cmdWapi,
+			"versitygw": cmdVersitygw,
+		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 			env.Setenv("GOOS", runtime.GOOS)
+			env.Values[gwKey{}] = &gwHolder{}
 			// Scripts keep dev grids under $WORK/grid*; stop whatever they
 			// started, even when a script fails half way.
 			work := env.WorkDir
@@ -53,6 +58,7 @@ func params(t *testing.T, dir string) testscript.Params {
 			})
 			return nil
 		},
+		Condition: condition,
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/node"
 	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/lafs/lafs/pkg/storage/backend/s3"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -33,6 +34,10 @@ type Options struct {
 	Executable           string   // binary that serves a node: Executable ServeArgs... NODEDIR
 	ServeArgs            []string // e.g. ["grid", "serve"]
 	StartTimeout         time.Duration
+	// S3, when set, puts the storage nodes' shares in S3: node i uses the
+	// bucket with the key prefix S3.Prefix/storage-NN ([storage] backend =
+	// cloud.s3). The bucket must exist.
+	S3 *s3.Config
 }
 
 // ClientDir is the client node directory inside a grid directory.
@@ -81,6 +86,11 @@ func Create(dir string, o Options) error {
 		opts.Location = fmt.Sprintf("tcp:127.0.0.1:%d", port)
 		opts.WebPort = "none"
 		opts.SharesNeeded, opts.SharesHappy, opts.SharesTotal = o.Needed, o.Happy, o.Total
+		if o.S3 != nil {
+			c := *o.S3
+			c.Prefix = strings.TrimPrefix(c.Prefix+"/"+filepath.Base(NodeDir(dir, i)), "/")
+			opts.S3 = &c
+		}
 		if err := node.CreateNode(NodeDir(dir, i), opts); err != nil {
 			return fmt.Errorf("storage node %d: %w", i, err)
 		}

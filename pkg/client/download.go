@@ -34,15 +34,17 @@ func (s serverShare) ReadAt(ctx context.Context, off, n uint64) ([]byte, error) 
 // of the storage index it holds, each under the query timeout. Each share
 // number maps to the first server (in permuted order) holding it.
 func (c *Client) Locate(ctx context.Context, si []byte) (map[int]Server, error) {
-	return c.locate(ctx, si, 0)
+	where, _, err := c.locate(ctx, si, 0)
+	return where, err
 }
 
 // locate is Locate that stops waiting, after the grace, once need distinct
-// shares are located (need 0: wait for every server).
-func (c *Client) locate(ctx context.Context, si []byte, need int) (map[int]Server, error) {
+// shares are located (need 0: wait for every server). It also returns
+// the failures of the servers that did not answer.
+func (c *Client) locate(ctx context.Context, si []byte, need int) (map[int]Server, []error, error) {
 	ssi, err := toSI(si)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	servers := Permuted(c.Servers, si)
 	var enough func([]fanout.Result[[]int]) bool
@@ -61,12 +63,14 @@ func (c *Client) locate(ctx context.Context, si []byte, need int) (map[int]Serve
 		return servers[i].Storage.ListShares(ctx, ssi)
 	}, enough)
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := map[int]Server{}
+	var failed []error
 	for i, r := range rs {
 		if r.Err != nil {
 			c.logger().Debug("server did not answer", "server", servers[i].ID, "err", r.Err)
+			failed = append(failed, fmt.Errorf("server %s: %w", servers[i].ID, r.Err))
 			continue
 		}
 		for _, sh := range r.Value {
@@ -75,7 +79,7 @@ func (c *Client) locate(ctx context.Context, si []byte, need int) (map[int]Serve
 			}
 		}
 	}
-	return out, nil
+	return out, failed, nil
 }
 
 // Download writes the file of cap cp to w, verifying everything; onBad is
@@ -101,7 +105,7 @@ func (c *Client) Download(ctx context.Context, cp *caps.Cap, w io.Writer, onBad 
 	default:
 		return fmt.Errorf("a %s cap is not a file that can be downloaded", cp.Kind)
 	}
-	where, err := c.locate(ctx, cp.StorageIndex, cp.Needed)
+	where, failed, err := c.locate(ctx, cp.StorageIndex, cp.Needed)
 	if err != nil {
 		return err
 	}
@@ -110,6 +114,14 @@ func (c *Client) Download(ctx context.Context, cp *caps.Cap, w io.Writer, onBad 
 	for sh, srv := range where {
 		readers[sh] = serverShare{srv: srv, si: ssi, shnum: sh, timeout: c.transferTimeout()}
 	}
+	// Corruption is advised to the servers after the decode, all at once,
+	// so a slow server's advisory never stalls the fetch pipeline (the
+	// decoder calls OnBadShare from its fetcher).
+	type advisory struct {
+		sh     int
+		reason string
+	}
+	var advise []advisory
 	opts := chk.DecodeOptions{OnBadShare: func(sh int, err error) {
 		id := where[sh].ID
 		c.logger().Debug("share rejected", "share", sh, "server", id, "err", err)
@@ -117,12 +129,22 @@ func (c *Client) Download(ctx context.Context, cp *caps.Cap, w io.Writer, onBad 
 			onBad(sh, id, err)
 		}
 		if errors.Is(err, chk.ErrCorrupt) {
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout())
-			defer cancel()
-			_ = where[sh].Storage.AdviseCorruptShare(actx, ssi, sh, err.Error())
+			advise = append(advise, advisory{sh, err.Error()})
 		}
 	}}
-	if err := chk.Decode(ctx, cp, readers, w, opts); err != nil {
+	err = chk.Decode(ctx, cp, readers, w, opts)
+	if len(advise) > 0 {
+		fanout.Ask(context.WithoutCancel(ctx), len(advise), fanout.Options{Timeout: c.timeout()}, func(actx context.Context, i int) (struct{}, error) {
+			a := advise[i]
+			return struct{}{}, where[a.sh].Storage.AdviseCorruptShare(actx, ssi, a.sh, a.reason)
+		}, nil)
+	}
+	if err != nil {
+		if len(where) == 0 && len(failed) > 0 {
+			// Say why rather than "no server holds a share": the first
+			// failure stands for the others (a backend outage, say).
+			return fmt.Errorf("%w (%d of %d servers failed to answer; %v)", err, len(failed), len(c.Servers), failed[0])
+		}
 		if len(where) == 0 {
 			return fmt.Errorf("%w (no server of %d holds a share of storage index %s)", err, len(c.Servers), caps.Base32Encode(cp.StorageIndex))
 		}

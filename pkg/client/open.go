@@ -7,6 +7,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/client/gbs"
 	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/lafs/lafs/pkg/storage"
 	"github.com/lafs/lafs/pkg/storage/gbswire"
 )
 
@@ -24,12 +25,40 @@ const (
 // lists none. Warnings name servers that were left out. Release the
 // servers with CloseServers.
 func OpenNetwork(node *nodedir.Node) ([]Server, []string, error) {
+	return OpenServers(node, nil)
+}
+
+// OpenDirect opens a servers.yaml entry whose shares are reached in
+// process rather than over the network (an entry with a lafs-s3 block:
+// pkg/s3direct).
+type OpenDirect func(node *nodedir.Node, e nodedir.Server) (storage.Server, error)
+
+// OpenServers is OpenNetwork with direct entries (those with a lafs-s3
+// block) opened by direct; without it they are left out with a warning.
+func OpenServers(node *nodedir.Node, direct OpenDirect) ([]Server, []string, error) {
 	entries, warnings, err := node.Servers()
 	if err != nil || len(entries) == 0 {
 		return nil, warnings, err
 	}
 	var out []Server
 	for _, e := range entries {
+		if e.S3 != nil {
+			if direct == nil {
+				warnings = append(warnings, fmt.Sprintf("server %s is reached directly in S3, which this program does not do", e.ID))
+				continue
+			}
+			st, err := direct(node, e)
+			if err != nil {
+				CloseServers(out)
+				return nil, warnings, err
+			}
+			out = append(out, Server{
+				ID: e.ID, Nickname: e.Nickname, Addr: "s3://" + e.S3.Bucket + "/" + e.S3.Prefix,
+				PermutationSeed: e.PermutationSeed, LeaseSeed: e.LeaseSeed,
+				Storage: st,
+			})
+			continue
+		}
 		if len(e.NURLs) == 0 {
 			warnings = append(warnings, fmt.Sprintf("server %s has no anonymous-storage-NURLs: only the HTTP storage protocol is supported", e.ID))
 			continue

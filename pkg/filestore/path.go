@@ -156,6 +156,14 @@ func Move(ctx context.Context, s Store, from, to Path, o MoveOptions) (Path, err
 	if err != nil {
 		return Path{}, err
 	}
+	if from.Rel == "" {
+		// A bare cap has no name to unlink: it can only be linked (tahoe ln
+		// CAP PATH).
+		if !o.Copy {
+			return Path{}, fmt.Errorf("%q names a root directory: there is no name to move", from.Root.String()[:min(len(from.Root.String()), 12)]+"…")
+		}
+		return to, s.Link(ctx, toDir, toName, child, o.Replace)
+	}
 	fromDir, fromName, err := Parent(ctx, s, from)
 	if err != nil {
 		return Path{}, err

@@ -19,6 +19,7 @@ import (
 	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/lafs/lafs/pkg/localgrid"
 	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/lafs/lafs/pkg/s3direct"
 	"github.com/lafs/lafs/pkg/webapi/gateway"
 )
 
@@ -87,7 +88,9 @@ func Open(node *nodedir.Node, o Options) (filestore.Store, Mode, error) {
 		return openGateway(node, o), mode, nil
 	case ModeNetwork:
 		var warnings []string
-		servers, warnings, err = client.OpenNetwork(node)
+		// Entries with a lafs-s3 block are served in process, straight
+		// into their buckets (direct-to-S3).
+		servers, warnings, err = client.OpenServers(node, s3direct.Open)
 		for _, w := range warnings {
 			warn(w)
 		}

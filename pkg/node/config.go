@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net"
@@ -9,8 +10,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/lafs/lafs/pkg/storage/backend/s3"
+	"github.com/lafs/lafs/pkg/storage/expiry"
+	"github.com/lafs/lafs/pkg/storage/leaselog"
 )
 
 // NodeConfig is the part of tahoe.cfg a storage node uses.
@@ -22,10 +27,68 @@ type NodeConfig struct {
 	ReadOnly       bool
 	ReservedSpace  int64
 	StorageDir     string // absolute
-	// ExpireEnabled turns on lease-based garbage collection (expire.mode
-	// must be "age"; override_lease_duration and cutoff-date are not
-	// supported).
+	// ExpireEnabled turns on lease-based garbage collection.
 	ExpireEnabled bool
+	// ExpireInterval is how often the expirer runs ([storage]
+	// expire.crawl_interval, a lafs extension); zero means hourly.
+	ExpireInterval time.Duration
+	// Expiry is the [storage] expire.* policy (pkg/storage/expiry), which
+	// the disk backend's expirer applies.
+	Expiry expiry.Policy
+	// Backend is where the shares live: BackendDisk (StorageDir) or
+	// BackendS3 (S3, with the lease records in the bucket).
+	Backend string
+	// S3 configures BackendS3: s3.url, s3.region, s3.bucket, s3.prefix,
+	// s3.access_key_id, and the secret from private/s3secret. Its
+	// SpoolDir is StorageDir/spool.
+	S3 s3.Config
+	// Expire is the full expire.* policy (used with BackendS3, where the
+	// lease log computes expiry).
+	Expire leaselog.Policy
+}
+
+// Storage backends ([storage]backend).
+const (
+	BackendDisk = "disk"
+	BackendS3   = "cloud.s3"
+)
+
+// S3SecretFile is where a node keeps its S3 secret access key.
+const S3SecretFile = "private/s3secret"
+
+// readS3Config reads the s3.* keys of [storage] and the secret key file.
+func readS3Config(c *nodedir.Config, dir string) (s3.Config, error) {
+	cfg := s3.Config{
+		URL:         c.String("storage", "s3.url", ""),
+		Region:      c.String("storage", "s3.region", ""),
+		Bucket:      c.String("storage", "s3.bucket", ""),
+		Prefix:      c.String("storage", "s3.prefix", ""),
+		AccessKeyID: c.String("storage", "s3.access_key_id", ""),
+	}
+	if cfg.Region == "" {
+		cfg.Region = s3.DefaultRegion
+	}
+	if cfg.URL == "" {
+		// AWS's regional endpoint, as Tahoe's cloud backend defaulted to AWS.
+		cfg.URL = "https://s3." + cfg.Region + ".amazonaws.com"
+	}
+	for _, k := range []struct{ key, v string }{{"s3.bucket", cfg.Bucket}, {"s3.access_key_id", cfg.AccessKeyID}} {
+		if k.v == "" {
+			return cfg, fmt.Errorf("[storage]backend = %s needs [storage]%s", BackendS3, k.key)
+		}
+	}
+	secret, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(S3SecretFile)))
+	if err != nil {
+		return cfg, fmt.Errorf("[storage]backend = %s needs the secret access key in %s: %w", BackendS3, S3SecretFile, err)
+	}
+	cfg.SecretAccessKey = strings.TrimSpace(string(secret))
+	if cfg.SecretAccessKey == "" {
+		return cfg, fmt.Errorf("%s is empty", filepath.Join(dir, filepath.FromSlash(S3SecretFile)))
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("[storage]: %w", err)
+	}
+	return cfg, nil
 }
 
 // ReadNodeConfig reads dir/tahoe.cfg.
@@ -59,16 +122,29 @@ func ReadNodeConfig(dir string) (NodeConfig, error) {
 			return nc, fmt.Errorf("[storage]reserved_space: %w", err)
 		}
 	}
-	if nc.ExpireEnabled, err = optBool(c, "storage", "expire.enabled"); err != nil {
+	if nc.Expiry, err = expiry.FromConfig(c); err != nil {
 		return nc, err
 	}
-	if c.String("storage", "expire.enabled", "") != "" {
-		if mode := c.String("storage", "expire.mode", ""); nc.ExpireEnabled && mode != "age" {
-			return nc, fmt.Errorf("[storage]expire.mode = %q: only \"age\" is supported", mode)
+	nc.ExpireEnabled = nc.Expiry.Enabled
+	// How often the expirer looks at every share: an extension of lafs's
+	// (Tahoe's lease crawler paces itself), for tests and small nodes.
+	if v := c.String("storage", "expire.crawl_interval", ""); v != "" {
+		if nc.ExpireInterval, err = expiry.ParseDuration(v); err != nil || nc.ExpireInterval <= 0 {
+			return nc, fmt.Errorf("[storage]expire.crawl_interval = %q: want a positive duration such as \"1 day\" or \"3600s\"", v)
 		}
-		if c.String("storage", "expire.override_lease_duration", "") != "" {
-			return nc, fmt.Errorf("[storage]expire.override_lease_duration is not supported")
+	}
+	nc.Backend = c.String("storage", "backend", BackendDisk)
+	switch nc.Backend {
+	case BackendDisk:
+	case BackendS3:
+		if nc.S3, err = readS3Config(c, dir); err != nil {
+			return nc, err
 		}
+		if nc.Expire, nc.ExpireEnabled, err = leaselog.ParsePolicy(func(k string) string { return c.String("storage", k, "") }); err != nil {
+			return nc, err
+		}
+	default:
+		return nc, fmt.Errorf("[storage]backend = %q: want %q or %q", nc.Backend, BackendDisk, BackendS3)
 	}
 	if v := c.String("storage", "storage_dir", ""); v != "" {
 		if strings.HasPrefix(v, "~/") {
@@ -81,6 +157,7 @@ func ReadNodeConfig(dir string) (NodeConfig, error) {
 		}
 		nc.StorageDir = v
 	}
+	nc.S3.SpoolDir = filepath.Join(nc.StorageDir, "spool")
 	return nc, nil
 }
 
@@ -168,4 +245,22 @@ func advertisedHost(location string, listenAddr net.Addr) (string, int) {
 		host = "127.0.0.1"
 	}
 	return host, port
+}
+
+// CreateContainer creates the bucket a cloud.s3 node in dir keeps its
+// shares in (`tahoe admin create-container`) and returns a description of
+// it ("s3://BUCKET at URL"); a bucket that exists already and is ours is
+// not an error.
+func CreateContainer(ctx context.Context, dir string) (string, error) {
+	nc, err := ReadNodeConfig(dir)
+	if err != nil {
+		return "", err
+	}
+	if nc.Backend != BackendS3 {
+		return "", fmt.Errorf("%s keeps its shares on disk ([storage]backend = %s): there is no container to create", dir, nc.Backend)
+	}
+	if err := s3.CreateBucket(ctx, nc.S3); err != nil {
+		return "", err
+	}
+	return "s3://" + nc.S3.Bucket + " at " + nc.S3.URL, nil
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/lafs/lafs/pkg/storage/backend/s3"
 )
 
 // ErrUsage marks errors in the options given to CreateNode: the command
@@ -33,6 +35,10 @@ type NodeOptions struct {
 	StorageDir string
 	// SharesNeeded, SharesHappy and SharesTotal go into [client].
 	SharesNeeded, SharesHappy, SharesTotal int
+	// S3, when set, makes a node that keeps its shares in S3 ([storage]
+	// backend = cloud.s3 and the s3.* keys); its SecretAccessKey is written
+	// to private/s3secret.
+	S3 *s3.Config
 }
 
 // NewNodeOptions returns Tahoe's defaults.
@@ -135,6 +141,20 @@ func CreateNode(dir string, opts NodeOptions) error {
 		fmt.Fprintf(&b, "storage_dir = %s\n", opts.StorageDir)
 	} else {
 		b.WriteString("#storage_dir =\n")
+	}
+	if c := opts.S3; c != nil {
+		fmt.Fprintf(&b, "backend = %s\ns3.url = %s\n", BackendS3, c.URL)
+		if c.Region != "" {
+			fmt.Fprintf(&b, "s3.region = %s\n", c.Region)
+		}
+		fmt.Fprintf(&b, "s3.bucket = %s\n", c.Bucket)
+		if c.Prefix != "" {
+			fmt.Fprintf(&b, "s3.prefix = %s\n", c.Prefix)
+		}
+		fmt.Fprintf(&b, "s3.access_key_id = %s\n", c.AccessKeyID)
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(S3SecretFile)), []byte(c.SecretAccessKey+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", S3SecretFile, err)
+		}
 	}
 	b.WriteString("#expire.enabled =\n#expire.mode =\n\n[helper]\nenabled = false\n\n")
 	if err := os.WriteFile(filepath.Join(dir, "tahoe.cfg"), []byte(b.String()), 0o644); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lafs/lafs/pkg/storage/expiry"
 	"github.com/lafs/lafs/pkg/storage/gbsserver"
 	"github.com/lafs/lafs/pkg/storage/shares"
 )
@@ -54,7 +55,7 @@ func TestRunNodeJoinsMaintenance(t *testing.T) {
 			<-started
 			return boom
 		},
-		maintain: func(ctx context.Context, store *shares.Store, expire bool, logger *slog.Logger, every maintenanceIntervals) {
+		maintain: func(ctx context.Context, store *shares.Store, _ expiry.Policy, logger *slog.Logger, every maintenanceIntervals) {
 			close(started)
 			for ctx.Err() == nil {
 				store.AbortIdleUploads(time.Minute) // uses the store until told to stop
@@ -91,7 +92,7 @@ func TestMaintainStops(t *testing.T) {
 	defer cancel()
 	done := make(chan struct{})
 	go func() {
-		maintain(ctx, store, true, slog.New(slog.DiscardHandler), maintenanceIntervals{idle: time.Millisecond, expire: time.Millisecond})
+		maintain(ctx, store, expiry.Policy{Enabled: true, Mode: expiry.ModeAge, Immutable: true, Mutable: true}, slog.New(slog.DiscardHandler), maintenanceIntervals{idle: time.Millisecond, expire: time.Millisecond})
 		close(done)
 	}()
 	select {

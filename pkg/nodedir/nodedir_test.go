@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lafs/lafs/pkg/caps"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -162,6 +164,67 @@ func TestParseServers(t *testing.T) {
 	}
 }
 
+const directYAML = `
+storage:
+  photos-1:
+    lafs-s3:
+      url: http://127.0.0.1:7070
+      region: us-east-1
+      bucket: photos
+      prefix: node1
+      access_key_id: AKIATEST
+  photos-2:
+    ann:
+      nickname: two
+      anonymous-storage-FURL: pb://ok6qcqwbyvtgpmkdyl73b5j3r4zrnkgl@tcp:127.0.0.1:1/swiss
+    lafs-s3:
+      url: http://127.0.0.1:7070
+      bucket: photos
+      prefix: node2
+      access_key_id: AKIATEST
+      secret_file: other-secret
+  no-bucket:
+    lafs-s3:
+      url: http://127.0.0.1:7070
+      access_key_id: AKIATEST
+`
+
+func TestParseDirectS3Servers(t *testing.T) {
+	servers, warnings, err := ParseServers([]byte(directYAML), "servers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(servers) != 2 || len(warnings) != 1 || !strings.Contains(warnings[0], "no bucket") {
+		t.Fatalf("servers %d, warnings %q", len(servers), warnings)
+	}
+	one, two := servers[0], servers[1]
+	if one.S3 == nil || one.S3.Bucket != "photos" || one.S3.Prefix != "node1" || one.S3.Region != "us-east-1" || one.S3.AccessKeyID != "AKIATEST" {
+		t.Fatalf("direct entry = %+v", one.S3)
+	}
+	if one.Nickname != "photos" || len(one.LeaseSeed) != 20 || len(one.PermutationSeed) != 32 || one.FURL != "" {
+		t.Errorf("direct server without ann: %+v", one)
+	}
+	// With a FURL, the lease seed is its tub id, as for the storage node
+	// that will serve the same bucket.
+	if two.S3 == nil || two.Nickname != "two" || caps.Base32Encode(two.LeaseSeed) != "ok6qcqwbyvtgpmkdyl73b5j3r4zrnkgl" {
+		t.Errorf("direct server with ann: %+v", two)
+	}
+	dir := t.TempDir()
+	n := &Node{Dir: dir}
+	if _, err := n.S3Secret(*one.S3); err == nil {
+		t.Error("a missing secret file was accepted")
+	}
+	os.MkdirAll(filepath.Join(dir, "private"), 0o700)
+	os.WriteFile(filepath.Join(dir, "private", "s3secret"), []byte("sekrit\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "other-secret"), []byte("  \n"), 0o600)
+	if got, err := n.S3Secret(*one.S3); err != nil || got != "sekrit" {
+		t.Errorf("S3Secret = %q, %v", got, err)
+	}
+	if _, err := n.S3Secret(*two.S3); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("an empty secret file: %v", err)
+	}
+}
+
 func TestPermutedIndex(t *testing.T) {
 	si := []byte("0123456789abcdef")
 	seeds := [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d")}
@@ -224,6 +287,7 @@ func FuzzParseConfig(f *testing.F) {
 
 func FuzzParseServers(f *testing.F) {
 	f.Add([]byte(serversYAML))
+	f.Add([]byte(directYAML))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		servers, _, err := ParseServers(b, "fuzz")
 		if err != nil {

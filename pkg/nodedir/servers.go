@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -32,6 +33,59 @@ type Server struct {
 	LeaseSeed []byte
 	// Ann is the whole announcement as written.
 	Ann map[string]any
+	// S3, when set, says the server's shares are reached directly in an S3
+	// bucket (direct-to-S3: one person's use, no storage node, no
+	// accounting, no garbage collection) rather than through its NURLs.
+	S3 *S3Direct
+}
+
+// S3Direct is the lafs-s3 block of a servers.yaml entry, beside its ann:
+// the bucket (and key prefix) holding that server's shares, in the layout
+// a storage node with [storage] backend = cloud.s3 serves.
+//
+//	storage:
+//	  v0-...:
+//	    ann: {nickname: photos-1, anonymous-storage-FURL: pb://...@.../...}   # optional
+//	    lafs-s3:
+//	      url: https://s3.eu-west-1.amazonaws.com
+//	      region: eu-west-1
+//	      bucket: photos
+//	      prefix: node1            # optional
+//	      access_key_id: AKIA...
+//	      secret_file: private/s3secret   # optional; relative to the node directory
+type S3Direct struct {
+	URL         string `yaml:"url"`
+	Region      string `yaml:"region"`
+	Bucket      string `yaml:"bucket"`
+	Prefix      string `yaml:"prefix"`
+	AccessKeyID string `yaml:"access_key_id"`
+	// SecretFile holds the secret access key; DefaultS3SecretFile when
+	// empty. A relative path is relative to the node directory.
+	SecretFile string `yaml:"secret_file"`
+}
+
+// DefaultS3SecretFile is where the S3 secret access key is kept, relative
+// to a node directory (the storage node's private/s3secret too).
+const DefaultS3SecretFile = "private/s3secret"
+
+// S3Secret reads the secret access key of a direct-to-S3 entry.
+func (n *Node) S3Secret(d S3Direct) (string, error) {
+	f := d.SecretFile
+	if f == "" {
+		f = DefaultS3SecretFile
+	}
+	if !filepath.IsAbs(f) {
+		f = filepath.Join(n.Dir, filepath.FromSlash(f))
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("S3 secret access key: %w", err)
+	}
+	secret := strings.TrimSpace(string(b))
+	if secret == "" {
+		return "", fmt.Errorf("S3 secret access key: %s is empty", f)
+	}
+	return secret, nil
 }
 
 var (
@@ -42,6 +96,7 @@ var (
 type serversFile struct {
 	Storage map[string]struct {
 		Ann map[string]any `yaml:"ann"`
+		S3  *S3Direct      `yaml:"lafs-s3"`
 	} `yaml:"storage"`
 }
 
@@ -55,7 +110,13 @@ func ParseServers(data []byte, name string) ([]Server, []string, error) {
 	var out []Server
 	var warnings []string
 	for id, entry := range f.Storage {
-		s, err := serverFromAnn(id, entry.Ann)
+		var s Server
+		var err error
+		if entry.S3 != nil {
+			s, err = directServer(id, entry.Ann, *entry.S3)
+		} else {
+			s, err = serverFromAnn(id, entry.Ann)
+		}
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("%s: server %s ignored: %v", name, id, err))
 			continue
@@ -103,6 +164,50 @@ func serverFromAnn(id string, ann map[string]any) (Server, error) {
 			return s, fmt.Errorf("server id: %w", err)
 		}
 	default:
+		h := sha256.Sum256([]byte(id))
+		s.PermutationSeed = h[:]
+	}
+	return s, nil
+}
+
+// directServer makes a direct-to-S3 server: the ann is optional (when it
+// names a FURL, its tub id is the lease seed as usual, so the shares'
+// write enablers match those of the storage node that will serve the
+// bucket; otherwise a seed is derived from the id).
+func directServer(id string, ann map[string]any, d S3Direct) (Server, error) {
+	switch {
+	case d.URL == "":
+		return Server{}, errors.New("lafs-s3: no url")
+	case d.Bucket == "":
+		return Server{}, errors.New("lafs-s3: no bucket")
+	case d.AccessKeyID == "":
+		return Server{}, errors.New("lafs-s3: no access_key_id")
+	}
+	if ann == nil {
+		ann = map[string]any{}
+	}
+	if furl, _ := ann["anonymous-storage-FURL"].(string); furl != "" {
+		s, err := serverFromAnn(id, ann)
+		if err != nil {
+			return s, err
+		}
+		s.S3 = &d
+		return s, nil
+	}
+	s := Server{ID: id, Ann: ann, S3: &d}
+	s.Nickname, _ = ann["nickname"].(string)
+	if s.Nickname == "" {
+		s.Nickname = d.Bucket
+	}
+	seed := sha256.Sum256([]byte("lafs-s3-direct-lease-seed:" + id))
+	s.LeaseSeed = seed[:20]
+	if v0ID.MatchString(id) {
+		ps, err := caps.Base32Decode(id[3:])
+		if err != nil {
+			return s, fmt.Errorf("server id: %w", err)
+		}
+		s.PermutationSeed = ps
+	} else {
 		h := sha256.Sum256([]byte(id))
 		s.PermutationSeed = h[:]
 	}

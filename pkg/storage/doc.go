@@ -6,8 +6,9 @@
 //
 // It imports only the standard library and pkg/caps. The implementations
 // live elsewhere: the share store (pkg/storage/shares) over a share backend
-// (pkg/storage/backend: disk, mem), the lease database
-// (pkg/storage/leasedb), the GBS wire format (pkg/storage/gbswire), the GBS
+// (pkg/storage/backend: disk, mem, s3), the lease database
+// (pkg/storage/leasedb), the lease log kept in an object store's bucket
+// (pkg/storage/leaselog), the GBS wire format (pkg/storage/gbswire), the GBS
 // HTTP server (pkg/storage/gbsserver) and client (pkg/client/gbs); the
 // storage node's lifecycle is pkg/node.
 package storage

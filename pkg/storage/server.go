@@ -27,6 +27,9 @@ var (
 	ErrNotAllowed = errors.New("not allowed")
 	// ErrBadRequest: a malformed request (400).
 	ErrBadRequest = errors.New("bad request")
+	// ErrUnavailable: the server's share backend cannot be reached for now
+	// (an object store down); the request may succeed later (503).
+	ErrUnavailable = errors.New("share backend unavailable")
 )
 
 // StorageIndex identifies a bucket of shares: 16 bytes, written in Tahoe's

@@ -69,6 +69,7 @@ func NewApp(f *command.Factory) *cli.App {
 			newMvCommand(f),
 			newRmCommand(f),
 			newStatusCommand(f),
+			newCheckCommand(f),
 			newVersionCommand(f),
 			newGridCommand(f.IO),
 			command.NewCompletionCommand(f.IO, "lafs"),

@@ -6,15 +6,36 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/devgrid"
 	"github.com/lafs/lafs/pkg/node"
+	"github.com/lafs/lafs/pkg/storage/backend/s3"
 	"github.com/urfave/cli/v2"
 )
 
+// gridS3 completes the S3 configuration of 'lafs grid up' from its flags
+// and makes the bucket.
+func gridS3(cCtx *cli.Context, c *s3.Config, secretFile string) error {
+	if secretFile == "" {
+		return command.Usagef("--s3-url needs --s3-secret-file (and --s3-bucket, --s3-access-key-id)")
+	}
+	b, err := os.ReadFile(secretFile)
+	if err != nil {
+		return fmt.Errorf("S3 secret access key: %w", err)
+	}
+	c.SecretAccessKey = strings.TrimSpace(string(b))
+	if err := c.Validate(); err != nil {
+		return command.Usagef("%v", err)
+	}
+	return s3.CreateBucket(cCtx.Context, *c)
+}
+
 func newGridCommand(stdio *command.IO) *cli.Command {
 	o := devgrid.Options{Servers: 5, Needed: 3, Happy: 4, Total: 5}
+	var s3c s3.Config
+	var s3SecretFile string
 	return &cli.Command{
 		Name:  "grid",
 		Usage: "run a networked development grid of storage nodes on 127.0.0.1",
@@ -32,6 +53,12 @@ func newGridCommand(stdio *command.IO) *cli.Command {
 					&cli.IntFlag{Name: "happy", Value: o.Happy, Usage: "the client's shares.happy", Destination: &o.Happy},
 					&cli.IntFlag{Name: "total", Value: o.Total, Usage: "the client's shares.total (N)", Destination: &o.Total},
 					&cli.StringFlag{Name: "reserved-space", Usage: "each node's [storage] reserved_space (e.g. 10M)", Destination: &o.ReservedSpace},
+					&cli.StringFlag{Name: "s3-url", Usage: "keep the nodes' shares in this S3 endpoint's bucket ([storage] backend = cloud.s3), one prefix per node", Destination: &s3c.URL},
+					&cli.StringFlag{Name: "s3-region", Usage: "the S3 region (default us-east-1)", Destination: &s3c.Region},
+					&cli.StringFlag{Name: "s3-bucket", Usage: "the S3 bucket (created if missing)", Destination: &s3c.Bucket},
+					&cli.StringFlag{Name: "s3-prefix", Usage: "a key prefix above the nodes' own", Destination: &s3c.Prefix},
+					&cli.StringFlag{Name: "s3-access-key-id", Usage: "the S3 access key id", Destination: &s3c.AccessKeyID},
+					&cli.StringFlag{Name: "s3-secret-file", Usage: "a file holding the S3 secret access key", Destination: &s3SecretFile},
 				},
 				Action: func(cCtx *cli.Context) error {
 					if err := command.ExactArgs(cCtx, 1, "DIR"); err != nil {
@@ -46,6 +73,12 @@ func newGridCommand(stdio *command.IO) *cli.Command {
 						return fmt.Errorf("locating the lafs binary: %w", err)
 					}
 					o.Executable, o.ServeArgs = exe, []string{"grid", "serve"}
+					if s3c.URL != "" {
+						if err := gridS3(cCtx, &s3c, s3SecretFile); err != nil {
+							return err
+						}
+						o.S3 = &s3c
+					}
 					if nodes, _ := devgrid.Nodes(dir); len(nodes) == 0 {
 						if err := devgrid.Create(dir, o); err != nil {
 							return err

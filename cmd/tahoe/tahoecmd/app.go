@@ -97,10 +97,14 @@ func NewApp(f *command.Factory) *cli.App {
 			newMvCommand(f),
 			newUnlinkCommand(f, "unlink"),
 			newUnlinkCommand(f, "rm"),
-			newAdminCommand(f),
 			newWebopenCommand(f),
 			newBackupCommand(f),
+			newCheckCommand(f),
+			newDeepCheckCommand(f),
+			newManifestCommand(f),
+			newStatsCommand(f),
 			newDebugCommand(stdio),
+			newAdminCommand(f),
 			command.NewCompletionCommand(stdio, "tahoe"),
 			command.NewManCommand(stdio),
 		},
@@ -114,6 +118,6 @@ func NewApp(f *command.Factory) *cli.App {
 // notImplemented are Tahoe-LAFS's subcommands (runner.py's, at
 // tahoe-lafs HEAD) that this tahoe does not implement.
 var notImplemented = [...]string{
-	"create-introducer", "invite", "manifest",
-	"stats", "check", "deep-check", "status",
+	"create-introducer", "invite",
+	"status",
 }

@@ -66,8 +66,8 @@ func runMove(ctx context.Context, f *command.Factory, o moveOptions) error {
 	if err != nil {
 		return err
 	}
-	if from.Rel == "" {
-		return command.Usagef("%s names a root directory: there is no name to move or link", o.From)
+	if from.Rel == "" && !o.Link {
+		return command.Usagef("%s names a root directory: there is no name to move", o.From)
 	}
 	child, err := filestore.Lookup(ctx, s, from)
 	if err != nil {

@@ -1,11 +1,19 @@
 package tahoecmd
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/lafs/lafs/internal/command"
+	"github.com/lafs/lafs/internal/version"
+	"github.com/lafs/lafs/pkg/lafs"
 	"github.com/lafs/lafs/pkg/node"
+	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/lafs/lafs/pkg/webapi"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
 )
 
 func newRunCommand(f *command.Factory) *cli.Command {
@@ -13,10 +21,12 @@ func newRunCommand(f *command.Factory) *cli.Command {
 	var debug bool
 	return &cli.Command{
 		Name:      "run",
-		Usage:     "run a node (its storage server) in the foreground until interrupted",
+		Usage:     "run a node (its web API and storage server) in the foreground until interrupted",
 		ArgsUsage: "[NODEDIR]",
-		Description: "Serves the storage protocol (GBS over TLS) on tahoe.cfg's tub.port and writes the node's NURL,\n" +
-			"FURL and a servers.yaml entry under NODEDIR/private/. Stops cleanly on SIGINT or SIGTERM.",
+		Description: "Serves the web API on tahoe.cfg's [node] web.port (writing node.url and private/api_auth_token\n" +
+			"as Tahoe does) over the grid the node directory configures, and, when storage is enabled, the\n" +
+			"storage protocol (GBS over TLS) on tub.port, writing the node's NURL, FURL and a servers.yaml\n" +
+			"entry under NODEDIR/private/. Stops cleanly on SIGINT or SIGTERM.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "debug", Usage: "log one line per request on stderr", Destination: &debug},
 		},
@@ -33,7 +43,47 @@ func newRunCommand(f *command.Factory) *cli.Command {
 				level = slog.LevelWarn
 			}
 			logger := slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: level}))
-			return node.RunNode(cCtx.Context, dir, logger)
+			g, ctx := errgroup.WithContext(cCtx.Context)
+			g.Go(func() error { return node.RunNode(ctx, dir, logger) })
+			g.Go(func() error { return serveWebAPI(ctx, dir, logger) })
+			return g.Wait()
 		},
 	}
+}
+
+// serveWebAPI serves the node's web API until ctx ends, when tahoe.cfg
+// enables it, over the grid the node directory configures.
+func serveWebAPI(ctx context.Context, dir string, logger *slog.Logger) error {
+	nd, err := nodedir.Open(dir)
+	if err != nil {
+		return err
+	}
+	if _, err := webapi.ParseEndpoint(nd.Config.String("node", "web.port", "")); errors.Is(err, webapi.ErrDisabled) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("%s: [node] web.port: %w", nd.Path("tahoe.cfg"), err)
+	}
+	// A node serves its own grid, never another node's web API: a
+	// node.url left from an earlier run must not make it talk to itself.
+	mode, err := lafs.Detect(nd, lafs.Options{})
+	if err == nil && mode == lafs.ModeGateway {
+		err = lafs.ErrNoGrid
+	}
+	if err != nil {
+		if errors.Is(err, lafs.ErrNoGrid) {
+			logger.Warn("the web API is not served: this node directory has no grid (no private/servers.yaml and no embedded local grid)")
+			return nil
+		}
+		return err
+	}
+	store, _, err := lafs.Open(nd, lafs.Options{Warn: func(msg string) { logger.Warn(msg) }})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return webapi.ListenAndServe(ctx, nd, store, webapi.ServeOptions{
+		Logger: logger,
+		Server: webapi.Options{Logger: logger, Node: webapi.NodeInfo{Version: version.Line()}},
+		Ready:  func(url string) { logger.Info("web API listening", "url", url) },
+	})
 }

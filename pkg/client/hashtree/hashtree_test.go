@@ -68,3 +68,38 @@ func TestVerifyDetectsEveryNode(t *testing.T) {
 		t.Fatal("6-node tree accepted")
 	}
 }
+
+// FuzzParseVerify reads arbitrary bytes as a stored tree: Parse must
+// reject what is not a complete tree, and Verify must accept exactly the
+// trees whose interior nodes are the hashes of their children. Every
+// leaf's chain taken from an accepted tree must check out.
+func FuzzParseVerify(f *testing.F) {
+	for _, n := range []int{1, 2, 3, 5} {
+		f.Add(New(leaves(n)).Bytes(), Size(n))
+	}
+	f.Add([]byte("short"), 3)
+	f.Fuzz(func(t *testing.T, b []byte, nodes int) {
+		tr, err := Parse(b, nodes)
+		if err != nil {
+			return
+		}
+		lc := (len(tr) + 1) / 2
+		rebuilt := New(tr[tr.FirstLeaf():])
+		consistent := bytes.Equal(rebuilt.Bytes(), tr.Bytes())
+		if err := tr.Verify(tr.Root()); (err == nil) != consistent {
+			t.Fatalf("Verify says %v for a tree that is consistent=%v", err, consistent)
+		}
+		if !consistent {
+			return
+		}
+		for i := 0; i < lc; i++ {
+			chain := map[int][]byte{}
+			for _, node := range Needed(lc, i) {
+				chain[node] = tr[node]
+			}
+			if err := VerifyChain(tr.Root(), lc, i, tr.Leaf(i), chain); err != nil {
+				t.Fatalf("leaf %d of a consistent tree: %v", i, err)
+			}
+		}
+	})
+}

@@ -121,6 +121,19 @@ type Backend interface {
 	// when there is none.
 	GetAux(ctx context.Context, key string) ([]byte, error)
 
+	// ListAux returns the keys of the auxiliary objects whose keys begin
+	// with prefix (a plain string prefix; "" lists them all), sorted
+	// bytewise; nil when there are none. Objects being written by PutAux
+	// are not listed until they are whole. Keys that are not valid
+	// auxiliary keys (such as the disk layout's own files under shares/)
+	// are never listed.
+	ListAux(ctx context.Context, prefix string) ([]string, error)
+
+	// DeleteAux removes the auxiliary object stored under key. Removing a
+	// key that has no object is not an error (an object store cannot tell
+	// cheaply).
+	DeleteAux(ctx context.Context, key string) error
+
 	// Close releases the backend. Writers not yet committed are discarded
 	// by their own Close; the backend need not track them.
 	Close() error

@@ -303,10 +303,16 @@ func (s *Server) h(want []string, path pathKind, fn func(w http.ResponseWriter, 
 func (s *Server) fail(w http.ResponseWriter, err error) {
 	code := gbswire.StatusFor(err)
 	msg := http.StatusText(code)
-	if code != http.StatusInternalServerError {
-		msg = err.Error()
-	} else {
+	switch code {
+	case http.StatusInternalServerError:
 		s.opts.Logger.Error("gbs request failed", "err", err)
+	case http.StatusServiceUnavailable:
+		// The details (endpoint, bucket, key) are the operator's: the
+		// client is told what it can act on.
+		s.opts.Logger.Warn("gbs request failed: share backend unavailable", "err", err)
+		msg = "the storage server's share backend is unavailable; try again later"
+	default:
+		msg = err.Error()
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(code)

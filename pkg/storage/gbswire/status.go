@@ -31,6 +31,8 @@ func StatusFor(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, storage.ErrBadRequest):
 		return http.StatusBadRequest
+	case errors.Is(err, storage.ErrUnavailable):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, ErrUnsupportedMedia):
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, ErrNotAcceptable):
@@ -59,6 +61,8 @@ func ErrorFor(code int) error {
 		return storage.ErrNotAllowed
 	case http.StatusBadRequest:
 		return storage.ErrBadRequest
+	case http.StatusServiceUnavailable:
+		return storage.ErrUnavailable
 	}
 	return nil
 }

@@ -58,7 +58,11 @@ func (s *Store) AllocateBuckets(ctx context.Context, si storage.StorageIndex, le
 	if err != nil {
 		return storage.AllocateResult{}, err
 	}
-	if len(have) > 0 {
+	if len(have) > 0 && s.opts.LeaseLog != nil {
+		if err := s.logLease(ctx, si, false, newLease); err != nil {
+			return storage.AllocateResult{}, err
+		}
+	} else if len(have) > 0 {
 		unlock, err := s.lockBucket(ctx, si)
 		if err != nil {
 			return storage.AllocateResult{}, err
@@ -310,11 +314,16 @@ func (s *Store) writeLocked(ctx context.Context, si storage.StorageIndex, shnum 
 	}
 	// Complete: publish and forget the upload. The bytes are all here, so
 	// a caller that has gone away does not stop the commit.
-	u.done = true
 	err := u.w.Commit(context.WithoutCancel(ctx))
 	if errors.Is(err, backend.ErrExist) {
 		err = nil // completed meanwhile by another process sharing the backend
 	}
+	if err != nil && !errors.Is(err, backend.ErrClosed) {
+		// The backend failed (an object store unreachable, say): the upload
+		// stays, and the client's retry of its last write commits again.
+		return storage.WriteResult{}, fmt.Errorf("publish share %s/%d: %w", si, shnum, err)
+	}
+	u.done = true
 	var leases []Lease
 	if err == nil {
 		leases, err = u.c.Leases()
@@ -333,6 +342,11 @@ func (s *Store) writeLocked(ctx context.Context, si storage.StorageIndex, shnum 
 	s.readers.invalidate(uploadKey{si, shnum})
 	if err := s.recordLeases(ctx, si, shnum, KindImmutable, u.size, func() ([]Lease, error) { return leases, nil }); err != nil {
 		return storage.WriteResult{}, err
+	}
+	if len(leases) > 0 {
+		if err := s.logLease(ctx, si, false, leases[0]); err != nil {
+			return storage.WriteResult{}, err
+		}
 	}
 	s.opts.Logger.Debug("share complete", "si", si.String(), "shnum", shnum)
 	return storage.WriteResult{Complete: true, Required: []storage.Range{}}, nil

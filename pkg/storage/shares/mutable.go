@@ -135,6 +135,7 @@ func (s *Store) ReadTestWrite(ctx context.Context, si storage.StorageIndex, secr
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	lease := NewLease(1, secrets.Lease.Renew[:], secrets.Lease.Cancel[:], s.expiration(), s.opts.NodeID)
+	wrote := false
 	for _, n64 := range keys {
 		n := int(n64)
 		tw := req.TestWriteVectors[n64]
@@ -160,6 +161,13 @@ func (s *Store) ReadTestWrite(ctx context.Context, si storage.StorageIndex, secr
 			edit, _ = readers[n].(backend.Writer)
 		}
 		if err := s.writeMutable(ctx, si, n, shares[n], edit, secrets.WriteEnabler, tw, lease, secrets.Lease); err != nil {
+			return storage.ReadTestWriteResult{}, err
+		}
+		wrote = true
+	}
+	if s.opts.LeaseLog != nil && len(shares) == 0 && len(nums) > 0 && !wrote {
+		// Every share was deleted: the lease log forgets the index.
+		if err := s.opts.LeaseLog.ForgetIndex(context.WithoutCancel(ctx), si, s.opts.Now()); err != nil {
 			return storage.ReadTestWriteResult{}, err
 		}
 	}
@@ -231,6 +239,9 @@ func (s *Store) writeMutable(ctx context.Context, si storage.StorageIndex, n int
 	}
 	dl, err := c.DataLength()
 	if err != nil {
+		return err
+	}
+	if err := s.logLease(ctx, si, true, lease); err != nil {
 		return err
 	}
 	return s.recordLeases(ctx, si, n, KindMutable, dl, func() ([]Lease, error) {

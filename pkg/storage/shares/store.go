@@ -31,6 +31,12 @@ type Options struct {
 	Now func() time.Time
 	// Leases, when set, mirrors every lease (pkg/storage/leasedb).
 	Leases LeaseRecorder
+	// LeaseLog, when set, is where lease renewals of complete shares go
+	// instead of into their containers (pkg/storage/leaselog, for object
+	// stores, where renewing in the container would rewrite the whole
+	// share), and what ExpireShares consults. New containers still carry
+	// their first lease, so their bytes are what Tahoe writes.
+	LeaseLog LeaseLog
 	// Logger receives debug records; discarded when nil. Secrets are never
 	// logged.
 	Logger *slog.Logger

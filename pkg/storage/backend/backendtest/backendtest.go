@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) backend.Backend) {
 		{"LockHonoursContext", testLockContext},
 		{"FreeSpace", testFreeSpace},
 		{"AuxObjects", testAux},
+		{"ListAndDeleteAux", testListAux},
 		{"ShareNumberRange", testShareNumbers},
 		{"CancelledContext", testCancelled},
 		{"ParallelUploads", testParallel},
@@ -535,6 +536,77 @@ func testAux(t *testing.T, b backend.Backend) {
 			t.Errorf("PutAux(%q) succeeded", bad)
 		}
 	}
+}
+
+func testListAux(t *testing.T, b backend.Backend) {
+	ctx := context.Background()
+	listAux := func(prefix string) []string {
+		t.Helper()
+		got, err := b.ListAux(ctx, prefix)
+		if err != nil {
+			t.Fatalf("ListAux(%q): %v", prefix, err)
+		}
+		return got
+	}
+	if got := listAux(""); len(got) != 0 {
+		t.Errorf("ListAux of an empty backend = %q", got)
+	}
+	// Shares are not auxiliary objects.
+	Put(t, b, SI(43), 0, []byte("share"))
+	keys := []string{"leases/log/0002-b", "leases/log/0001-a", "leases/snap/0001/done", "leases-x", "other"}
+	for _, k := range keys {
+		if err := b.PutAux(ctx, k, []byte(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		prefix string
+		want   []string
+	}{
+		{"", []string{"leases-x", "leases/log/0001-a", "leases/log/0002-b", "leases/snap/0001/done", "other"}},
+		{"leases/", []string{"leases/log/0001-a", "leases/log/0002-b", "leases/snap/0001/done"}},
+		{"leases/log/", []string{"leases/log/0001-a", "leases/log/0002-b"}},
+		{"leases/log/0002", []string{"leases/log/0002-b"}},
+		{"lea", []string{"leases-x", "leases/log/0001-a", "leases/log/0002-b", "leases/snap/0001/done"}},
+		{"nothing/", nil},
+		{"shares/", nil},
+	} {
+		if got := listAux(tc.prefix); !equalStrings(got, tc.want) {
+			t.Errorf("ListAux(%q) = %q, want %q", tc.prefix, got, tc.want)
+		}
+	}
+	if err := b.DeleteAux(ctx, "leases/log/0001-a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DeleteAux(ctx, "leases/log/0001-a"); err != nil {
+		t.Errorf("DeleteAux of a missing key: %v", err)
+	}
+	if _, err := b.GetAux(ctx, "leases/log/0001-a"); !errors.Is(err, backend.ErrNotExist) {
+		t.Errorf("GetAux after DeleteAux: %v, want ErrNotExist", err)
+	}
+	if got := listAux("leases/log/"); !equalStrings(got, []string{"leases/log/0002-b"}) {
+		t.Errorf("ListAux after DeleteAux = %q", got)
+	}
+	for _, bad := range []string{"", "shares/x", "a/../b"} {
+		if err := b.DeleteAux(ctx, bad); err == nil {
+			t.Errorf("DeleteAux(%q) succeeded", bad)
+		}
+	}
+	if got := list(t, b, SI(43)); !equalInts(got, []int{0}) {
+		t.Errorf("shares after aux operations = %v", got)
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func testShareNumbers(t *testing.T, b backend.Backend) {

@@ -29,6 +29,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -149,11 +150,21 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 		return nil, err
 	}
 	inc := b.IncomingPath(si, shnum)
-	if err := os.MkdirAll(filepath.Dir(inc), 0o755); err != nil {
-		return nil, fmt.Errorf("create incoming directory: %w", err)
-	}
-	f, err := os.OpenFile(inc, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
+	var f *os.File
+	for attempt := 0; ; attempt++ {
+		if err := os.MkdirAll(filepath.Dir(inc), 0o755); err != nil {
+			return nil, fmt.Errorf("create incoming directory: %w", err)
+		}
+		var err error
+		f, err = os.OpenFile(inc, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			break
+		}
+		// Another writer's tidyIncoming may remove the directory between
+		// MkdirAll and OpenFile: try again.
+		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
+			continue
+		}
 		return nil, fmt.Errorf("create share container: %w", err)
 	}
 	return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
@@ -408,6 +419,69 @@ func (b *Backend) GetAux(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("auxiliary object %s: %w", key, err)
 	}
 	return d, nil
+}
+
+// ListAux implements backend.Backend: the files under DIR whose
+// slash-separated paths are valid keys beginning with prefix (never the
+// shares/ tree, nor PutAux's temporary files).
+func (b *Backend) ListAux(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Walk only the deepest directory the prefix names.
+	base := ""
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		base = prefix[:i]
+	}
+	root := filepath.Join(b.dir, filepath.FromSlash(base))
+	var out []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == root && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, rerr := filepath.Rel(b.dir, path)
+		if rerr != nil {
+			return rerr
+		}
+		key := filepath.ToSlash(rel)
+		if d.IsDir() {
+			if key == "shares" || strings.HasPrefix(d.Name(), ".tmp-") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".tmp-") &&
+			strings.HasPrefix(key, prefix) && backend.ValidAuxKey(key) {
+			out = append(out, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list auxiliary objects %q: %w", prefix, err)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// DeleteAux implements backend.Backend.
+func (b *Backend) DeleteAux(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !backend.ValidAuxKey(key) {
+		return fmt.Errorf("auxiliary object key %q is not valid", key)
+	}
+	err := os.Remove(filepath.Join(b.dir, filepath.FromSlash(key)))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete auxiliary object %s: %w", key, err)
+	}
+	return nil
 }
 
 type reader struct {

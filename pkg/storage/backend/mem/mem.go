@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/lafs/lafs/pkg/storage"
@@ -316,6 +317,37 @@ func (b *Backend) GetAux(ctx context.Context, k string) ([]byte, error) {
 		return nil, fmt.Errorf("auxiliary object %s: %w", k, backend.ErrNotExist)
 	}
 	return append([]byte(nil), d...), nil
+}
+
+// ListAux implements backend.Backend.
+func (b *Backend) ListAux(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for k := range b.aux {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// DeleteAux implements backend.Backend.
+func (b *Backend) DeleteAux(ctx context.Context, k string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !backend.ValidAuxKey(k) {
+		return fmt.Errorf("auxiliary object key %q is not valid", k)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.aux, k)
+	return nil
 }
 
 // AuxKeys lists the auxiliary objects' keys, sorted (for tests).
