@@ -11,6 +11,7 @@ func newDebugCommand(stdio *command.IO) *cli.Command {
 		Usage: "debug tools: inspect caps, compute caps and placements without a grid",
 		Subcommands: append([]*cli.Command{
 			newDumpCapCommand(stdio),
+			newDumpShareCommand(stdio),
 			command.Extension(newDebugPlacementCommand(stdio)),
 			command.Extension(newDebugChkCapCommand(stdio)),
 		}, debugNotImplemented()...),
@@ -21,7 +22,7 @@ func newDebugCommand(stdio *command.IO) *cli.Command {
 // implement.
 func debugNotImplemented() []*cli.Command {
 	var out []*cli.Command
-	for _, name := range []string{"dump-share", "find-shares", "catalog-shares", "corrupt-share", "flogtool", "repl", "trial"} {
+	for _, name := range []string{"find-shares", "catalog-shares", "corrupt-share", "flogtool", "repl", "trial"} {
 		out = append(out, command.NotImplemented(name))
 	}
 	return out
