@@ -12,6 +12,7 @@ func newDebugCommand(stdio *command.IO) *cli.Command {
 		Subcommands: append([]*cli.Command{
 			newDumpCapCommand(stdio),
 			newDumpShareCommand(stdio),
+			newFindSharesCommand(stdio),
 			command.Extension(newDebugPlacementCommand(stdio)),
 			command.Extension(newDebugChkCapCommand(stdio)),
 		}, debugNotImplemented()...),
@@ -22,7 +23,7 @@ func newDebugCommand(stdio *command.IO) *cli.Command {
 // implement.
 func debugNotImplemented() []*cli.Command {
 	var out []*cli.Command
-	for _, name := range []string{"find-shares", "catalog-shares", "corrupt-share", "flogtool", "repl", "trial"} {
+	for _, name := range []string{"catalog-shares", "corrupt-share", "flogtool", "repl", "trial"} {
 		out = append(out, command.NotImplemented(name))
 	}
 	return out

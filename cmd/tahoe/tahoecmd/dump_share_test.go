@@ -78,3 +78,28 @@ func parseSeconds(s string) (int64, error) {
 	}
 	return n, nil
 }
+
+// TestFindShares: share files of one storage index across node
+// directories, as Tahoe's find-shares lists them.
+func TestFindShares(t *testing.T) {
+	abs, _ := filepath.Abs("testdata")
+	var out bytes.Buffer
+	// testdata stands for a node directory whose storage/shares is
+	// testdata/shares: make that shape with a link.
+	nd := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(nd, "storage"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(abs, "shares"), filepath.Join(nd, "storage", "shares")); err != nil {
+		t.Skip(err)
+	}
+	if err := runFindShares(&out, "i74rtiv64t7ak26jozv4nn2rkq", []string{nd, t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(nd, "storage/shares/i7/i74rtiv64t7ak26jozv4nn2rkq/5") + "\n"; out.String() != want {
+		t.Fatalf("got %q, want %q", out.String(), want)
+	}
+	if err := runFindShares(&out, "not-an-si", []string{nd}); err == nil {
+		t.Fatal("a bad storage index was accepted")
+	}
+}
