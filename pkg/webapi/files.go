@@ -13,6 +13,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/internal/pyjson"
 )
 
 // serveFile handles a file cap, reached directly or through a directory.
@@ -824,19 +825,19 @@ func (s *Server) serveUnknown(q *request, n *node) error {
 				ro = n.cap.Raw
 			}
 		}
-		o := newObject()
+		o := pyjson.NewDict()
 		if ro != "" {
-			o.set("ro_uri", ro)
+			o.Set("ro_uri", ro)
 		}
 		switch {
 		case rw != "":
-			o.set("rw_uri", rw)
-			o.set("mutable", true)
+			o.Set("rw_uri", rw)
+			o.Set("mutable", true)
 		case (n.parent != nil && !n.parent.IsMutable()) || strings.HasPrefix(ro, caps.PrefixImmutable):
-			o.set("mutable", false)
+			o.Set("mutable", false)
 		}
 		if n.metadata != nil {
-			o.set("metadata", n.metadata)
+			o.Set("metadata", n.metadata)
 		}
 		return jsonText(q, []any{"unknown", o})
 	case "info":
@@ -861,6 +862,6 @@ func result(q *request, code int, text string) error {
 // jsonText answers v as json.dumps(v, indent=1) + "\n", text/plain (Tahoe's
 // t=json).
 func jsonText(q *request, v any) error {
-	b := append(pyDumps(v, true), '\n')
+	b := append(pyjson.Dumps(v, 1), '\n')
 	return textPlain(q, string(b))
 }

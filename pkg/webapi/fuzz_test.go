@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/lafs/lafs/pkg/internal/pyjson"
 )
 
 // FuzzRange: parseRange never panics and a range it accepts lies in order
@@ -139,11 +141,11 @@ func FuzzChildrenJSON(f *testing.F) {
 				_, _ = k.capOf(true)
 			}
 		}
-		v, err := parseJSON(body)
+		v, err := pyjson.Parse(body)
 		if err != nil {
 			return
 		}
-		out := pyDumps(v, true)
+		out := pyjson.Dumps(v, 1)
 		var a, b any
 		if json.Unmarshal(body, &a) != nil {
 			return
