@@ -41,13 +41,7 @@ func (s *Server) serveDir(q *request, n *node) error {
 	case http.MethodPost:
 		return s.postDir(q, n)
 	case http.MethodDelete:
-		if n.parent == nil {
-			return methodNotAllowed(q, "GET", "HEAD", "PUT", "POST")
-		}
-		if _, err := s.deleteChild(ctxOf(q), n.parent, n.name); err != nil {
-			return err
-		}
-		return result(q, http.StatusOK, n.cap.String())
+		return s.deleteNode(q, n)
 	}
 	return methodNotAllowed(q, "GET", "HEAD", "PUT", "POST", "DELETE")
 }
@@ -221,21 +215,9 @@ func (s *Server) postDir(q *request, n *node) error {
 			if f.Mutable() {
 				o.Format = f
 			}
-		case "mkdir-with-children":
-			f, err := q.format(filestore.FormatDefault)
-			if err != nil {
-				return err
-			}
-			if f.Mutable() {
-				o.Format = f
-			}
-			if o.Children, err = s.childrenJSON(q, false); err != nil {
-				return err
-			}
-		case "mkdir-immutable":
+		case "mkdir-with-children", "mkdir-immutable":
 			var err error
-			o.Format = filestore.FormatCHK
-			if o.Children, err = s.childrenJSON(q, true); err != nil {
+			if o, err = s.mkdirWithChildren(q, t == "mkdir-immutable"); err != nil {
 				return err
 			}
 		}

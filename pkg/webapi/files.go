@@ -31,13 +31,7 @@ func (s *Server) serveFile(q *request, n *node) error {
 	case http.MethodPost:
 		return s.postFile(q, n)
 	case http.MethodDelete:
-		if n.parent == nil {
-			return methodNotAllowed(q, "GET", "HEAD", "PUT", "POST")
-		}
-		if _, err := s.deleteChild(ctxOf(q), n.parent, n.name); err != nil {
-			return err
-		}
-		return result(q, http.StatusOK, n.cap.String())
+		return s.deleteNode(q, n)
 	}
 	return methodNotAllowed(q, "GET", "HEAD", "PUT", "POST", "DELETE")
 }
@@ -864,4 +858,17 @@ func result(q *request, code int, text string) error {
 func jsonText(q *request, v any) error {
 	b := append(pyjson.Dumps(v, 1), '\n')
 	return textPlain(q, string(b))
+}
+
+// deleteNode is DELETE of a file or directory reached through a parent:
+// unlink it there and answer with its cap. A bare cap (no parent) cannot
+// be deleted.
+func (s *Server) deleteNode(q *request, n *node) error {
+	if n.parent == nil {
+		return methodNotAllowed(q, "GET", "HEAD", "PUT", "POST")
+	}
+	if _, err := s.deleteChild(ctxOf(q), n.parent, n.name); err != nil {
+		return err
+	}
+	return result(q, http.StatusOK, n.cap.String())
 }
