@@ -23,6 +23,7 @@ import (
 	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/lafs/lafs/pkg/health"
 	"github.com/lafs/lafs/pkg/localgrid"
+	"github.com/lafs/lafs/pkg/localgrid/localgridtest"
 	"github.com/lafs/lafs/pkg/nodedir"
 )
 
@@ -36,18 +37,9 @@ func newStore(t *testing.T) *client.Store {
 
 func newStoreDir(t *testing.T) (*client.Store, string) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := localgrid.Create(dir, 5); err != nil {
-		t.Fatal(err)
-	}
-	ss, err := localgrid.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 5, MaxSegmentSize: 128 << 10},
-		Convergence: []byte("deep"), LeaseSecret: []byte("deep lease")}, client.GridLocal)
-	t.Cleanup(func() { _ = s.Close() })
-	return s, dir
+	g := localgridtest.New(t, localgridtest.Options{Servers: 5, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 5, MaxSegmentSize: 128 << 10},
+		Convergence: []byte("deep"), LeaseSecret: []byte("deep lease")})
+	return g.Store, g.Dir
 }
 
 func upload(t *testing.T, s filestore.Store, n int, seed byte) *caps.Cap {
