@@ -16,11 +16,15 @@ build:
 vet:
 	$(GO) vet ./...
 
-# vet, every test with the race detector, the codec's memory-flatness tests
-# without it (the race detector's shadow memory would hide what they
-# measure), then each fuzz target briefly.
+# vet; every package's tests with the race detector; the end-to-end
+# scripts without it (they start hundreds of CLI and node processes, each
+# several times slower under the detector, and their code is raced in the
+# packages' own tests); the codec's memory-flatness tests without it too
+# (the detector's shadow memory would hide what they measure); then each
+# fuzz target briefly.
 test: vet
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/e2e$$')
+	$(GO) test -count=1 -timeout 20m ./e2e/
 	$(GO) test -count=1 -run 'TestEncodeMemoryFlat|TestDecodeMemoryFlat|TestCodecReusesSegmentMemory' ./pkg/client/chk
 	$(MAKE) --no-print-directory fuzz-short
 

@@ -18,6 +18,7 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/nodedir"
+	"github.com/lafs/lafs/pkg/storage/backend/mem"
 	"github.com/lafs/lafs/pkg/storage/shares"
 	"go.yaml.in/yaml/v3"
 )
@@ -82,7 +83,20 @@ func Create(nodeDir string, n int) error {
 
 // Open opens the embedded grid of nodeDir as in-process servers. Close
 // them with client.CloseServers.
-func Open(nodeDir string) ([]client.Server, error) {
+func Open(nodeDir string) ([]client.Server, error) { return OpenWith(nodeDir, Options{}) }
+
+// Options tune OpenWith.
+type Options struct {
+	// Memory keeps every server's shares in memory (pkg/storage/backend/mem)
+	// instead of in the node directory's storage folders, with the same
+	// server identities: for tests of everything above the share backend.
+	// Nothing stored survives Close.
+	Memory bool
+}
+
+// OpenWith opens the embedded grid of nodeDir as in-process servers over
+// the backend o chooses. Close them with client.CloseServers.
+func OpenWith(nodeDir string, o Options) ([]client.Server, error) {
 	root := filepath.Join(nodeDir, Dir)
 	data, err := os.ReadFile(filepath.Join(root, "servers.yaml"))
 	if err != nil {
@@ -100,7 +114,13 @@ func Open(nodeDir string) ([]client.Server, error) {
 		}
 		var nodeID [20]byte
 		copy(nodeID[:], e.LeaseSeed)
-		local, err := shares.OpenDisk(filepath.Join(root, name), shares.Options{NodeID: nodeID, ApplicationVersion: "lafs local grid"})
+		opts := shares.Options{NodeID: nodeID, ApplicationVersion: "lafs local grid"}
+		var local *shares.Store
+		if o.Memory {
+			local = shares.New(mem.New(mem.Options{}), opts)
+		} else {
+			local, err = shares.OpenDisk(filepath.Join(root, name), opts)
+		}
 		if err != nil {
 			client.CloseServers(out)
 			return nil, err

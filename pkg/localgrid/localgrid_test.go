@@ -3,6 +3,7 @@ package localgrid
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/lafs/lafs/pkg/caps"
@@ -64,5 +65,48 @@ func TestLocalGridRoundTrip(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("server lost on reopen")
+	}
+}
+
+// TestMemoryGridKeepsNothingOnDisk: the in-memory grid has the same server
+// identities as the on-disk one but writes no share into the node
+// directory.
+func TestMemoryGridKeepsNothingOnDisk(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := Create(dir, 3); err != nil {
+		t.Fatal(err)
+	}
+	onDisk, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.CloseServers(onDisk)
+	inMem, err := OpenWith(dir, Options{Memory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.CloseServers(inMem)
+	for i := range inMem {
+		if inMem[i].ID != onDisk[i].ID || !bytes.Equal(inMem[i].LeaseSeed, onDisk[i].LeaseSeed) {
+			t.Fatalf("server %d: identity %s, want %s", i, inMem[i].ID, onDisk[i].ID)
+		}
+	}
+	var si storage.StorageIndex
+	copy(si[:], caps.StorageIndexCHK(make([]byte, 16)))
+	s := inMem[0]
+	secret := []byte("upload-secret-upload-secret-1234")
+	if _, err := s.Storage.AllocateBuckets(ctx, si, client.LeaseSecrets([]byte("c"), si[:], s.LeaseSeed), secret, []int{0}, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Storage.WriteShareChunk(ctx, si, 0, secret, 0, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Storage.ReadShareChunk(ctx, si, 0, 0, 5); err != nil || string(got) != "hello" {
+		t.Fatalf("read back %q %v", got, err)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, Dir, "*", "shares", "*", "*", "*"))
+	if len(matches) != 0 {
+		t.Fatalf("shares on disk: %v", matches)
 	}
 }

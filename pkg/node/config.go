@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/lafs/lafs/pkg/storage/backend/s3"
@@ -28,6 +29,9 @@ type NodeConfig struct {
 	StorageDir     string // absolute
 	// ExpireEnabled turns on lease-based garbage collection.
 	ExpireEnabled bool
+	// ExpireInterval is how often the expirer runs ([storage]
+	// expire.crawl_interval, a lafs extension); zero means hourly.
+	ExpireInterval time.Duration
 	// Expiry is the [storage] expire.* policy (pkg/storage/expiry), which
 	// the disk backend's expirer applies.
 	Expiry expiry.Policy
@@ -122,6 +126,13 @@ func ReadNodeConfig(dir string) (NodeConfig, error) {
 		return nc, err
 	}
 	nc.ExpireEnabled = nc.Expiry.Enabled
+	// How often the expirer looks at every share: an extension of lafs's
+	// (Tahoe's lease crawler paces itself), for tests and small nodes.
+	if v := c.String("storage", "expire.crawl_interval", ""); v != "" {
+		if nc.ExpireInterval, err = expiry.ParseDuration(v); err != nil || nc.ExpireInterval <= 0 {
+			return nc, fmt.Errorf("[storage]expire.crawl_interval = %q: want a positive duration such as \"1 day\" or \"3600s\"", v)
+		}
+	}
 	nc.Backend = c.String("storage", "backend", BackendDisk)
 	switch nc.Backend {
 	case BackendDisk:

@@ -116,6 +116,9 @@ func runNode(ctx context.Context, dir string, logger *slog.Logger, hooks runHook
 
 	// The maintenance loop stops with the server and is joined before the
 	// store and the lease database it uses are closed (the defers above).
+	if cfg.ExpireInterval > 0 {
+		hooks.every.expire = cfg.ExpireInterval
+	}
 	mctx, stopMaintenance := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)

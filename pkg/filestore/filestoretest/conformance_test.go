@@ -9,11 +9,21 @@ import (
 )
 
 // TestDirectConformance holds the direct store over an embedded grid of
-// four servers (2-of-4) to the contract. The known divergences are
-// pkg/client's to fix; each shows as a SKIP with its reason.
+// four servers (2-of-4) to the contract, with the servers' shares on disk
+// (Tahoe's layout, as `lafs` uses it) and in memory: everything above the
+// share backend behaves the same over both.
 func TestDirectConformance(t *testing.T) {
-	g := localgridtest.New(t, localgridtest.Options{Servers: 4, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 128 << 10},
-		Convergence: []byte("c"), LeaseSecret: []byte("l")})
-	s := g.Store
-	filestoretest.StoreConformance(t, s)
+	for _, tc := range []struct {
+		name   string
+		memory bool
+	}{
+		{"disk", false},
+		{"memory", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := localgridtest.New(t, localgridtest.Options{Servers: 4, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 128 << 10},
+				Convergence: []byte("c"), LeaseSecret: []byte("l"), Memory: tc.memory})
+			filestoretest.StoreConformance(t, g.Store)
+		})
+	}
 }

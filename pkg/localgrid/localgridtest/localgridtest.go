@@ -23,6 +23,9 @@ type Options struct {
 	Encoding    nodedir.Encoding // the client's k-of-n, happiness, segment size
 	Convergence []byte           // the client's convergence secret
 	LeaseSecret []byte           // the client's lease secret
+	// Memory keeps the servers' shares in memory (localgrid.Options);
+	// ShareFiles and RemoveShares then find none.
+	Memory bool
 }
 
 // Grid is an embedded local grid and a store over it.
@@ -42,7 +45,7 @@ func New(tb testing.TB, o Options) *Grid {
 	if err := localgrid.Create(dir, o.Servers); err != nil {
 		tb.Fatal(err)
 	}
-	ss, err := localgrid.Open(dir)
+	ss, err := localgrid.OpenWith(dir, localgrid.Options{Memory: o.Memory})
 	if err != nil {
 		tb.Fatal(err)
 	}
