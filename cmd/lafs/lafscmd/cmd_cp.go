@@ -3,10 +3,12 @@ package lafscmd
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/command/location"
 	"github.com/lafs/lafs/internal/copier"
+	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/urfave/cli/v2"
 )
 
@@ -16,10 +18,19 @@ type cpOptions struct {
 	Target    string
 	Recursive bool
 	Force     bool
+	JSON      bool
+}
+
+type cpJSON struct {
+	From    []string `json:"from"`
+	To      string   `json:"to"`
+	Outcome string   `json:"outcome"`
+	Size    int64    `json:"size"`
 }
 
 func newCpCommand(f *command.Factory) *cli.Command {
 	var o cpOptions
+	var out output
 	return &cli.Command{
 		Name:      "cp",
 		Usage:     "copy files and trees between the local disk and the grid (one progress bar)",
@@ -30,13 +41,18 @@ func newCpCommand(f *command.Factory) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories and their contents", Destination: &o.Recursive},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "replace existing files and names", Destination: &o.Force},
+			jsonFlag(&out, "print {from, to, outcome, size} when done"),
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() < 2 {
-				return command.Usagef("cp needs FROM and TO")
+				return command.Usagef("cp needs FROM... and TO, got %d argument(s)", cCtx.NArg())
 			}
 			args := cCtx.Args().Slice()
 			o.Sources, o.Target = args[:len(args)-1], args[len(args)-1]
+			var err error
+			if o.JSON, err = asJSON(f, out); err != nil {
+				return err
+			}
 			return runCp(cCtx.Context, f, o)
 		},
 	}
@@ -67,15 +83,22 @@ func runCp(ctx context.Context, f *command.Factory, o cpOptions) error {
 	if err != nil {
 		return err
 	}
-	bar := bar(f, false, "cp", total)
+	bar := bar(f, o.JSON, fmt.Sprintf("cp %d source(s)", len(srcs)), total)
 	k := &copier.Copier{Store: s, Overwrite: o.Force, MissingDirIsCopy: true, Progress: bar.Add, Stdout: f.IO.Out}
-	if _, err := k.Copy(ctx, srcs, dst, o.Recursive); err != nil {
+	outcome, err := k.Copy(ctx, srcs, dst, o.Recursive)
+	if err != nil {
 		bar.Abort()
+		if errors.Is(err, filestore.ErrExists) {
+			return command.WithHint(err, "use --force to replace what is there")
+		}
 		if errors.Is(err, copier.ErrNeedRecursive) {
 			return command.WithHint(err, "use cp -r to copy a directory")
 		}
 		return err
 	}
 	bar.Finish()
+	if o.JSON && !dst.IsStd() {
+		return command.WriteJSONCompact(f.IO.Out, cpJSON{From: o.Sources, To: o.Target, Outcome: string(outcome), Size: total})
+	}
 	return nil
 }

@@ -44,12 +44,15 @@ func newGetCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() < 1 || cCtx.NArg() > 2 {
-				return command.Usagef("get takes CAP and an optional FILE, got %d arguments", cCtx.NArg())
+				return command.Usagef("get takes CAP|ALIAS:PATH and an optional FILE, got %d argument(s)", cCtx.NArg())
 			}
 			o.From, o.To = cCtx.Args().Get(0), cCtx.Args().Get(1)
 			var err error
 			if o.JSON, err = asJSON(f, out); err != nil {
 				return err
+			}
+			if out.set && out.JSON && location.ParseLocal(o.To).IsStd() {
+				return command.Usagef("--json reports on a FILE written: with the data on standard output, give FILE (or use lafs cat)")
 			}
 			return runGet(cCtx.Context, f, o)
 		},

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/lafs/lafs/pkg/internal/pyset"
 	"github.com/lafs/lafs/pkg/client/hashtree"
+	"github.com/lafs/lafs/pkg/internal/pyset"
 )
 
 // Header is the offsets table at the start of every share a client writes
