@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -105,6 +106,7 @@ func Complete(w io.Writer, app *cli.App, words []string, arg Completer) error {
 		}
 	}
 	sort.Strings(out)
+	out = slices.Compact(out)
 	for _, c := range out {
 		if strings.HasPrefix(c, cur) {
 			if _, err := fmt.Fprintln(w, c); err != nil {

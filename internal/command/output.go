@@ -84,22 +84,21 @@ func reportJSON(w io.Writer, err error) {
 	_ = WriteJSONCompact(w, ErrorJSON{Error: body})
 }
 
-// suggestCommand returns the visible command closest to name, or "".
+// suggestCommand returns the visible command closest to name (at most a
+// third of its letters off), or "".
 func suggestCommand(cmds []*cli.Command, name string) string {
-	var visible []*cli.Command
+	best, bestD := "", max(2, len(name)/3)+1
 	for _, c := range cmds {
-		if !c.Hidden && c.Name != "help" {
-			visible = append(visible, c)
+		if c.Hidden || c.Name == "help" {
+			continue
+		}
+		for _, n := range c.Names() {
+			if d := distance(n, name); d < bestD {
+				best, bestD = c.Name, d
+			}
 		}
 	}
-	if len(visible) == 0 || cli.SuggestCommand == nil {
-		return ""
-	}
-	s := cli.SuggestCommand(visible, name)
-	if s == name || distance(s, name) > max(2, len(name)/2) {
-		return ""
-	}
-	return s
+	return best
 }
 
 // suggestFlag returns the flag ("--name") closest to name, or "".
