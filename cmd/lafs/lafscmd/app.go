@@ -103,6 +103,7 @@ func NewApp(f *command.Factory) *cli.App {
 			newCpCommand(f),
 			newMvCommand(f),
 			newRmCommand(f),
+			newDuCommand(f),
 			newAliasCommand(f),
 			newStatusCommand(f),
 			newVersionCommand(f),

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/command/location"
 	"github.com/lafs/lafs/internal/copier"
+	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/urfave/cli/v2"
 )
@@ -18,6 +20,7 @@ type cpOptions struct {
 	Target    string
 	Recursive bool
 	Force     bool
+	Update    bool
 	JSON      bool
 }
 
@@ -26,6 +29,7 @@ type cpJSON struct {
 	To      string   `json:"to"`
 	Outcome string   `json:"outcome"`
 	Size    int64    `json:"size"`
+	Skipped int      `json:"skipped"`
 }
 
 func newCpCommand(f *command.Factory) *cli.Command {
@@ -41,7 +45,8 @@ func newCpCommand(f *command.Factory) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories and their contents", Destination: &o.Recursive},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "replace existing files and names", Destination: &o.Force},
-			jsonFlag(&out, "print {from, to, outcome, size} when done"),
+			&cli.BoolFlag{Name: "update", Aliases: []string{"u"}, Usage: "resume: skip files whose cap at TO already matches, replace changed ones; a directory onto an existing one merges into it", Destination: &o.Update},
+			jsonFlag(&out, "print {from, to, outcome, size, skipped} when done"),
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() < 2 {
@@ -84,12 +89,15 @@ func runCp(ctx context.Context, f *command.Factory, o cpOptions) error {
 		return err
 	}
 	bar := bar(f, o.JSON, fmt.Sprintf("cp %d source(s)", len(srcs)), total)
-	k := &copier.Copier{Store: s, Overwrite: o.Force, MissingDirIsCopy: true, Progress: bar.Add, Stdout: f.IO.Out}
+	k := &copier.Copier{Store: s, Overwrite: o.Force, MissingDirIsCopy: true, Progress: bar.Add, Stdout: f.IO.Out, Update: o.Update,
+		CapOf: func(ctx context.Context, file *os.File, size int64) (*caps.Cap, error) {
+			return dryRunCap(ctx, f, file, uint64(size))
+		}}
 	outcome, err := k.Copy(ctx, srcs, dst, o.Recursive)
 	if err != nil {
 		bar.Abort()
 		if errors.Is(err, filestore.ErrExists) {
-			return command.WithHint(err, "use --force to replace what is there")
+			return command.WithHint(err, "use --update to resume (skipping what is already there), or --force to replace it")
 		}
 		if errors.Is(err, copier.ErrNeedRecursive) {
 			return command.WithHint(err, "use cp -r to copy a directory")
@@ -98,7 +106,7 @@ func runCp(ctx context.Context, f *command.Factory, o cpOptions) error {
 	}
 	bar.Finish()
 	if o.JSON && !dst.IsStd() {
-		return command.WriteJSONCompact(f.IO.Out, cpJSON{From: o.Sources, To: o.Target, Outcome: string(outcome), Size: total})
+		return command.WriteJSONCompact(f.IO.Out, cpJSON{From: o.Sources, To: o.Target, Outcome: string(outcome), Size: total, Skipped: k.Skipped})
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ var jsonCases = []jsonCase{
 	{"get", []string{"get", "--json", "home:hi.txt", "got.txt"}, 0},
 	{"cp", []string{"cp", "--json", "hi.txt", "home:sub/"}, 0},
 	{"ls-R", []string{"--json", "ls", "-R", "home:"}, 0},
+	{"du", []string{"du", "home:", "--json"}, 0},
+	{"cp-update", []string{"cp", "-r", "--update", "--json", "hi.txt", "home:sub/"}, 0},
 	{"mv", []string{"mv", "--json", "home:sub/hi.txt", "home:moved.txt"}, 0},
 	{"rm", []string{"rm", "--json", "home:moved.txt"}, 0},
 	{"share", []string{"share", "--json", "home:sub"}, 0},
