@@ -2,6 +2,7 @@ package lafscmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/progress"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/lafs"
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/urfave/cli/v2"
 	"strings"
@@ -77,6 +79,16 @@ func runStatus(ctx context.Context, f *command.Factory, o statusOptions) error {
 		return err
 	}
 	store, err := f.Store()
+	if errors.Is(err, lafs.ErrNoGrid) {
+		// No grid is a state to report, not a failure of status (B28).
+		report := statusReport{NodeDirectory: node.Dir, Grid: "none", Encoding: enc, Servers: []serverStatus{}}
+		fmt.Fprintf(f.IO.Err, "hint: %s\n", f.NoGridHint)
+		if o.JSON {
+			return command.WriteJSONCompact(f.IO.Out, report)
+		}
+		_, err := fmt.Fprintf(f.IO.Out, "node directory: %s (no grid)\nservers: 0 configured\n", node.Dir)
+		return err
+	}
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,10 @@ func gridPath(f *command.Factory, arg string) (filestore.Path, error) {
 	if errors.As(err, &ua) && ua.Alias == nodedir.DefaultAlias && aliases[arg] != "" {
 		return filestore.Path{}, command.WithHint(err, fmt.Sprintf("%s is an alias: did you mean '%s:'?", arg, arg))
 	}
+	if errors.As(err, &ua) && ua.Alias == nodedir.DefaultAlias {
+		return filestore.Path{}, &command.Error{Err: errors.New("no alias given, and there is no default alias 'tahoe:'"), Code: command.ExitError, Kind: command.CodeUnknownAlias,
+			Hint: "give ALIAS:PATH ('lafs alias ls' lists them), or make the default with 'lafs alias add tahoe'"}
+	}
 	if err != nil {
 		return filestore.Path{}, aliasHint(err)
 	}
