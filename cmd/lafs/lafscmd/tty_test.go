@@ -122,3 +122,17 @@ func TestInterrupted(t *testing.T) {
 		t.Fatalf("something was linked: %q", got)
 	}
 }
+
+// TestGetToPipeShowsProgress: get to a piped stdout draws its progress on
+// a terminal's stderr (the trial: "get … - never shows progress").
+func TestGetToPipeShowsProgress(t *testing.T) {
+	n := newTestNode(t)
+	n.file("big.bin", strings.Repeat("p", 200000))
+	c := strings.TrimSpace(n.ok("put", "big.bin"))
+	var out, errb bytes.Buffer
+	n.t.Chdir(n.cwd)
+	code := Run(context.Background(), []string{"lafs", "-d", n.dir, "get", c}, &command.IO{In: strings.NewReader(""), Out: &out, Err: &errb, ErrTTY: true}, noEnv)
+	if code != 0 || out.Len() != 200000 || !strings.Contains(errb.String(), "100%") {
+		t.Fatalf("exit %d, %d bytes, stderr %q", code, out.Len(), errb.String())
+	}
+}
