@@ -52,6 +52,9 @@ man: build
 	$(BIN)/tahoe completion zsh > man/_tahoe
 	$(BIN)/lafs completion bash > man/lafs.bash
 	$(BIN)/lafs completion zsh > man/_lafs
+	$(BIN)/lafs completion fish > man/lafs.fish
+	$(BIN)/tahoe completion fish > man/tahoe.fish
+	rm -f man/lafs-*.1; $(BIN)/lafs generate-man-pages man
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -59,7 +62,7 @@ bench:
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN)/tahoe $(BIN)/lafs $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 man/tahoe.1 man/lafs.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/tahoe.1 man/lafs.1 man/lafs-*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
