@@ -5,8 +5,7 @@
 // an options struct, and a run function (runLs(ctx, f, opts)) that does the
 // work against a command.Factory, so tests call it directly. cmd/lafs is
 // its main. A command name that is not built in runs lafs-NAME from PATH
-// (plugin.go); "lafs check" is left to that rule until its own cmd_check.go
-// lands.
+// (plugin.go).
 package lafscmd
 
 import (
