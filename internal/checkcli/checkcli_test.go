@@ -17,7 +17,7 @@ import (
 	"github.com/lafs/lafs/pkg/deep"
 	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/lafs/lafs/pkg/health"
-	"github.com/lafs/lafs/pkg/localgrid"
+	"github.com/lafs/lafs/pkg/localgrid/localgridtest"
 	"github.com/lafs/lafs/pkg/nodedir"
 )
 
@@ -41,7 +41,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 type fixture struct {
-	dir   string
+	grid  *localgridtest.Grid
 	store *client.Store
 	env   Env
 	out   *bytes.Buffer
@@ -55,18 +55,10 @@ var fixedMetadata = json.RawMessage(`{"tahoe": {"linkcrtime": 1700000000.0, "lin
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := localgrid.Create(dir, 10); err != nil {
-		t.Fatal(err)
-	}
-	ss, err := localgrid.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 3, Happy: 7, Total: 10, MaxSegmentSize: 128 << 10},
-		Convergence: []byte("checkcli golden"), LeaseSecret: []byte("lease")}, client.GridLocal)
-	t.Cleanup(func() { _ = s.Close() })
-	f := &fixture{dir: dir, store: s, out: &bytes.Buffer{}}
+	g := localgridtest.New(t, localgridtest.Options{Servers: 10, Encoding: nodedir.Encoding{Needed: 3, Happy: 7, Total: 10, MaxSegmentSize: 128 << 10},
+		Convergence: []byte("checkcli golden"), LeaseSecret: []byte("lease")})
+	s := g.Store
+	f := &fixture{grid: g, store: s, out: &bytes.Buffer{}}
 	up := func(n int, b byte) *caps.Cap {
 		r, err := s.Upload(ctx, bytes.NewReader(bytes.Repeat([]byte{b}, n)), int64(n), filestore.UploadOptions{})
 		if err != nil {
@@ -95,7 +87,7 @@ func (f *fixture) removeShares(t *testing.T, c *caps.Cap, shares ...string) {
 	t.Helper()
 	si := caps.Base32Encode(c.StorageIndex)
 	for _, sh := range shares {
-		m, _ := filepath.Glob(filepath.Join(f.dir, localgrid.Dir, "*", "shares", si[:2], si, sh))
+		m := f.grid.ShareFiles(t, c, sh)
 		if len(m) != 1 {
 			t.Fatalf("share %s of %s: %v", sh, si, m)
 		}

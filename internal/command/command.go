@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 
@@ -30,6 +31,9 @@ const (
 	ExitOK    = 0 // success
 	ExitError = 1 // an operational failure: bad input data, I/O, the grid
 	ExitUsage = 2 // the command line itself is wrong
+	// ExitInterrupted is the status of a run stopped by SIGINT or SIGTERM
+	// (128+SIGINT, as shells report it); lafs only.
+	ExitInterrupted = 130
 )
 
 // IO is where a command reads and writes. Real runs use the process's
@@ -44,6 +48,9 @@ type IO struct {
 	InTTY, OutTTY, ErrTTY bool
 	// Quiet suppresses progress and informational messages on Err.
 	Quiet bool
+	// Width is the terminal's width in columns when Out is one (0:
+	// unknown; tables for people then assume 80).
+	Width int
 }
 
 // System returns the IO of the running process. When the process started
@@ -61,6 +68,7 @@ func System() *IO {
 		InTTY:  isTerminal(os.Stdin),
 		OutTTY: isTerminal(os.Stdout),
 		ErrTTY: isTerminal(os.Stderr),
+		Width:  termWidth(os.Stdout),
 	}
 }
 
@@ -107,6 +115,9 @@ type Error struct {
 	Err  error
 	Code int
 	Hint string
+	// Kind is the error's code in JSON reports ("" to derive it; see
+	// ErrorCode).
+	Kind string
 	// usage prints the usage of the command that failed (set on usage
 	// errors by the wiring of Prepare).
 	usage func()
@@ -130,7 +141,7 @@ func Usagef(format string, a ...any) error {
 func WithHint(err error, hint string) error {
 	var ce *Error
 	if errors.As(err, &ce) {
-		return &Error{Err: ce.Err, Code: ce.Code, Hint: hint}
+		return &Error{Err: ce.Err, Code: ce.Code, Hint: hint, Kind: ce.Kind}
 	}
 	return &Error{Err: err, Code: ExitError, Hint: hint}
 }
@@ -188,7 +199,29 @@ func Run(ctx context.Context, app *cli.App, args []string, f *Factory) (code int
 	app.Reader, app.Writer, app.ErrWriter = stdio.In, stdio.Out, stdio.Err
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	Prepare(app)
+	if len(args) > 1 && args[1] == CompleteCommand {
+		// A completion request: list candidates, run nothing.
+		app.Setup()
+		if err := Complete(stdio.Out, app, args[2:], f.Completer); err != nil {
+			return ExitError
+		}
+		return ExitOK
+	}
+	if f.PermuteFlags {
+		args = Permute(app, args)
+	}
 	err := app.RunContext(ctx, args)
+	if err != nil && f.Interrupt && ctx.Err() != nil {
+		// Ctrl-C (or SIGTERM): the command stopped where it was; what it
+		// links, it links only after the data is stored.
+		f.Close()
+		if f.JSONErrors {
+			reportJSON(stdio.Err, &Error{Err: errors.New("interrupted"), Code: ExitInterrupted})
+		} else {
+			fmt.Fprintf(stdio.Err, "%s: interrupted\n", prog)
+		}
+		return ExitInterrupted
+	}
 	if cerr := f.Close(); cerr != nil && (err == nil || errors.Is(err, ErrDone)) {
 		err = fmt.Errorf("closing the file store: %w", cerr)
 	}
@@ -198,7 +231,14 @@ func Run(ctx context.Context, app *cli.App, args []string, f *Factory) (code int
 		return ExitError
 	}
 	if err != nil && !errors.Is(err, ErrDone) && !errors.Is(err, ErrReported) {
-		Report(stdio.Err, prog, err)
+		switch {
+		case f.JSONErrors:
+			reportJSON(stdio.Err, err)
+		case f.Verbose || f.ShortErrors == nil:
+			Report(stdio.Err, prog, err)
+		default:
+			Report(stdio.Err, prog, f.ShortErrors(err))
+		}
 	}
 	return CodeOf(err)
 }
@@ -227,6 +267,9 @@ func tahoeFlagMessage(msg string) string {
 	}
 	return msg
 }
+
+// badValueRe matches the flag parser's "invalid value" complaint.
+var badValueRe = regexp.MustCompile(`^invalid value (".*") for flag -+([^:]+): (.*)$`)
 
 // usageOf returns a function printing the usage of cCtx's command (the
 // app's when there is none) to the app's writer.
@@ -294,14 +337,41 @@ func onUsageError(cCtx *cli.Context, err error, _ bool) error {
 	if cCtx.Command != nil && cCtx.Command.HelpName != "" {
 		name = cCtx.Command.HelpName
 	}
-	return &Error{Err: err, Code: ExitUsage, Hint: "see '" + name + " --help'", usage: usageOf(cCtx)}
+	hint := "see '" + name + " --help'"
+	if flag, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+		flags := cCtx.App.Flags
+		if cCtx.Command != nil && cCtx.Command.Name != "" {
+			flags = cCtx.Command.Flags
+		}
+		if s := suggestFlag(flags, strings.TrimLeft(flag, "-")); s != "" {
+			hint = "did you mean '" + s + "'? (see '" + name + " --help')"
+		}
+		// The flag as typed: the parser reports "--jsn" as "-jsn".
+		if len(strings.TrimLeft(flag, "-")) > 1 {
+			err = fmt.Errorf("flag provided but not defined: --%s", strings.TrimLeft(flag, "-"))
+		}
+	}
+	if m := badValueRe.FindStringSubmatch(err.Error()); m != nil {
+		err = fmt.Errorf("invalid value %s for flag --%s", m[1], m[2])
+		if strings.Contains(m[3], "duration") || strings.Contains(m[3], "unit") || strings.Contains(m[3], "parse error") {
+			hint = "a duration is a number and a unit, e.g. 10s, 1m30s (see '" + name + " --help')"
+		}
+	}
+	return &Error{Err: err, Code: ExitUsage, Hint: hint, usage: usageOf(cCtx)}
 }
 
 func unknownSubcommand(cCtx *cli.Context) error {
 	if cCtx.Args().Present() {
 		name := cCtx.Args().First()
-		return &Error{Err: fmt.Errorf("unknown command %q", name), Code: ExitUsage,
-			Hint: "see '" + helpName(cCtx) + " --help' for the list of commands"}
+		hint := "see '" + helpName(cCtx) + " --help' for the list of commands"
+		cmds := cCtx.App.Commands
+		if cCtx.Command != nil && len(cCtx.Command.Subcommands) > 0 {
+			cmds = cCtx.Command.Subcommands
+		}
+		if s := suggestCommand(cmds, name); s != "" {
+			hint = "did you mean '" + strings.TrimSpace(helpName(cCtx)+" "+s) + "'?"
+		}
+		return &Error{Err: fmt.Errorf("unknown command %q", name), Code: ExitUsage, Hint: hint}
 	}
 	// Bare invocation: show what there is to run.
 	if cCtx.Command == nil || cCtx.Command.Name == "" || cCtx.Command.HasName(cCtx.App.Name) {

@@ -3,7 +3,6 @@ package command
 import (
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -54,13 +53,15 @@ func NewManCommand(stdio *IO) *cli.Command {
 func NewCompletionCommand(stdio *IO, prog string) *cli.Command {
 	return &cli.Command{
 		Name:      "completion",
-		Usage:     "print a shell completion script (bash or zsh)",
-		ArgsUsage: "bash|zsh",
+		Usage:     "print a shell completion script (bash, zsh or fish)",
+		ArgsUsage: "bash|zsh|fish",
 		Description: "Load it in the current shell with, for example:\n" +
-			"   source <(" + prog + " completion bash)",
+			"   source <(" + prog + " completion bash)\n" +
+			"   " + prog + " completion fish | source\n" +
+			"Completion asks '" + prog + " __complete' for names and never runs a command.",
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() != 1 {
-				return Usagef("completion takes one shell name: bash or zsh")
+				return Usagef("completion takes one shell name: bash, zsh or fish")
 			}
 			script, err := CompletionScript(cCtx.App.Name, cCtx.Args().First())
 			if err != nil {
@@ -70,41 +71,4 @@ func NewCompletionCommand(stdio *IO, prog string) *cli.Command {
 			return err
 		},
 	}
-}
-
-// CompletionScript returns the completion script for prog in the given
-// shell. The scripts ask the binary itself for candidates through
-// urfave/cli's --generate-bash-completion flag.
-func CompletionScript(prog, shell string) (string, error) {
-	fn := "_" + strings.NewReplacer("-", "_", ".", "_").Replace(prog) + "_complete"
-	switch shell {
-	case "bash":
-		return fmt.Sprintf(`# bash completion for %[1]s
-%[2]s() {
-  local cur="${COMP_WORDS[COMP_CWORD]}"
-  local request=("${COMP_WORDS[@]:0:$COMP_CWORD}")
-  [[ "$cur" == -* ]] && request+=("$cur")
-  COMPREPLY=($(compgen -W "$("${request[@]}" --generate-bash-completion 2>/dev/null)" -- "$cur"))
-}
-complete -o bashdefault -o default -F %[2]s %[1]s
-`, prog, fn), nil
-	case "zsh":
-		return fmt.Sprintf(`#compdef %[1]s
-# zsh completion for %[1]s
-%[2]s() {
-  local -a candidates
-  local cur=${words[-1]}
-  local -a request=(${words[@]:0:#words[@]-1})
-  [[ "$cur" == -* ]] && request+=("$cur")
-  candidates=("${(@f)$(${request[@]} --generate-bash-completion 2>/dev/null)}")
-  if [[ -n "${candidates[1]}" ]]; then
-    _describe 'values' candidates
-  else
-    _files
-  fi
-}
-compdef %[2]s %[1]s
-`, prog, fn), nil
-	}
-	return "", Usagef("unknown shell %q: want bash or zsh", shell)
 }

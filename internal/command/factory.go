@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/lafs/lafs/internal/prefs"
 	"github.com/lafs/lafs/pkg/filestore"
@@ -46,16 +47,35 @@ type Factory struct {
 	NodeURL string
 	// DirCap, when set, is the 'tahoe' alias (Tahoe's --dir-cap).
 	DirCap string
+	// JSONOutput is lafs's global --json.
+	JSONOutput bool
+	// PermuteFlags accepts flags after arguments (lafs; see Permute).
+	PermuteFlags bool
+	// Interrupt reports a run stopped by its context (SIGINT) as
+	// "prog: interrupted", exit status 130 (lafs).
+	Interrupt bool
+	// JSONErrors reports errors as one JSON object on stderr (lafs with
+	// JSON output on).
+	JSONErrors bool
+	// Verbose keeps errors whole; without it ShortErrors, when set, may
+	// shorten them (lafs -v).
+	Verbose bool
+	// ShortErrors shortens a long error for people (lafs: unhappiness).
+	ShortErrors func(error) error
+	// Completer offers positional candidates to __complete (lafs: aliases
+	// and grid paths).
+	Completer Completer
 	// OpenStore opens a node directory's store; lafs.Open when nil (tests
 	// may put another store here).
 	OpenStore func(*nodedir.Node, lafs.Options) (filestore.Store, lafs.Mode, error)
 
-	prefs   *prefs.Prefs
-	dir     string
-	node    *nodedir.Node
-	aliases map[string]string
-	store   filestore.Store
-	mode    lafs.Mode
+	prefs     *prefs.Prefs
+	dir       string
+	dirSource string // what named dir: "" for the default
+	node      *nodedir.Node
+	aliases   map[string]string
+	store     filestore.Store
+	mode      lafs.Mode
 }
 
 // Warn prints a warning line on stderr.
@@ -83,23 +103,50 @@ func (f *Factory) NodeDir() (string, error) {
 	if f.dir != "" {
 		return f.dir, nil
 	}
-	dir := f.NodeDirFlag
+	dir, source := f.NodeDirFlag, "--node-directory"
 	if dir == "" {
 		p, err := f.Prefs()
 		if err != nil {
 			return "", err
 		}
-		dir = p.NodeDirectory
+		dir, source = p.NodeDirectory, "node_directory in "+p.File
+		if p.NodeDirSource != "" {
+			source = p.NodeDirSource
+		}
 	}
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
 			return "", fmt.Errorf("no node directory: give --node-directory (%w)", err)
 		}
-		dir = filepath.Join(home, ".tahoe")
+		dir, source = filepath.Join(home, ".tahoe"), ""
 	}
-	f.dir = dir
+	dir, err := ExpandHome(dir)
+	if err != nil {
+		return "", err
+	}
+	f.dir, f.dirSource = dir, source
 	return dir, nil
+}
+
+// ExpandHome expands a leading "~" or "~/" in path to the home directory
+// (Tahoe-LAFS expands it in -d too); "~user" is left alone.
+func ExpandHome(path string) (string, error) {
+	if path != "~" && !strings.HasPrefix(path, "~/") && !strings.HasPrefix(path, "~"+string(filepath.Separator)) {
+		return path, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("expanding ~ in %s: %w", path, err)
+	}
+	return filepath.Join(home, path[1:]), nil
+}
+
+// NodeDirIsDefault reports whether the node directory is the default
+// ~/.tahoe (no -d, environment or preference named it).
+func (f *Factory) NodeDirIsDefault() bool {
+	_, err := f.NodeDir()
+	return err == nil && f.dirSource == ""
 }
 
 // Node opens the node directory, once. With CreateNode set, a missing
@@ -114,6 +161,12 @@ func (f *Factory) Node() (*nodedir.Node, error) {
 	}
 	if f.CreateNode != nil {
 		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			if f.dirSource != "" {
+				// Only the default is made on first use: a mistyped -d must
+				// not quietly become a new, empty grid.
+				return nil, &Error{Err: fmt.Errorf("node directory %s (from %s) does not exist", dir, f.dirSource), Code: ExitError, Kind: CodeNoNode,
+					Hint: fmt.Sprintf("check the path, or create it with 'lafs init %s'", dir)}
+			}
 			if err := f.CreateNode(dir); err != nil {
 				return nil, err
 			}
@@ -189,4 +242,15 @@ func (f *Factory) Close() error {
 	err := f.store.Close()
 	f.store = nil
 	return err
+}
+
+// NodeDirExists reports whether the node directory exists (without
+// creating it).
+func (f *Factory) NodeDirExists() bool {
+	dir, err := f.NodeDir()
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(dir)
+	return err == nil
 }

@@ -95,18 +95,47 @@ func TestFactoryNodeDirectory(t *testing.T) {
 	}
 }
 
-func TestFactoryCreatesOnlyWhenMissing(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "node")
-	created := 0
-	f := &Factory{IO: &IO{}, NodeDirFlag: dir, CreateNode: func(d string) error {
-		created++
-		return errors.New("made nothing")
-	}}
-	if _, err := f.Node(); err == nil || created != 1 {
-		t.Fatalf("err %v, created %d", err, created)
+// TestFactoryCreatesOnlyTheDefault: only the default ~/.tahoe is made on
+// first use; a node directory named by -d, LAFS_NODE_DIRECTORY or the
+// preferences that does not exist is an error with a hint (B7), and a
+// leading ~ is the home directory (B8).
+func TestFactoryCreatesOnlyTheDefault(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	create := func(n *int) func(string) error {
+		return func(string) error { *n++; return errors.New("made nothing") }
+	}
+	cases := []struct {
+		name        string
+		flag, prefs string
+		source      string // prefs.NodeDirSource
+		wantCreate  int
+		wantErr     string
+	}{
+		{name: "default is created", wantCreate: 1, wantErr: "made nothing"},
+		{name: "-d is not", flag: filepath.Join(home, "typo"), wantErr: "(from --node-directory) does not exist"},
+		{name: "environment is not", prefs: "~/envdir", source: "LAFS_NODE_DIRECTORY", wantErr: home + "/envdir (from LAFS_NODE_DIRECTORY) does not exist"},
+		{name: "config is not", prefs: "~/cfgdir", wantErr: home + "/cfgdir (from node_directory in cfg.toml) does not exist"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := 0
+			f := &Factory{IO: &IO{}, NodeDirFlag: tc.flag, CreateNode: create(&n), LoadPrefs: func() (prefs.Prefs, error) {
+				return prefs.Prefs{NodeDirectory: tc.prefs, NodeDirSource: tc.source, File: "cfg.toml"}, nil
+			}}
+			_, err := f.Node()
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || n != tc.wantCreate {
+				t.Fatalf("err %v, created %d", err, n)
+			}
+			var ce *Error
+			if tc.wantCreate == 0 && (!errors.As(err, &ce) || !strings.Contains(ce.Hint, "lafs init")) {
+				t.Fatalf("no hint: %v", err)
+			}
+		})
 	}
 	// Without CreateNode a missing node directory is an error with a hint.
-	f = &Factory{IO: &IO{}, NodeDirFlag: dir, NodeHint: "create one at %s"}
+	dir := filepath.Join(home, "node")
+	f := &Factory{IO: &IO{}, NodeDirFlag: dir, NodeHint: "create one at %s"}
 	_, err := f.Node()
 	var ce *Error
 	if !errors.As(err, &ce) || !strings.Contains(ce.Hint, dir) {

@@ -50,7 +50,7 @@ func TestUsageStyles(t *testing.T) {
 		{name: "tahoe: not implemented", tahoe: true, args: []string{"create-introducer", "--x", "dir"}, code: 1,
 			errs: "tahoe: error: not implemented by lafs: create-introducer\n", noOut: true},
 		{name: "lafs: bad flag", args: []string{"put", "--bogus"}, code: 2,
-			errs: "tahoe: error: flag provided but not defined: -bogus\nhint: see 'tahoe put --help'\n", noOut: true},
+			errs: "tahoe: error: flag provided but not defined: --bogus\nhint: see 'tahoe put --help'\n", noOut: true},
 		{name: "lafs: bad arguments", args: []string{"put", "a"}, code: 2,
 			errs: "tahoe: error: put takes FROM", noOut: true},
 	}

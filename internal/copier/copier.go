@@ -48,6 +48,16 @@ type Copier struct {
 	Verbose func(msg string)
 	// Stdout receives a file copied to standard output ("-").
 	Stdout io.Writer
+	// Update makes a re-run resume (lafs cp --update): a file whose grid
+	// target already has the cap the file would get is skipped (CapOf
+	// computes it without uploading), a different one is replaced, and
+	// one directory copied onto an existing directory merges into it
+	// rather than nesting below it.
+	Update bool
+	// CapOf computes the cap uploading f would give (needed by Update).
+	CapOf func(ctx context.Context, f *os.File, size int64) (*caps.Cap, error)
+	// Skipped counts the files Update skipped.
+	Skipped int
 }
 
 // Outcome says what a Copy did, in Tahoe's words ("file copied", "file
@@ -195,7 +205,7 @@ func (k *Copier) Copy(ctx context.Context, srcs []location.Location, dst locatio
 		}
 	}
 	k.say("attaching sources to targets, %d files / %d dirs in root", len(sources)-dirs, dirs)
-	if target.kind == missing && k.MissingDirIsCopy && len(sources) == 1 {
+	if k.MissingDirIsCopy && len(sources) == 1 && (target.kind == missing || (k.Update && target.kind == isDir && sources[0].kind == isDir)) {
 		// POSIX: the one directory becomes the target.
 		return FilesCopied, k.dirInto(ctx, sources[0], dst)
 	}
@@ -342,6 +352,12 @@ func (k *Copier) copyFile(ctx context.Context, src endpoint, dst location.Locati
 		return k.storeBytes(ctx, tmp, src.loc.String(), dst.Path())
 	case src.loc.IsGrid() && dst.IsGrid():
 		// An immutable file is linked: the same cap, no bytes moved.
+		if k.Update {
+			if c, err := filestore.Lookup(ctx, k.Store, dst.Path()); err == nil && c.String() == src.cap.String() {
+				k.Skipped++
+				return nil
+			}
+		}
 		return k.link(ctx, dst.Path(), src.cap)
 	case src.loc.IsGrid() && dst.IsStd():
 		return k.Store.Download(ctx, src.cap, counter{k.stdout(), k.progress}, filestore.DownloadOptions{})
@@ -372,6 +388,19 @@ func (k *Copier) storeBytes(ctx context.Context, f *os.File, name string, p file
 			return k.Store.OverwriteMutable(ctx, c, data)
 		}
 	}
+	if k.Update && k.CapOf != nil {
+		if have, err := filestore.Lookup(ctx, k.Store, p); err == nil && !have.IsDirectory() {
+			want, err := k.CapOf(ctx, f, st.Size())
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", name, err)
+			}
+			if want.String() == have.String() {
+				k.Skipped++
+				k.progress(st.Size())
+				return nil
+			}
+		}
+	}
 	var last int64
 	res, err := k.Store.Upload(ctx, f, st.Size(), filestore.UploadOptions{Progress: func(n int64) { k.progress(n - last); last = n }})
 	if err != nil {
@@ -400,7 +429,7 @@ func (k *Copier) link(ctx context.Context, p filestore.Path, c *caps.Cap) error 
 	if err != nil {
 		return err
 	}
-	return k.Store.Link(ctx, dir, name, c, k.Overwrite)
+	return k.Store.Link(ctx, dir, name, c, k.Overwrite || k.Update)
 }
 
 // dirInto copies the contents of the directory src into the directory

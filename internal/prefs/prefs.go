@@ -28,6 +28,11 @@ type Prefs struct {
 	Output string `toml:"output"`
 	// File is where the preferences were read from ("" when none).
 	File string `toml:"-"`
+	// NodeDirSource names where NodeDirectory came from when not File
+	// ("LAFS_NODE_DIRECTORY").
+	NodeDirSource string `toml:"-"`
+	// OutputSource names where Output came from ("LAFS_OUTPUT" or File).
+	OutputSource string `toml:"-"`
 }
 
 // ShowProgress reports whether progress bars are wanted.
@@ -61,7 +66,7 @@ func Load(getenv func(string) string) (Prefs, error) {
 		}
 	}
 	if v := getenv("LAFS_NODE_DIRECTORY"); v != "" {
-		p.NodeDirectory = v
+		p.NodeDirectory, p.NodeDirSource = v, "LAFS_NODE_DIRECTORY"
 	}
 	if v := getenv("LAFS_PROGRESS"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -70,10 +75,13 @@ func Load(getenv func(string) string) (Prefs, error) {
 		}
 		p.Progress = &b
 	}
-	if v := getenv("LAFS_OUTPUT"); v != "" {
-		p.Output = v
+	if p.Output != "" {
+		p.OutputSource = p.File
 	}
-	if err := p.validate("LAFS_OUTPUT or " + p.File); err != nil {
+	if v := getenv("LAFS_OUTPUT"); v != "" {
+		p.Output, p.OutputSource = v, "LAFS_OUTPUT"
+	}
+	if err := p.validate(p.OutputSource); err != nil {
 		return p, err
 	}
 	return p, nil

@@ -290,8 +290,7 @@ type repairWriter struct {
 	si     storage.StorageIndex
 	shnum  int
 	secret []byte
-	buf    []byte
-	bufOff uint64
+	batch
 }
 
 func (w *repairWriter) abort(ctx context.Context) {
@@ -404,16 +403,7 @@ func (s *repairSink) WriteShare(shnum int, off uint64, data []byte) error {
 	if !ok {
 		return nil
 	}
-	if len(w.buf) > 0 && w.bufOff+uint64(len(w.buf)) != off {
-		s.flush(w)
-	}
-	if len(w.buf) == 0 {
-		w.bufOff = off
-	}
-	w.buf = append(w.buf, data...)
-	if len(w.buf) >= s.chunk {
-		s.flush(w)
-	}
+	w.add(off, data, s.chunk, func() { s.flush(w) })
 	return s.ctx.Err()
 }
 

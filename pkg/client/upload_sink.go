@@ -15,8 +15,7 @@ type shareWriter struct {
 	si     storage.StorageIndex
 	shnum  int
 	secret []byte
-	buf    []byte
-	bufOff uint64
+	batch
 }
 
 // uploadSink receives the encoder's bytes, batches them per share and sends
@@ -108,16 +107,7 @@ func (s *uploadSink) WriteShare(shnum int, off uint64, data []byte) error {
 	if !ok || s.broken(w) {
 		return s.ctx.Err() // kept elsewhere, not in the plan, or lost
 	}
-	if len(w.buf) > 0 && w.bufOff+uint64(len(w.buf)) != off {
-		s.flush(w)
-	}
-	if len(w.buf) == 0 {
-		w.bufOff = off
-	}
-	w.buf = append(w.buf, data...)
-	if len(w.buf) >= s.chunk {
-		s.flush(w)
-	}
+	w.add(off, data, s.chunk, func() { s.flush(w) })
 	return s.ctx.Err()
 }
 

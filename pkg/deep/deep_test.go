@@ -22,7 +22,7 @@ import (
 	"github.com/lafs/lafs/pkg/deep"
 	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/lafs/lafs/pkg/health"
-	"github.com/lafs/lafs/pkg/localgrid"
+	"github.com/lafs/lafs/pkg/localgrid/localgridtest"
 	"github.com/lafs/lafs/pkg/nodedir"
 )
 
@@ -30,24 +30,14 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func newStore(t *testing.T) *client.Store {
 	t.Helper()
-	s, _ := newStoreDir(t)
-	return s
+	return newGrid(t).Store
 }
 
-func newStoreDir(t *testing.T) (*client.Store, string) {
+func newGrid(t *testing.T) *localgridtest.Grid {
 	t.Helper()
-	dir := t.TempDir()
-	if err := localgrid.Create(dir, 5); err != nil {
-		t.Fatal(err)
-	}
-	ss, err := localgrid.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 5, MaxSegmentSize: 128 << 10},
-		Convergence: []byte("deep"), LeaseSecret: []byte("deep lease")}, client.GridLocal)
-	t.Cleanup(func() { _ = s.Close() })
-	return s, dir
+	g := localgridtest.New(t, localgridtest.Options{Servers: 5, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 5, MaxSegmentSize: 128 << 10},
+		Convergence: []byte("deep"), LeaseSecret: []byte("deep lease")})
+	return g
 }
 
 func upload(t *testing.T, s filestore.Store, n int, seed byte) *caps.Cap {
@@ -412,24 +402,10 @@ func TestOutputGolden(t *testing.T) {
 	golden(t, "manifest.txt", b.String())
 }
 
-// removeShares deletes n share files of the object c names.
-func removeShares(t *testing.T, dir string, c *caps.Cap, n int) {
-	t.Helper()
-	si := caps.Base32Encode(c.StorageIndex)
-	paths, err := filepath.Glob(filepath.Join(dir, localgrid.Dir, "*", "shares", si[:2], si, "*"))
-	if err != nil || len(paths) < n {
-		t.Fatalf("shares of %s: %v %v", si, paths, err)
-	}
-	for _, p := range paths[:n] {
-		if err := os.Remove(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestDeepCheckAndRepair(t *testing.T) {
 	ctx := context.Background()
-	s, dir := newStoreDir(t)
+	g := newGrid(t)
+	s := g.Store
 	tr := buildTree(t, s)
 	var b strings.Builder
 	p := &health.DeepPrinter{W: &b, Verbose: true}
@@ -464,9 +440,9 @@ done: 10 objects checked, 10 healthy, 0 unhealthy
 		t.Errorf("report: %+v", report)
 	}
 
-	removeShares(t, dir, tr.c, 2)
-	removeShares(t, dir, tr.root, 1)
-	removeShares(t, dir, tr.x, 4) // 2-of-5: unrecoverable
+	g.RemoveShares(t, tr.c, 2)
+	g.RemoveShares(t, tr.root, 1)
+	g.RemoveShares(t, tr.x, 4) // 2-of-5: unrecoverable
 	report, err = deep.Check(ctx, s, s, tr.root, deep.CheckOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -551,17 +527,8 @@ func FuzzParse(f *testing.F) {
 // files each (the walk and its bookkeeping, not share I/O, dominate).
 func BenchmarkManifest(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	if err := localgrid.Create(dir, 3); err != nil {
-		b.Fatal(err)
-	}
-	ss, err := localgrid.Open(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 1, Happy: 1, Total: 3, MaxSegmentSize: 128 << 10},
-		Convergence: []byte("b"), LeaseSecret: []byte("b")}, client.GridLocal)
-	defer s.Close()
+	s := localgridtest.New(b, localgridtest.Options{Servers: 3, Encoding: nodedir.Encoding{Needed: 1, Happy: 1, Total: 3, MaxSegmentSize: 128 << 10},
+		Convergence: []byte("b"), LeaseSecret: []byte("b")}).Store
 	var subs []dirnode.Entry
 	for d := 0; d < 10; d++ {
 		var files []dirnode.Entry
@@ -591,7 +558,8 @@ func BenchmarkManifest(b *testing.B) {
 // check adds its lease to every immutable share container under the root.
 func TestDeepCheckAddLease(t *testing.T) {
 	ctx := context.Background()
-	s, dir := newStoreDir(t)
+	g := newGrid(t)
+	s := g.Store
 	tr := buildTree(t, s)
 	other := client.NewStore(&client.Client{Servers: s.Client.Servers, Encoding: s.Client.Encoding,
 		Convergence: []byte("deep"), LeaseSecret: []byte("another client")}, client.GridLocal)
@@ -599,10 +567,9 @@ func TestDeepCheckAddLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []*caps.Cap{tr.a, tr.c, tr.x} {
-		si := caps.Base32Encode(c.StorageIndex)
-		paths, _ := filepath.Glob(filepath.Join(dir, localgrid.Dir, "*", "shares", si[:2], si, "*"))
+		paths := g.ShareFiles(t, c, "*")
 		if len(paths) != 5 {
-			t.Fatalf("%d shares of %s", len(paths), si)
+			t.Fatalf("%d shares of %s", len(paths), caps.Base32Encode(c.StorageIndex))
 		}
 		for _, p := range paths {
 			b, err := os.ReadFile(p)

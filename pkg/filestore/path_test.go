@@ -8,26 +8,17 @@ import (
 	"testing"
 
 	"github.com/lafs/lafs/pkg/caps"
-	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/filestore"
-	"github.com/lafs/lafs/pkg/localgrid"
+	"github.com/lafs/lafs/pkg/localgrid/localgridtest"
 	"github.com/lafs/lafs/pkg/nodedir"
 )
 
 // store is a direct store over a fresh embedded grid of 4 servers (2-of-4).
 func store(t *testing.T) filestore.Store {
 	t.Helper()
-	dir := t.TempDir()
-	if err := localgrid.Create(dir, 4); err != nil {
-		t.Fatal(err)
-	}
-	ss, err := localgrid.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 1 << 20},
-		Convergence: []byte("c"), LeaseSecret: []byte("l")}, client.GridLocal)
-	t.Cleanup(func() { _ = s.Close() })
+	g := localgridtest.New(t, localgridtest.Options{Servers: 4, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 1 << 20},
+		Convergence: []byte("c"), LeaseSecret: []byte("l")})
+	s := g.Store
 	return s
 }
 

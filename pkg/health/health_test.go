@@ -170,23 +170,6 @@ func TestParseRoundTrip(t *testing.T) {
 	}
 }
 
-func TestPyJSON(t *testing.T) {
-	for _, tc := range []struct {
-		v      any
-		indent int
-		want   string
-	}{
-		{Object{{"a", []any{}}, {"b", Object{}}}, 1, "{\n \"a\": [],\n \"b\": {}\n}"},
-		{Object{{"path", []string{"x", "y"}}, {"n", 3}, {"t", true}, {"z", nil}}, -1, `{"path": ["x", "y"], "n": 3, "t": true, "z": null}`},
-		{"caf\u00e9 <&> / \"q\" \\ \x01\x7f \U0001F600", -1, `"caf\u00e9 <&> / \"q\" \\ \u0001\u007f \ud83d\ude00"`},
-		{[]any{[]any{"s", 1}}, 1, "[\n [\n  \"s\",\n  1\n ]\n]"},
-	} {
-		if got := PyJSON(tc.v, tc.indent); got != tc.want {
-			t.Errorf("PyJSON(%v, %d) = %s, want %s", tc.v, tc.indent, got, tc.want)
-		}
-	}
-}
-
 func TestQuoteOutput(t *testing.T) {
 	for _, tc := range []struct {
 		in         string

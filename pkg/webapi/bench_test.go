@@ -12,9 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/filestore"
-	"github.com/lafs/lafs/pkg/localgrid"
+	"github.com/lafs/lafs/pkg/localgrid/localgridtest"
 	"github.com/lafs/lafs/pkg/nodedir"
 )
 
@@ -22,18 +21,8 @@ import (
 // Tahoe's default encoding (3-of-10, 1 MiB segments).
 func benchStore(b *testing.B) filestore.Store {
 	b.Helper()
-	dir := b.TempDir()
-	if err := localgrid.Create(dir, 10); err != nil {
-		b.Fatal(err)
-	}
-	ss, err := localgrid.Open(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 3, Happy: 7, Total: 10, MaxSegmentSize: 1 << 20},
-		Convergence: []byte("bench"), LeaseSecret: []byte("l")}, client.GridLocal)
-	b.Cleanup(func() { _ = s.Close() })
-	return s
+	return localgridtest.New(b, localgridtest.Options{Servers: 10, Encoding: nodedir.Encoding{Needed: 3, Happy: 7, Total: 10, MaxSegmentSize: 1 << 20},
+		Convergence: []byte("bench"), LeaseSecret: []byte("l")}).Store
 }
 
 // genData is size bytes of deterministic, incompressible-looking data made

@@ -12,6 +12,7 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/internal/pyjson"
 )
 
 // serveDir handles a directory cap, reached directly or through a parent.
@@ -40,13 +41,7 @@ func (s *Server) serveDir(q *request, n *node) error {
 	case http.MethodPost:
 		return s.postDir(q, n)
 	case http.MethodDelete:
-		if n.parent == nil {
-			return methodNotAllowed(q, "GET", "HEAD", "PUT", "POST")
-		}
-		if _, err := s.deleteChild(ctxOf(q), n.parent, n.name); err != nil {
-			return err
-		}
-		return result(q, http.StatusOK, n.cap.String())
+		return s.deleteNode(q, n)
 	}
 	return methodNotAllowed(q, "GET", "HEAD", "PUT", "POST", "DELETE")
 }
@@ -67,7 +62,7 @@ func (s *Server) getDir(q *request, n *node) error {
 		if err != nil {
 			code, text, _ := humanize(err)
 			q.w.WriteHeader(code)
-			_, _ = q.w.Write(pyDumps(newObject().set("error", text), false))
+			_, _ = q.w.Write(pyjson.Dumps(pyjson.NewDict().Set("error", text), -1))
 			return nil
 		}
 		return jsonText(q, v)
@@ -96,12 +91,12 @@ func formatName(c *caps.Cap) string {
 
 // fileNodeJSON is Tahoe's get_filenode_metadata: mutable, format and the
 // size when it is known (size < 0: unknown).
-func fileNodeJSON(c *caps.Cap, size int64) *object {
-	o := newObject().set("mutable", c.IsMutable()).set("format", formatName(c))
+func fileNodeJSON(c *caps.Cap, size int64) *pyjson.Dict {
+	o := pyjson.NewDict().Set("mutable", c.IsMutable()).Set("format", formatName(c))
 	if sz, ok := c.SizeKnown(); ok {
-		o.set("size", sz)
+		o.Set("size", sz)
 	} else if size >= 0 {
-		o.set("size", size)
+		o.Set("size", size)
 	}
 	return o
 }
@@ -112,45 +107,45 @@ func (s *Server) dirJSON(ctx context.Context, dir *caps.Cap) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	kids := newObject()
+	kids := pyjson.NewDict()
 	for _, e := range entries {
 		child, _ := entryCap(e)
 		md, _ := parseMetadata(e.Metadata)
 		var typ string
-		var kd *object
+		var kd *pyjson.Dict
 		switch {
 		case child.IsUnknown():
-			typ, kd = "unknown", newObject()
+			typ, kd = "unknown", pyjson.NewDict()
 		case child.IsDirectory():
-			typ, kd = "dirnode", newObject().set("mutable", child.IsMutable())
+			typ, kd = "dirnode", pyjson.NewDict().Set("mutable", child.IsMutable())
 		default:
 			typ, kd = "filenode", fileNodeJSON(child, -1)
 		}
-		kd.set("metadata", md)
+		kd.Set("metadata", md)
 		if e.RWCap != "" {
-			kd.set("rw_uri", e.RWCap)
+			kd.Set("rw_uri", e.RWCap)
 		}
 		if child.IsUnknown() {
 			if e.ROCap != "" {
-				kd.set("ro_uri", e.ROCap)
+				kd.Set("ro_uri", e.ROCap)
 			}
 		} else if ro := child.ReadOnly(); ro != nil {
-			kd.set("ro_uri", ro.String())
+			kd.Set("ro_uri", ro.String())
 		}
 		if v := child.Verifier(); v != nil && !child.IsUnknown() {
-			kd.set("verify_uri", v.String())
+			kd.Set("verify_uri", v.String())
 		}
-		kids.set(e.Name, []any{typ, kd})
+		kids.Set(e.Name, []any{typ, kd})
 	}
-	contents := newObject().set("children", kids)
-	contents.set("ro_uri", readOnlyString(dir))
+	contents := pyjson.NewDict().Set("children", kids)
+	contents.Set("ro_uri", readOnlyString(dir))
 	if !dir.IsReadOnly() {
-		contents.set("rw_uri", dir.String())
+		contents.Set("rw_uri", dir.String())
 	}
 	if v := dir.Verifier(); v != nil {
-		contents.set("verify_uri", v.String())
+		contents.Set("verify_uri", v.String())
 	}
-	contents.set("mutable", dir.IsMutable())
+	contents.Set("mutable", dir.IsMutable())
 	return []any{"dirnode", contents}, nil
 }
 
@@ -166,15 +161,15 @@ func (s *Server) fileJSON(q *request, n *node) error {
 		size = cw.n
 	}
 	o := fileNodeJSON(n.cap, size)
-	o.set("ro_uri", readOnlyString(n.cap))
+	o.Set("ro_uri", readOnlyString(n.cap))
 	if !n.cap.IsReadOnly() {
-		o.set("rw_uri", n.cap.String())
+		o.Set("rw_uri", n.cap.String())
 	}
 	if v := n.cap.Verifier(); v != nil {
-		o.set("verify_uri", v.String())
+		o.Set("verify_uri", v.String())
 	}
 	if n.metadata != nil {
-		o.set("metadata", n.metadata)
+		o.Set("metadata", n.metadata)
 	}
 	return jsonText(q, []any{"filenode", o})
 }
@@ -220,21 +215,9 @@ func (s *Server) postDir(q *request, n *node) error {
 			if f.Mutable() {
 				o.Format = f
 			}
-		case "mkdir-with-children":
-			f, err := q.format(filestore.FormatDefault)
-			if err != nil {
-				return err
-			}
-			if f.Mutable() {
-				o.Format = f
-			}
-			if o.Children, err = s.childrenJSON(q, false); err != nil {
-				return err
-			}
-		case "mkdir-immutable":
+		case "mkdir-with-children", "mkdir-immutable":
 			var err error
-			o.Format = filestore.FormatCHK
-			if o.Children, err = s.childrenJSON(q, true); err != nil {
+			if o, err = s.mkdirWithChildren(q, t == "mkdir-immutable"); err != nil {
 				return err
 			}
 		}
@@ -318,7 +301,7 @@ func (s *Server) check(q *request, n *node) error {
 		}
 	}
 	if strings.EqualFold(q.argOr("output", ""), "json") {
-		return jsonText(q, newObject().set("storage-index", "").set("results", newObject().set("healthy", true)))
+		return jsonText(q, pyjson.NewDict().Set("storage-index", "").Set("results", pyjson.NewDict().Set("healthy", true)))
 	}
 	return htmlPage(q, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Tahoe-LAFS - Check Results</title></head><body>\n<h1>Literal File Check Results</h1>\n<div>Literal files are always healthy: their data is inside the cap</div>\n</body></html>\n")
 }
@@ -427,44 +410,45 @@ func (s *Server) relink(q *request, n *node) error {
 type childJSON struct {
 	name         string
 	rw, ro       string
-	metadata     *object
+	metadata     *pyjson.Dict
 	haveMetadata bool
 }
 
 // readChildren parses Tahoe's children JSON: {name: [type, {rw_uri,
 // ro_uri, metadata}]}.
 func readChildren(body []byte) ([]childJSON, error) {
-	v, err := parseJSON(body)
+	v, err := pyjson.Parse(body)
 	if err != nil {
 		return nil, badRequest("the request body is not JSON: %v", err)
 	}
-	o, ok := v.(*object)
+	o, ok := v.(*pyjson.Dict)
 	if !ok {
 		return nil, badRequest("the request body must be a JSON object of children")
 	}
 	var out []childJSON
-	for _, name := range o.keys {
-		pair, ok := o.vals[name].([]any)
+	for _, name := range o.Keys() {
+		child, _ := o.Get(name)
+		pair, ok := child.([]any)
 		if !ok || len(pair) != 2 {
 			return nil, badRequest("child %s: want [type, properties]", quoteOutput(name, true))
 		}
-		props, ok := pair[1].(*object)
+		props, ok := pair[1].(*pyjson.Dict)
 		if !ok {
 			return nil, badRequest("child %s: want [type, properties]", quoteOutput(name, true))
 		}
 		c := childJSON{name: name}
-		if v, ok := props.get("rw_uri"); ok {
+		if v, ok := props.Get("rw_uri"); ok {
 			if c.rw, ok = v.(string); !ok && v != nil {
 				return nil, badRequest("child %s: rw_uri is not a string", quoteOutput(name, true))
 			}
 		}
-		if v, ok := props.get("ro_uri"); ok {
+		if v, ok := props.Get("ro_uri"); ok {
 			if c.ro, ok = v.(string); !ok && v != nil {
 				return nil, badRequest("child %s: ro_uri is not a string", quoteOutput(name, true))
 			}
 		}
-		if v, ok := props.get("metadata"); ok && v != nil {
-			md, ok := v.(*object)
+		if v, ok := props.Get("metadata"); ok && v != nil {
+			md, ok := v.(*pyjson.Dict)
 			if !ok {
 				return nil, badRequest("child %s: metadata is not an object", quoteOutput(name, true))
 			}
@@ -545,7 +529,7 @@ func (s *Server) childrenJSON(q *request, immutable bool) ([]dirnode.Entry, erro
 		}
 		md := k.metadata
 		if md == nil {
-			md = newObject()
+			md = pyjson.NewDict()
 		}
 		name := dirnode.Normalize(k.name)
 		if err := dirnode.CheckName(name); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/internal/pyjson"
 )
 
 // serveFile handles a file cap, reached directly or through a directory.
@@ -30,13 +31,7 @@ func (s *Server) serveFile(q *request, n *node) error {
 	case http.MethodPost:
 		return s.postFile(q, n)
 	case http.MethodDelete:
-		if n.parent == nil {
-			return methodNotAllowed(q, "GET", "HEAD", "PUT", "POST")
-		}
-		if _, err := s.deleteChild(ctxOf(q), n.parent, n.name); err != nil {
-			return err
-		}
-		return result(q, http.StatusOK, n.cap.String())
+		return s.deleteNode(q, n)
 	}
 	return methodNotAllowed(q, "GET", "HEAD", "PUT", "POST", "DELETE")
 }
@@ -824,19 +819,19 @@ func (s *Server) serveUnknown(q *request, n *node) error {
 				ro = n.cap.Raw
 			}
 		}
-		o := newObject()
+		o := pyjson.NewDict()
 		if ro != "" {
-			o.set("ro_uri", ro)
+			o.Set("ro_uri", ro)
 		}
 		switch {
 		case rw != "":
-			o.set("rw_uri", rw)
-			o.set("mutable", true)
+			o.Set("rw_uri", rw)
+			o.Set("mutable", true)
 		case (n.parent != nil && !n.parent.IsMutable()) || strings.HasPrefix(ro, caps.PrefixImmutable):
-			o.set("mutable", false)
+			o.Set("mutable", false)
 		}
 		if n.metadata != nil {
-			o.set("metadata", n.metadata)
+			o.Set("metadata", n.metadata)
 		}
 		return jsonText(q, []any{"unknown", o})
 	case "info":
@@ -861,6 +856,19 @@ func result(q *request, code int, text string) error {
 // jsonText answers v as json.dumps(v, indent=1) + "\n", text/plain (Tahoe's
 // t=json).
 func jsonText(q *request, v any) error {
-	b := append(pyDumps(v, true), '\n')
+	b := append(pyjson.Dumps(v, 1), '\n')
 	return textPlain(q, string(b))
+}
+
+// deleteNode is DELETE of a file or directory reached through a parent:
+// unlink it there and answer with its cap. A bare cap (no parent) cannot
+// be deleted.
+func (s *Server) deleteNode(q *request, n *node) error {
+	if n.parent == nil {
+		return methodNotAllowed(q, "GET", "HEAD", "PUT", "POST")
+	}
+	if _, err := s.deleteChild(ctxOf(q), n.parent, n.name); err != nil {
+		return err
+	}
+	return result(q, http.StatusOK, n.cap.String())
 }

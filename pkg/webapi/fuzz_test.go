@@ -2,11 +2,9 @@ package webapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"mime/multipart"
 	"net/http/httptest"
 	"net/url"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -125,9 +123,8 @@ func FuzzMultipart(f *testing.F) {
 }
 
 // FuzzChildrenJSON: the children JSON of set_children and
-// mkdir-with-children is parsed without panic, and what Python's json
-// would re-read is what we write: our output parses with encoding/json to
-// the same value as the input.
+// mkdir-with-children is read without panic. (That pyjson re-writes any
+// JSON as Python would is pyjson's FuzzRoundTrip.)
 func FuzzChildrenJSON(f *testing.F) {
 	f.Add([]byte(`{"a": ["filenode", {"ro_uri": "URI:LIT:nruxi", "metadata": {"mtime": 1.5}}]}`))
 	f.Add([]byte(`{"caf\u00e9": ["dirnode", {"rw_uri": "URI:DIR2:aa:bb"}], "x": ["unknown", {}]}`))
@@ -138,25 +135,6 @@ func FuzzChildrenJSON(f *testing.F) {
 				_, _ = k.capOf(false)
 				_, _ = k.capOf(true)
 			}
-		}
-		v, err := parseJSON(body)
-		if err != nil {
-			return
-		}
-		out := pyDumps(v, true)
-		var a, b any
-		if json.Unmarshal(body, &a) != nil {
-			return
-		}
-		if err := json.Unmarshal(out, &b); err != nil {
-			t.Fatalf("our JSON does not parse: %v\n%s", err, out)
-		}
-		// Compared as values: Python reads the integer -0 as 0, and Go's
-		// float -0 equals 0, so that is no change.
-		if !reflect.DeepEqual(a, b) {
-			ja, _ := json.Marshal(a)
-			jb, _ := json.Marshal(b)
-			t.Fatalf("value changed:\n%s\n%s", ja, jb)
 		}
 	})
 }

@@ -17,9 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/filestore"
-	"github.com/lafs/lafs/pkg/localgrid"
+	"github.com/lafs/lafs/pkg/localgrid/localgridtest"
 	"github.com/lafs/lafs/pkg/nodedir"
 )
 
@@ -32,18 +31,9 @@ var fixedNow = time.Unix(1764580000, 250000000)
 // (2-of-4), with a fixed convergence secret so CHK caps are stable.
 func localStore(t testing.TB) filestore.Store {
 	t.Helper()
-	dir := t.TempDir()
-	if err := localgrid.Create(dir, 4); err != nil {
-		t.Fatal(err)
-	}
-	ss, err := localgrid.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 128 << 10},
-		Convergence: []byte("webapi test convergence"), LeaseSecret: []byte("l")}, client.GridLocal)
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	g := localgridtest.New(t, localgridtest.Options{Servers: 4, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 128 << 10},
+		Convergence: []byte("webapi test convergence"), LeaseSecret: []byte("l")})
+	return g.Store
 }
 
 // env is a Server on a real HTTP listener over a local-grid store.

@@ -10,6 +10,7 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/internal/pyjson"
 )
 
 // This file changes directories with Tahoe's dirnode semantics: a link
@@ -22,7 +23,7 @@ type link struct {
 	name string
 	cap  *caps.Cap
 	// metadata replaces the old metadata (except "tahoe") when non-nil.
-	metadata *object
+	metadata *pyjson.Dict
 }
 
 // errNotWriteable is what Tahoe's dirnode raises for a change through a
@@ -45,7 +46,7 @@ func checkWriteable(dir *caps.Cap) error {
 // nowFloat is the time as Python's time.time().
 func (s *Server) nowFloat() json.Number {
 	t := s.o.Now()
-	return json.Number(pyFloat(unixFloat(t)))
+	return json.Number(pyjson.Float(unixFloat(t)))
 }
 
 // unixFloat is t in seconds since the epoch, as Python's time.time().
@@ -56,43 +57,43 @@ func unixFloat(t time.Time) float64 {
 // updateMetadata is Tahoe's dirnode.update_metadata: old is the existing
 // link's metadata (nil when new), repl the metadata the request gives (nil
 // to keep the old).
-func updateMetadata(old, repl *object, now json.Number) *object {
+func updateMetadata(old, repl *pyjson.Dict, now json.Number) *pyjson.Dict {
 	md := old
 	if md == nil {
-		md = newObject()
+		md = pyjson.NewDict()
 	} else {
-		md = md.copy()
+		md = md.Copy()
 	}
-	oldCtime, hasCtime := md.get("ctime")
+	oldCtime, hasCtime := md.Get("ctime")
 	if repl != nil {
-		n := repl.copy()
-		n.del("tahoe")
-		if t, ok := md.get("tahoe"); ok {
-			n.set("tahoe", t)
+		n := repl.Copy()
+		n.Del("tahoe")
+		if t, ok := md.Get("tahoe"); ok {
+			n.Set("tahoe", t)
 		}
 		md = n
 	}
-	sys := newObject()
-	if t, ok := md.get("tahoe"); ok {
-		if to, ok := t.(*object); ok {
-			sys = to.copy()
+	sys := pyjson.NewDict()
+	if t, ok := md.Get("tahoe"); ok {
+		if to, ok := t.(*pyjson.Dict); ok {
+			sys = to.Copy()
 		}
 	}
-	if _, ok := sys.get("linkcrtime"); !ok {
+	if _, ok := sys.Get("linkcrtime"); !ok {
 		if hasCtime {
-			sys.set("linkcrtime", oldCtime)
+			sys.Set("linkcrtime", oldCtime)
 		} else {
-			sys.set("linkcrtime", now)
+			sys.Set("linkcrtime", now)
 		}
 	}
-	sys.set("linkmotime", now)
-	md.set("tahoe", sys)
+	sys.Set("linkmotime", now)
+	md.Set("tahoe", sys)
 	return md
 }
 
 // entryFor makes a directory entry for child under name.
-func entryFor(name string, child *caps.Cap, md *object) dirnode.Entry {
-	e := dirnode.Entry{Name: name, Metadata: json.RawMessage(pyDumps(md, false))}
+func entryFor(name string, child *caps.Cap, md *pyjson.Dict) dirnode.Entry {
+	e := dirnode.Entry{Name: name, Metadata: json.RawMessage(pyjson.Dumps(md, -1))}
 	switch {
 	case child.IsUnknown():
 		e.ROCap = child.Raw
@@ -136,7 +137,7 @@ func (s *Server) setChildren(ctx context.Context, dir *caps.Cap, links []link, o
 						break
 					}
 				}
-				var old *object
+				var old *pyjson.Dict
 				if idx >= 0 {
 					if err := checkOverwrite(out[idx], ow); err != nil {
 						return nil, err
@@ -180,7 +181,7 @@ func checkOverwrite(existing dirnode.Entry, ow overwrite) error {
 }
 
 // setChild is Tahoe's set_node/set_uri for one child.
-func (s *Server) setChild(ctx context.Context, dir *caps.Cap, name string, child *caps.Cap, md *object, ow overwrite) error {
+func (s *Server) setChild(ctx context.Context, dir *caps.Cap, name string, child *caps.Cap, md *pyjson.Dict, ow overwrite) error {
 	return s.setChildren(ctx, dir, []link{{name: name, cap: child, metadata: md}}, ow)
 }
 
@@ -262,7 +263,7 @@ func (s *Server) move(ctx context.Context, from *caps.Cap, fromName string, to *
 		return err
 	}
 	var child *caps.Cap
-	var md *object
+	var md *pyjson.Dict
 	for _, e := range es {
 		if e.Name == fromName {
 			child, _ = entryCap(e)

@@ -216,14 +216,18 @@ func TestSlowClients(t *testing.T) {
 	}
 	dirCap, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(dirCap), "URI:DIR2:") {
+		t.Fatalf("mkdir: %d %q", resp.StatusCode, dirCap)
+	}
 	req, _ := http.NewRequest("PUT", base+"uri/"+url.PathEscape(string(dirCap))+"/a/b/c/big.txt", strings.NewReader(big))
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
-		t.Errorf("long request: %d after %v", resp.StatusCode, time.Since(start))
+		t.Errorf("long request: %d after %v: %s", resp.StatusCode, time.Since(start), body)
 	}
 }
 

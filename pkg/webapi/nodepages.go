@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/internal/pyjson"
 )
 
 // serveWelcome is GET / (the welcome page) and GET /?t=json.
@@ -23,7 +24,7 @@ func (s *Server) serveWelcome(q *request) error {
 			return err
 		}
 		q.w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		body := append(pyDumps(v, true), '\n')
+		body := append(pyjson.Dumps(v, 1), '\n')
 		q.w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 		if q.r.Method != http.MethodHead {
 			_, _ = q.w.Write(body)
@@ -55,52 +56,52 @@ func (s *Server) welcomeJSON(q *request) (any, error) {
 	now := unixFloat(s.o.Now())
 	if gs := s.gridStatus(q); gs != nil {
 		for _, sv := range gs.Servers {
-			d := newObject()
-			d.set("nodeid", sv.ID)
+			d := pyjson.NewDict()
+			d.Set("nodeid", sv.ID)
 			// Tahoe's summaries for an HTTP storage server.
 			status := "connected"
 			if !sv.Reachable {
 				status = "failure: " + sv.Error
 			}
-			d.set("connection_status", status)
+			d.Set("connection_status", status)
 			if sv.AvailableSpace != nil {
-				d.set("available_space", *sv.AvailableSpace)
+				d.Set("available_space", *sv.AvailableSpace)
 			} else {
-				d.set("available_space", nil)
+				d.Set("available_space", nil)
 			}
-			d.set("nickname", sv.Nickname)
+			d.Set("nickname", sv.Nickname)
 			if sv.Version != "" && sv.Reachable {
-				d.set("version", sv.Version)
+				d.Set("version", sv.Version)
 			} else {
-				d.set("version", nil)
+				d.Set("version", nil)
 			}
 			if sv.Reachable {
-				d.set("last_received_data", now)
+				d.Set("last_received_data", now)
 			} else {
-				d.set("last_received_data", nil)
+				d.Set("last_received_data", nil)
 			}
 			servers = append(servers, d)
 		}
 	}
-	out := newObject()
-	out.set("introducers", newObject().set("statuses", []any{}))
-	out.set("servers", servers)
+	out := pyjson.NewDict()
+	out.Set("introducers", pyjson.NewDict().Set("statuses", []any{}))
+	out.Set("servers", servers)
 	if s.o.Node.Storage != nil {
 		st, err := s.o.Node.Storage(q.r.Context())
 		if err != nil {
-			out.set("storage_server", newObject().set("error", err.Error()))
+			out.Set("storage_server", pyjson.NewDict().Set("error", err.Error()))
 		} else if st != nil {
-			o := newObject()
-			o.set("nodeid", st.NodeID)
-			o.set("nickname", st.Nickname)
-			o.set("version", st.Version)
-			o.set("accepting_immutable_shares", st.AcceptingImmutableShares)
+			o := pyjson.NewDict()
+			o.Set("nodeid", st.NodeID)
+			o.Set("nickname", st.Nickname)
+			o.Set("version", st.Version)
+			o.Set("accepting_immutable_shares", st.AcceptingImmutableShares)
 			if st.AvailableSpace != nil {
-				o.set("available_space", *st.AvailableSpace)
+				o.Set("available_space", *st.AvailableSpace)
 			} else {
-				o.set("available_space", nil)
+				o.Set("available_space", nil)
 			}
-			out.set("storage_server", o)
+			out.Set("storage_server", o)
 		}
 	}
 	return out, nil
@@ -183,7 +184,7 @@ func (s *Server) serveStatus(q *request, segs []string) error {
 		return notFound()
 	}
 	if strings.ToLower(q.argOr("t", "")) == "json" {
-		body := append(pyDumps(newObject().set("active", []any{}).set("recent", []any{}), true), '\n')
+		body := append(pyjson.Dumps(pyjson.NewDict().Set("active", []any{}).Set("recent", []any{}), 1), '\n')
 		q.w.Header().Set("Content-Type", "application/json")
 		q.w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 		_, _ = q.w.Write(body)
@@ -199,32 +200,32 @@ func (s *Server) serveStatistics(q *request, segs []string) error {
 		return notFound()
 	}
 	c := &s.stats
-	counters := newObject().
-		set("downloader.bytes_downloaded", c.bytesDownloaded.Load()).
-		set("downloader.files_downloaded", c.filesDownloaded.Load()).
-		set("mutable.bytes_published", c.bytesPublished.Load()).
-		set("mutable.bytes_retrieved", c.bytesRetrieved.Load()).
-		set("mutable.files_published", c.filesPublished.Load()).
-		set("mutable.files_retrieved", c.filesRetrieved.Load()).
-		set("uploader.bytes_uploaded", c.bytesUploaded.Load()).
-		set("uploader.files_uploaded", c.filesUploaded.Load())
+	counters := pyjson.NewDict().
+		Set("downloader.bytes_downloaded", c.bytesDownloaded.Load()).
+		Set("downloader.files_downloaded", c.filesDownloaded.Load()).
+		Set("mutable.bytes_published", c.bytesPublished.Load()).
+		Set("mutable.bytes_retrieved", c.bytesRetrieved.Load()).
+		Set("mutable.files_published", c.filesPublished.Load()).
+		Set("mutable.files_retrieved", c.filesRetrieved.Load()).
+		Set("uploader.bytes_uploaded", c.bytesUploaded.Load()).
+		Set("uploader.files_uploaded", c.filesUploaded.Load())
 	uptime := s.o.Now().Sub(s.started).Seconds()
-	stats := newObject().set("node.uptime", uptime)
+	stats := pyjson.NewDict().Set("node.uptime", uptime)
 	if s.o.Node.Storage != nil {
 		if st, err := s.o.Node.Storage(q.r.Context()); err == nil && st != nil {
-			stats.set("storage_server.accepting_immutable_shares", boolInt(st.AcceptingImmutableShares))
+			stats.Set("storage_server.accepting_immutable_shares", boolInt(st.AcceptingImmutableShares))
 			if st.AvailableSpace != nil {
-				stats.set("storage_server.disk_avail", *st.AvailableSpace)
+				stats.Set("storage_server.disk_avail", *st.AvailableSpace)
 			}
 		}
 	}
-	v := newObject().set("counters", counters).set("stats", stats)
+	v := pyjson.NewDict().Set("counters", counters).Set("stats", stats)
 	if strings.ToLower(q.argOr("t", "")) == "json" {
-		return textPlain(q, string(append(pyDumps(v, true), '\n')))
+		return textPlain(q, string(append(pyjson.Dumps(v, 1), '\n')))
 	}
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Tahoe-LAFS - Operational Statistics</title></head><body>\n<h1>Operational Statistics</h1>\n<pre>")
-	b.WriteString(html.EscapeString(string(pyDumps(v, true))))
+	b.WriteString(html.EscapeString(string(pyjson.Dumps(v, 1))))
 	b.WriteString("</pre>\n</body></html>\n")
 	return htmlPage(q, b.String())
 }
@@ -251,16 +252,16 @@ func (s *Server) serveStorage(q *request, segs []string) error {
 		}
 	}
 	if strings.ToLower(q.argOr("t", "")) == "json" {
-		stats := newObject()
+		stats := pyjson.NewDict()
 		if st != nil {
-			stats.set("storage_server.accepting_immutable_shares", boolInt(st.AcceptingImmutableShares))
+			stats.Set("storage_server.accepting_immutable_shares", boolInt(st.AcceptingImmutableShares))
 			if st.AvailableSpace != nil {
-				stats.set("storage_server.disk_avail", *st.AvailableSpace)
+				stats.Set("storage_server.disk_avail", *st.AvailableSpace)
 			}
 		}
-		v := newObject().set("stats", stats).set("bucket-counter", nil).set("lease-checker", nil)
+		v := pyjson.NewDict().Set("stats", stats).Set("bucket-counter", nil).Set("lease-checker", nil)
 		q.w.Header().Set("Content-Type", "text/plain")
-		return textPlain(q, string(pyDumps(v, true)))
+		return textPlain(q, string(pyjson.Dumps(v, 1)))
 	}
 	if st == nil {
 		return htmlPage(q, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Tahoe-LAFS - Storage Server Status</title></head><body>\n<h1>No Storage Server Running</h1>\n</body></html>\n")

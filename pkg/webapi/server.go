@@ -185,7 +185,12 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w := &statusWriter{ResponseWriter: rw, idle: s.idle}
 	if s.idle > 0 {
 		w.rc = http.NewResponseController(rw)
-		r.Body = &idleReader{r: r.Body, rc: w.rc, idle: s.idle}
+		// A request with no body has none to stall in; and net/http is
+		// already reading its connection in the background, where a read
+		// deadline set now would end the request's context mid-handler.
+		if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+			r.Body = &idleReader{r: r.Body, rc: w.rc, idle: s.idle}
+		}
 	}
 	start := time.Now()
 	defer func() {
@@ -226,14 +231,25 @@ type idleReader struct {
 	r    io.ReadCloser
 	rc   *http.ResponseController
 	idle time.Duration
+	done bool // the body has ended (or failed): no more deadlines
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
-	// net/http clears the deadline itself once the body is complete, so a
-	// long processing of a request (a big upload) is not cut; a stalled
-	// body keeps its expired deadline and the connection is dropped.
+	// net/http clears the deadline itself once the body is complete and
+	// starts its background read of the connection, so a long processing
+	// of a request (a big upload) is not cut; a stalled body keeps its
+	// expired deadline and the connection is dropped. Once the body has
+	// ended no deadline is set again: it would end that background read,
+	// and with it the request's context.
+	if r.done {
+		return r.r.Read(p)
+	}
 	_ = r.rc.SetReadDeadline(time.Now().Add(r.idle))
-	return r.r.Read(p)
+	n, err := r.r.Read(p)
+	if err != nil {
+		r.done = true
+	}
+	return n, err
 }
 
 func (r *idleReader) Close() error { return r.r.Close() }

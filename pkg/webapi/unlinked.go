@@ -129,6 +129,30 @@ func (s *Server) postUnlinkedUpload(q *request) error {
 	return htmlPage(q, page)
 }
 
+// mkdirWithChildren reads the options of t=mkdir-with-children (a
+// mutable format=, default SDMF, and the children JSON) or, immutable, of
+// t=mkdir-immutable (CHK, immutable children only); the same for an
+// unlinked directory and a new child.
+func (s *Server) mkdirWithChildren(q *request, immutable bool) (filestore.MkdirOptions, error) {
+	var o filestore.MkdirOptions
+	var err error
+	if immutable {
+		o.Format = filestore.FormatCHK
+	} else {
+		f, err := q.format(filestore.FormatDefault)
+		if err != nil {
+			return o, err
+		}
+		if f.Mutable() {
+			o.Format = f
+		}
+	}
+	if o.Children, err = s.childrenJSON(q, immutable); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
 // postUnlinkedMkdir is POST /uri?t=mkdir, mkdir-with-children and
 // mkdir-immutable.
 func (s *Server) postUnlinkedMkdir(q *request, t string) error {
@@ -152,21 +176,9 @@ func (s *Server) postUnlinkedMkdir(q *request, t string) error {
 			return badRequest("format=CHK not currently accepted for POST /uri?t=mkdir")
 		}
 		o.Format = f
-	case "mkdir-with-children":
-		f, err := q.format(filestore.FormatDefault)
-		if err != nil {
-			return err
-		}
-		if f.Mutable() {
-			o.Format = f
-		}
-		if o.Children, err = s.childrenJSON(q, false); err != nil {
-			return err
-		}
-	case "mkdir-immutable":
+	case "mkdir-with-children", "mkdir-immutable":
 		var err error
-		o.Format = filestore.FormatCHK
-		if o.Children, err = s.childrenJSON(q, true); err != nil {
+		if o, err = s.mkdirWithChildren(q, t == "mkdir-immutable"); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/internal/pyjson"
 )
 
 // node is what a /uri/ URL names: an object (cap), reached directly or as
@@ -18,7 +19,7 @@ type node struct {
 	parent *caps.Cap
 	name   string
 	// metadata is the edge's metadata when reached through a parent.
-	metadata *object
+	metadata *pyjson.Dict
 	// rw and ro are the edge's write and read slots (for unknown caps).
 	rw, ro string
 }
@@ -140,17 +141,17 @@ func entryCap(e dirnode.Entry) (*caps.Cap, error) {
 
 // parseMetadata reads an edge's stored metadata (an empty object when it
 // is absent or not an object).
-func parseMetadata(raw []byte) (*object, error) {
+func parseMetadata(raw []byte) (*pyjson.Dict, error) {
 	if len(raw) == 0 {
-		return newObject(), nil
+		return pyjson.NewDict(), nil
 	}
-	v, err := parseJSON(raw)
+	v, err := pyjson.Parse(raw)
 	if err != nil {
-		return newObject(), err
+		return pyjson.NewDict(), err
 	}
-	o, ok := v.(*object)
+	o, ok := v.(*pyjson.Dict)
 	if !ok {
-		return newObject(), nil
+		return pyjson.NewDict(), nil
 	}
 	return o, nil
 }

@@ -11,11 +11,16 @@ import (
 type attenuateOptions struct {
 	To   string // "", "read" or "verify"
 	JSON bool
+	// Path is the grid path the cap was looked up at (share), "" for none.
+	Path string
+	// AllowSame prints a cap already at the level wanted (share of a read cap).
+	AllowSame bool
 }
 
 func newAttenuateCommand(f *command.Factory) *cli.Command {
 	stdio := f.IO
 	var opts attenuateOptions
+	var out output
 	return &cli.Command{
 		Name:      "attenuate",
 		Usage:     "print a weaker capability: writecap → readcap → verifycap",
@@ -25,11 +30,14 @@ func newAttenuateCommand(f *command.Factory) *cli.Command {
 			"Exit status: 0 success, 1 invalid cap or no weaker cap exists, 2 usage error.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "the authority wanted: read or verify", Destination: &opts.To},
-			&cli.BoolFlag{Name: "json", Usage: "print {\"cap\",\"kind\",\"from\",\"from_kind\"} as JSON", Destination: &opts.JSON},
+			jsonFlag(&out, "print {cap, kind, from, from_kind}"),
 		},
 		Action: func(cCtx *cli.Context) error {
 			s, err := command.ArgOrStdin(cCtx, stdio, "cap")
 			if err != nil {
+				return err
+			}
+			if opts.JSON, err = asJSON(f, out); err != nil {
 				return err
 			}
 			return runAttenuate(stdio, opts, s)
@@ -42,6 +50,7 @@ type attenuateJSON struct {
 	Kind     string `json:"kind"`
 	From     string `json:"from"`
 	FromKind string `json:"from_kind"`
+	Path     string `json:"path,omitempty"`
 }
 
 func runAttenuate(stdio *command.IO, opts attenuateOptions, s string) error {
@@ -73,12 +82,14 @@ func runAttenuate(stdio *command.IO, opts attenuateOptions, s string) error {
 		}
 		target = have - 1
 	}
-	out, err := c.Attenuate(target)
-	if err != nil {
-		return err
+	out := c
+	if !opts.AllowSame || have > target {
+		if out, err = c.Attenuate(target); err != nil {
+			return err
+		}
 	}
 	if opts.JSON {
-		return command.WriteJSON(stdio.Out, attenuateJSON{Cap: out.String(), Kind: string(out.Kind), From: c.String(), FromKind: string(c.Kind)})
+		return command.WriteJSONCompact(stdio.Out, attenuateJSON{Cap: out.String(), Kind: string(out.Kind), From: c.String(), FromKind: string(c.Kind), Path: opts.Path})
 	}
 	_, err = fmt.Fprintln(stdio.Out, out.String())
 	return err

@@ -3,10 +3,14 @@ package lafscmd
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/command/location"
 	"github.com/lafs/lafs/internal/copier"
+	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/urfave/cli/v2"
 )
 
@@ -16,10 +20,21 @@ type cpOptions struct {
 	Target    string
 	Recursive bool
 	Force     bool
+	Update    bool
+	JSON      bool
+}
+
+type cpJSON struct {
+	From    []string `json:"from"`
+	To      string   `json:"to"`
+	Outcome string   `json:"outcome"`
+	Size    int64    `json:"size"`
+	Skipped int      `json:"skipped"`
 }
 
 func newCpCommand(f *command.Factory) *cli.Command {
 	var o cpOptions
+	var out output
 	return &cli.Command{
 		Name:      "cp",
 		Usage:     "copy files and trees between the local disk and the grid (one progress bar)",
@@ -30,13 +45,19 @@ func newCpCommand(f *command.Factory) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories and their contents", Destination: &o.Recursive},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "replace existing files and names", Destination: &o.Force},
+			&cli.BoolFlag{Name: "update", Aliases: []string{"u"}, Usage: "resume: skip files whose cap at TO already matches, replace changed ones; a directory onto an existing one merges into it", Destination: &o.Update},
+			jsonFlag(&out, "print {from, to, outcome, size, skipped} when done"),
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() < 2 {
-				return command.Usagef("cp needs FROM and TO")
+				return command.Usagef("cp needs FROM... and TO, got %d argument(s)", cCtx.NArg())
 			}
 			args := cCtx.Args().Slice()
 			o.Sources, o.Target = args[:len(args)-1], args[len(args)-1]
+			var err error
+			if o.JSON, err = asJSON(f, out); err != nil {
+				return err
+			}
 			return runCp(cCtx.Context, f, o)
 		},
 	}
@@ -67,15 +88,25 @@ func runCp(ctx context.Context, f *command.Factory, o cpOptions) error {
 	if err != nil {
 		return err
 	}
-	bar := bar(f, false, "cp", total)
-	k := &copier.Copier{Store: s, Overwrite: o.Force, MissingDirIsCopy: true, Progress: bar.Add, Stdout: f.IO.Out}
-	if _, err := k.Copy(ctx, srcs, dst, o.Recursive); err != nil {
+	bar := bar(f, o.JSON, fmt.Sprintf("cp %d source(s)", len(srcs)), total)
+	k := &copier.Copier{Store: s, Overwrite: o.Force, MissingDirIsCopy: true, Progress: bar.Add, Stdout: f.IO.Out, Update: o.Update,
+		CapOf: func(ctx context.Context, file *os.File, size int64) (*caps.Cap, error) {
+			return dryRunCap(ctx, f, file, uint64(size))
+		}}
+	outcome, err := k.Copy(ctx, srcs, dst, o.Recursive)
+	if err != nil {
 		bar.Abort()
+		if errors.Is(err, filestore.ErrExists) {
+			return command.WithHint(err, "use --update to resume (skipping what is already there), or --force to replace it")
+		}
 		if errors.Is(err, copier.ErrNeedRecursive) {
 			return command.WithHint(err, "use cp -r to copy a directory")
 		}
 		return err
 	}
 	bar.Finish()
+	if o.JSON && !dst.IsStd() {
+		return command.WriteJSONCompact(f.IO.Out, cpJSON{From: o.Sources, To: o.Target, Outcome: string(outcome), Size: total, Skipped: k.Skipped})
+	}
 	return nil
 }

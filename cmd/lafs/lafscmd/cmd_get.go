@@ -9,6 +9,7 @@ import (
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/command/location"
+	"github.com/lafs/lafs/internal/progress"
 	"github.com/lafs/lafs/internal/safefile"
 	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/urfave/cli/v2"
@@ -44,12 +45,15 @@ func newGetCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() < 1 || cCtx.NArg() > 2 {
-				return command.Usagef("get takes CAP and an optional FILE, got %d arguments", cCtx.NArg())
+				return command.Usagef("get takes CAP|ALIAS:PATH and an optional FILE, got %d argument(s)", cCtx.NArg())
 			}
 			o.From, o.To = cCtx.Args().Get(0), cCtx.Args().Get(1)
 			var err error
 			if o.JSON, err = asJSON(f, out); err != nil {
 				return err
+			}
+			if out.set && out.JSON && location.ParseLocal(o.To).IsStd() {
+				return command.Usagef("--json reports on a FILE written: with the data on standard output, give FILE (or use lafs cat)")
 			}
 			return runGet(cCtx.Context, f, o)
 		},
@@ -72,7 +76,18 @@ func runGet(ctx context.Context, f *command.Factory, o getOptions) error {
 	size, _ := c.SizeKnown()
 	to := location.ParseLocal(o.To)
 	if to.IsStd() {
-		return s.Download(ctx, c, f.IO.Out, filestore.DownloadOptions{})
+		// Progress on stderr when it is a terminal and the data goes
+		// elsewhere (a pipe, a file), as curl does.
+		var b = progress.Nop()
+		if !f.IO.OutTTY {
+			b = bar(f, false, "get", int64(size))
+		}
+		if err := s.Download(ctx, c, io.MultiWriter(f.IO.Out, b), filestore.DownloadOptions{}); err != nil {
+			b.Abort()
+			return err
+		}
+		b.Finish()
+		return nil
 	}
 	if st, err := os.Stat(to.LocalName()); err == nil && st.IsDir() {
 		// Into a directory, under the file's own name (cp's rule).

@@ -49,9 +49,9 @@ func newGridCommand(stdio *command.IO) *cli.Command {
 				ArgsUsage: "DIR",
 				Flags: []cli.Flag{
 					&cli.IntFlag{Name: "servers", Value: o.Servers, Usage: "storage nodes in a new grid", Destination: &o.Servers},
-					&cli.IntFlag{Name: "needed", Value: o.Needed, Usage: "the client's shares.needed (k)", Destination: &o.Needed},
-					&cli.IntFlag{Name: "happy", Value: o.Happy, Usage: "the client's shares.happy", Destination: &o.Happy},
-					&cli.IntFlag{Name: "total", Value: o.Total, Usage: "the client's shares.total (N)", Destination: &o.Total},
+					&cli.IntFlag{Name: "needed", Aliases: []string{"shares-needed"}, Value: o.Needed, Usage: "the client's shares.needed (k; default from --servers)", Destination: &o.Needed},
+					&cli.IntFlag{Name: "happy", Aliases: []string{"shares-happy"}, Value: o.Happy, Usage: "the client's shares.happy (default from --servers)", Destination: &o.Happy},
+					&cli.IntFlag{Name: "total", Aliases: []string{"shares-total"}, Value: o.Total, Usage: "the client's shares.total (N; default from --servers)", Destination: &o.Total},
 					&cli.StringFlag{Name: "reserved-space", Usage: "each node's [storage] reserved_space (e.g. 10M)", Destination: &o.ReservedSpace},
 					&cli.StringFlag{Name: "s3-url", Usage: "keep the nodes' shares in this S3 endpoint's bucket ([storage] backend = cloud.s3), one prefix per node", Destination: &s3c.URL},
 					&cli.StringFlag{Name: "s3-region", Usage: "the S3 region (default us-east-1)", Destination: &s3c.Region},
@@ -78,6 +78,16 @@ func newGridCommand(stdio *command.IO) *cli.Command {
 							return err
 						}
 						o.S3 = &s3c
+					}
+					k, h, n := encodingFor(o.Servers)
+					if !cCtx.IsSet("needed") {
+						o.Needed = k
+					}
+					if !cCtx.IsSet("happy") {
+						o.Happy = max(h, o.Needed)
+					}
+					if !cCtx.IsSet("total") {
+						o.Total = max(n, o.Happy)
 					}
 					if nodes, _ := devgrid.Nodes(dir); len(nodes) == 0 {
 						if err := devgrid.Create(dir, o); err != nil {
@@ -107,7 +117,18 @@ func newGridCommand(stdio *command.IO) *cli.Command {
 					if err != nil {
 						return err
 					}
-					return devgrid.Start(cCtx.Context, dir, devgrid.Options{Executable: exe, ServeArgs: []string{"grid", "serve"}}, which)
+					if err := devgrid.Start(cCtx.Context, dir, devgrid.Options{Executable: exe, ServeArgs: []string{"grid", "serve"}}, which); err != nil {
+						return err
+					}
+					if !stdio.Quiet {
+						n := len(which)
+						if n == 0 {
+							nodes, _ := devgrid.Nodes(dir)
+							n = len(nodes)
+						}
+						fmt.Fprintf(stdio.Out, "started %d storage node(s)\n", n)
+					}
+					return nil
 				},
 			},
 			{
@@ -163,4 +184,15 @@ func gridArgs(cCtx *cli.Context) (string, []int, error) {
 		which = append(which, i)
 	}
 	return dir, which, nil
+}
+
+// encodingFor is a new grid's client encoding for n servers: Tahoe's
+// 3-of-10, happy 7, from 10 servers up; below, N = n, k = 3n/5 and happy
+// n-1 (3-of-5, happy 4 for 5), so every share has its own server.
+func encodingFor(n int) (needed, happy, total int) {
+	if n >= 10 {
+		return 3, 7, 10
+	}
+	needed = max(1, n*3/5)
+	return needed, max(needed, n-1), max(n, 1)
 }

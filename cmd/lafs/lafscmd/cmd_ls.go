@@ -5,24 +5,30 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/lafs/lafs/internal/command"
+	"github.com/lafs/lafs/internal/progress"
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/filestore"
-	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 )
 
 // lsOptions are ls's argument and switches.
 type lsOptions struct {
-	Path string // "" for the 'tahoe' alias
-	JSON bool
+	Path      string // "" for the 'tahoe' alias
+	JSON      bool
+	Long      bool
+	Recursive bool
+	Bytes     bool
+	Wide      bool
 }
 
 type lsEntry struct {
 	Name     string          `json:"name"`
+	Path     string          `json:"path"` // relative to the directory listed (-R)
 	Type     string          `json:"type"` // file, directory, unknown
 	Size     *uint64         `json:"size"`
 	Mutable  bool            `json:"mutable"`
@@ -61,12 +67,22 @@ func newLsCommand(f *command.Factory) *cli.Command {
 	var out output
 	return &cli.Command{
 		Name:      "ls",
-		Usage:     "list a directory: a table on a terminal, names when piped",
+		Usage:     "list a directory: names, or a table with -l",
 		ArgsUsage: "[ALIAS:PATH]",
-		Flags:     []cli.Flag{jsonFlag(&out, "print the entries as a JSON array")},
+		Description: "Names from the grid are shown with control characters escaped (\\x1b, \\n); --json gives them\n" +
+			"exactly, one {name, path, type, size, mutable, cap, readcap, link_time, metadata} a line.\n" +
+			"On a terminal -l is a table fitted to its width (caps cut with …, --wide for whole ones) with\n" +
+			"human sizes (--bytes for exact); piped, -l rows are tab-separated with exact sizes.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "one row per entry: name, type, size, link time, cap", Destination: &o.Long},
+			&cli.BoolFlag{Name: "recursive", Aliases: []string{"R"}, Usage: "list subdirectories too (paths relative to the one listed)", Destination: &o.Recursive},
+			&cli.BoolFlag{Name: "bytes", Usage: "exact sizes in bytes", Destination: &o.Bytes},
+			&cli.BoolFlag{Name: "wide", Usage: "do not cut caps to fit the terminal", Destination: &o.Wide},
+			jsonFlag(&out, "print one JSON object per entry (JSON Lines)"),
+		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 1 {
-				return command.Usagef("ls takes at most one path")
+				return command.Usagef("ls takes at most one ALIAS:PATH, got %d", cCtx.NArg())
 			}
 			o.Path = cCtx.Args().First()
 			var err error
@@ -97,52 +113,97 @@ func runLs(ctx context.Context, f *command.Factory, o lsOptions) error {
 	}
 	var entries []lsEntry
 	if target.IsDirectory() {
-		es, err := s.ReadDir(ctx, target)
-		if err != nil {
+		if entries, err = listDir(ctx, s, target, "", o.Recursive, map[string]bool{}); err != nil {
 			return err
-		}
-		for _, e := range es {
-			entries = append(entries, describeEntry(e))
 		}
 	} else {
 		_, name := p.Split()
 		if name == "" {
 			name = arg // a bare file cap: it has no name but itself
 		}
-		entries = append(entries, describeEntry(dirnode.Entry{Name: name, ROCap: target.String()}))
+		e := describeEntry(dirnode.Entry{Name: name, ROCap: target.String()})
+		e.Path = name
+		entries = append(entries, e)
 	}
-	sort.Slice(entries, func(a, b int) bool { return entries[a].Name < entries[b].Name })
-	switch {
-	case o.JSON:
-		if entries == nil {
-			entries = []lsEntry{}
-		}
-		return command.WriteJSON(f.IO.Out, entries)
-	case !f.IO.OutTTY:
+	if o.JSON {
 		for _, e := range entries {
-			if _, err := fmt.Fprintln(f.IO.Out, e.Name); err != nil {
+			if err := command.WriteJSONCompact(f.IO.Out, e); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	table := tablewriter.NewWriter(f.IO.Out)
-	table.Header([]string{"Name", "Type", "Size", "Linked", "Cap"})
+	if !o.Long {
+		for _, e := range entries {
+			name := safeName(e.Path)
+			if f.IO.OutTTY && e.Type == "directory" {
+				name += "/"
+			}
+			if _, err := fmt.Fprintln(f.IO.Out, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	t := newTable(f, "NAME", "TYPE", "SIZE", "LINKED", "CAP")
+	t.shrink, t.wide = 4, o.Wide
 	for _, e := range entries {
 		size, when := "-", "-"
 		if e.Size != nil {
-			size = fmt.Sprint(*e.Size)
+			size = strconv.FormatUint(*e.Size, 10)
+			if f.IO.OutTTY && !o.Bytes {
+				size = progress.Bytes(int64(min(*e.Size, 1<<62)))
+			}
 		}
 		if e.LinkTime != nil {
 			when = e.LinkTime.Local().Format("2006-01-02 15:04")
+			if !f.IO.OutTTY {
+				when = e.LinkTime.UTC().Format(time.RFC3339)
+			}
 		}
-		name := e.Name
-		if e.Type == "directory" {
+		name := safeName(e.Path)
+		if f.IO.OutTTY && e.Type == "directory" {
 			name += "/"
 		}
-		if err := table.Append([]string{name, e.Type, size, when, shorten(e.Cap, 40)}); err != nil {
-			return err
-		}
+		t.row(name, e.Type, size, when, e.Cap)
 	}
-	return table.Render()
+	return t.flush()
+}
+
+// listDir returns a directory's entries sorted by name, with Path set
+// (prefix + name), and with -R those of its subdirectories after each.
+// seen stops a directory that contains itself.
+func listDir(ctx context.Context, s filestore.Store, dir *caps.Cap, prefix string, recursive bool, seen map[string]bool) ([]lsEntry, error) {
+	seen[dir.String()] = true
+	es, err := s.ReadDir(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []lsEntry
+	for _, e := range es {
+		d := describeEntry(e)
+		d.Path = prefix + e.Name
+		out = append(out, d)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	if !recursive {
+		return out, nil
+	}
+	var all []lsEntry
+	for _, e := range out {
+		all = append(all, e)
+		if e.Type != "directory" {
+			continue
+		}
+		c, err := caps.Parse(e.Cap)
+		if err != nil || seen[c.String()] {
+			continue
+		}
+		sub, err := listDir(ctx, s, c, e.Path+"/", true, seen)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Path, err)
+		}
+		all = append(all, sub...)
+	}
+	return all, nil
 }

@@ -2,7 +2,9 @@ package lafscmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/pkg/caps"
@@ -15,26 +17,47 @@ type mkdirOptions struct {
 	Path    string
 	Parents bool
 	MDMF    bool
+	JSON    bool
 }
 
 func newMkdirCommand(f *command.Factory) *cli.Command {
 	var o mkdirOptions
+	var out output
+	var format string
 	return &cli.Command{
 		Name:      "mkdir",
 		Usage:     "create a directory at a path (-p: and its parents)",
 		ArgsUsage: "ALIAS:PATH",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "parents", Aliases: []string{"p"}, Usage: "create missing parents; an existing directory is fine", Destination: &o.Parents},
-			&cli.BoolFlag{Name: "mdmf", Usage: "use the MDMF format (default SDMF)", Destination: &o.MDMF},
+			&cli.StringFlag{Name: "format", Value: "SDMF", Usage: "the directory's mutable format: SDMF or MDMF", Destination: &format},
+			&cli.BoolFlag{Name: "mdmf", Hidden: true, Usage: "same as --format MDMF", Destination: &o.MDMF},
+			jsonFlag(&out, "print {path, cap}"),
 		},
 		Action: func(cCtx *cli.Context) error {
 			if err := command.ExactArgs(cCtx, 1, "ALIAS:PATH"); err != nil {
 				return err
 			}
 			o.Path = cCtx.Args().First()
+			switch strings.ToUpper(format) {
+			case "SDMF":
+			case "MDMF":
+				o.MDMF = true
+			default:
+				return command.Usagef("--format %q: want SDMF or MDMF", format)
+			}
+			var err error
+			if o.JSON, err = asJSON(f, out); err != nil {
+				return err
+			}
 			return runMkdir(cCtx.Context, f, o)
 		},
 	}
+}
+
+type mkdirJSON struct {
+	Path string `json:"path"`
+	Cap  string `json:"cap"`
 }
 
 func runMkdir(ctx context.Context, f *command.Factory, o mkdirOptions) error {
@@ -62,8 +85,14 @@ func runMkdir(ctx context.Context, f *command.Factory, o mkdirOptions) error {
 			}
 		}
 	}
+	if errors.Is(err, filestore.ErrNotFound) && !o.Parents {
+		return command.WithHint(err, "use 'lafs mkdir -p' to create the missing parents too")
+	}
 	if err != nil {
 		return err
+	}
+	if o.JSON {
+		return command.WriteJSONCompact(f.IO.Out, mkdirJSON{Path: o.Path, Cap: dir.String()})
 	}
 	_, err = fmt.Fprintln(f.IO.Out, dir.String())
 	return err

@@ -2,6 +2,7 @@ package lafscmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ type putOptions struct {
 	Args   []string
 	JSON   bool
 	DryRun bool
+	Force  bool
 }
 
 type putJSON struct {
@@ -39,19 +41,21 @@ func newPutCommand(f *command.Factory) *cli.Command {
 	return &cli.Command{
 		Name:      "put",
 		Usage:     "upload files and print their caps",
-		ArgsUsage: "FILE... [ALIAS:PATH] | -",
+		ArgsUsage: "FILE... [ALIAS:PATH]",
 		Description: "Uploads each FILE (or standard input for '-') as an immutable file. One file: prints its cap;\n" +
 			"several: 'FILE: CAP' lines. A last argument in the grid (ALIAS:path, URI:...) links the files\n" +
-			"there (inside it when it is a directory or ends with '/'). --json prints one JSON object per\n" +
+			"there (inside it when it is a directory or ends with '/'); an existing name is replaced only\n" +
+			"with --force, as cp does. FILE '-' is standard input. --json prints one JSON object per\n" +
 			"file (JSON Lines). --dry-run computes the caps without touching the grid.\n" +
 			"Exit status: 0 success, 1 failure, 2 usage error.",
 		Flags: []cli.Flag{
 			jsonFlag(&out, "print JSON Lines: {file, cap, size, happiness, shares_uploaded, shares_kept}"),
-			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "only compute the caps; upload nothing", Destination: &o.DryRun},
+			&cli.BoolFlag{Name: "dry-run", Usage: "only compute the caps; upload nothing", Destination: &o.DryRun},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "replace an existing name at ALIAS:PATH", Destination: &o.Force},
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() == 0 {
-				return command.Usagef("put needs at least one FILE (or '-' for standard input)")
+				return command.Usagef("put needs at least one FILE (or '-' for standard input), got 0")
 			}
 			o.Args = cCtx.Args().Slice()
 			var err error
@@ -82,6 +86,19 @@ func runPut(ctx context.Context, f *command.Factory, o putOptions) error {
 		}
 	}
 	destIsDir := dest != nil && (dest.Directoryish() || len(files) > 1)
+	// Every file first, so a typo in the third does not leave two uploaded.
+	for _, name := range files {
+		if name == "-" {
+			continue
+		}
+		st, err := os.Stat(name)
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", name, errors.Unwrap(err))
+		}
+		if st.IsDir() {
+			return command.WithHint(fmt.Errorf("%s is a directory", name), "use 'lafs cp -r "+name+" ALIAS:PATH' to upload a tree")
+		}
+	}
 	var s filestore.Store
 	if !o.DryRun {
 		var err error
@@ -139,7 +156,10 @@ func putOne(ctx context.Context, f *command.Factory, s filestore.Store, o putOpt
 		out.Happiness, out.Uploaded, out.Kept = pl.Happiness, pl.Uploaded, pl.Kept
 	}
 	if dest != nil {
-		if err := linkUpload(ctx, s, dest.Path(), destIsDir, name, res.Cap); err != nil {
+		if err := linkUpload(ctx, s, dest.Path(), destIsDir, name, res.Cap, o.Force); err != nil {
+			if errors.Is(err, filestore.ErrExists) {
+				return out, command.WithHint(fmt.Errorf("%s: %w", dest, err), "use --force to replace it (the uploaded file's cap is "+out.Cap+")")
+			}
 			return out, err
 		}
 	}
@@ -166,7 +186,7 @@ func dryRunCap(ctx context.Context, f *command.Factory, in *os.File, size uint64
 
 // linkUpload links an uploaded file at dest: inside it when it is (or is
 // written as) a directory, else as that name.
-func linkUpload(ctx context.Context, s filestore.Store, dest filestore.Path, destIsDir bool, local string, c *caps.Cap) error {
+func linkUpload(ctx context.Context, s filestore.Store, dest filestore.Path, destIsDir bool, local string, c *caps.Cap, replace bool) error {
 	target := dest
 	if existing, err := filestore.Lookup(ctx, s, dest); destIsDir || (err == nil && existing.IsDirectory()) {
 		if local == "-" {
@@ -178,5 +198,5 @@ func linkUpload(ctx context.Context, s filestore.Store, dest filestore.Path, des
 	if err != nil {
 		return err
 	}
-	return s.Link(ctx, dir, name, c, true)
+	return s.Link(ctx, dir, name, c, replace)
 }

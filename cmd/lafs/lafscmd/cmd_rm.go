@@ -13,20 +13,35 @@ import (
 type rmOptions struct {
 	Paths     []string
 	Recursive bool
+	JSON      bool
+}
+
+type rmJSON struct {
+	Path string `json:"path"`
+	Cap  string `json:"cap"`
+	Type string `json:"type"`
 }
 
 func newRmCommand(f *command.Factory) *cli.Command {
 	var o rmOptions
+	var out output
 	return &cli.Command{
 		Name:      "rm",
 		Usage:     "remove names from their directories (-r for directories)",
 		ArgsUsage: "ALIAS:PATH...",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "allow removing directories", Destination: &o.Recursive}},
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "allow removing directories", Destination: &o.Recursive},
+			jsonFlag(&out, "print one {path, cap, type} a line for each name removed"),
+		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() == 0 {
-				return command.Usagef("rm needs at least one path")
+				return command.Usagef("rm needs at least one ALIAS:PATH, got 0")
 			}
 			o.Paths = cCtx.Args().Slice()
+			var err error
+			if o.JSON, err = asJSON(f, out); err != nil {
+				return err
+			}
 			return runRm(cCtx.Context, f, o)
 		},
 	}
@@ -47,7 +62,7 @@ func runRm(ctx context.Context, f *command.Factory, o rmOptions) error {
 			return err
 		}
 		if target.IsDirectory() && !o.Recursive {
-			return command.WithHint(fmt.Errorf("%s is a directory", arg), "use rm -r to remove a directory")
+			return &command.Error{Err: fmt.Errorf("%s is a directory", arg), Code: command.ExitError, Kind: command.CodeNotDirectory, Hint: "use 'lafs rm -r' to remove a directory"}
 		}
 		dir, name, err := filestore.Parent(ctx, s, p)
 		if err != nil {
@@ -55,6 +70,15 @@ func runRm(ctx context.Context, f *command.Factory, o rmOptions) error {
 		}
 		if err := s.Unlink(ctx, dir, name); err != nil {
 			return err
+		}
+		if o.JSON {
+			typ := "file"
+			if target.IsDirectory() {
+				typ = "directory"
+			}
+			if err := command.WriteJSONCompact(f.IO.Out, rmJSON{Path: arg, Cap: target.String(), Type: typ}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

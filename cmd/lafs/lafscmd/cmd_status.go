@@ -2,6 +2,7 @@ package lafscmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -9,15 +10,18 @@ import (
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/progress"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/lafs"
 	"github.com/lafs/lafs/pkg/nodedir"
-	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
+	"strings"
 )
 
 // statusOptions are status's switches.
 type statusOptions struct {
 	JSON    bool
 	Timeout time.Duration
+	Bytes   bool
+	Wide    bool
 }
 
 func newStatusCommand(f *command.Factory) *cli.Command {
@@ -30,7 +34,9 @@ func newStatusCommand(f *command.Factory) *cli.Command {
 			"Exit status: 0 when the grid could be asked (even if servers are down), 1 on errors, 2 usage.",
 		Flags: []cli.Flag{
 			jsonFlag(&out, "print the report as JSON"),
-			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "how long to wait for each server", Destination: &o.Timeout},
+			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "how long to wait for each server, e.g. 10s or 1m", Destination: &o.Timeout},
+			&cli.BoolFlag{Name: "bytes", Usage: "exact space in bytes", Destination: &o.Bytes},
+			&cli.BoolFlag{Name: "wide", Usage: "do not cut server IDs to fit the terminal", Destination: &o.Wide},
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 0 {
@@ -73,6 +79,16 @@ func runStatus(ctx context.Context, f *command.Factory, o statusOptions) error {
 		return err
 	}
 	store, err := f.Store()
+	if errors.Is(err, lafs.ErrNoGrid) {
+		// No grid is a state to report, not a failure of status (B28).
+		report := statusReport{NodeDirectory: node.Dir, Grid: "none", Encoding: enc, Servers: []serverStatus{}}
+		fmt.Fprintf(f.IO.Err, "hint: %s\n", f.NoGridHint)
+		if o.JSON {
+			return command.WriteJSONCompact(f.IO.Out, report)
+		}
+		_, err := fmt.Fprintf(f.IO.Out, "node directory: %s (no grid)\nservers: 0 configured\n", node.Dir)
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -99,35 +115,52 @@ func runStatus(ctx context.Context, f *command.Factory, o statusOptions) error {
 		report.Servers[i] = out
 	}
 	if o.JSON {
-		return command.WriteJSON(f.IO.Out, report)
+		return command.WriteJSONCompact(f.IO.Out, report)
 	}
 	fmt.Fprintf(f.IO.Out, "node directory: %s (%s grid)\n", node.Dir, kind)
 	fmt.Fprintf(f.IO.Out, "encoding: %d-of-%d, happy %d, segments up to %s\n", enc.Needed, enc.Total, enc.Happy, progress.Bytes(enc.MaxSegmentSize))
 	fmt.Fprintf(f.IO.Out, "servers: %d of %d reachable\n", report.Reachable, len(report.Servers))
-	table := tablewriter.NewWriter(f.IO.Out)
-	table.Header([]string{"Nickname", "Server ID", "Address", "Reachable", "Available", "Version"})
+	if report.Reachable < enc.Happy {
+		fmt.Fprintf(f.IO.Err, "lafs: warning: uploads need %d reachable servers (happy); %d are\n", enc.Happy, report.Reachable)
+	}
+	t := newTable(f, "NICKNAME", "SERVER ID", "ADDRESS", "REACHABLE", "AVAILABLE", "VERSION")
+	t.shrink, t.wide = 1, o.Wide
 	for _, st := range report.Servers {
 		space, ver := "-", "-"
 		if st.AvailableSpace != nil {
-			space = progress.Bytes(int64(min(*st.AvailableSpace, 1<<62)))
+			space = strconv.FormatUint(*st.AvailableSpace, 10)
+			if f.IO.OutTTY && !o.Bytes {
+				space = progress.Bytes(int64(min(*st.AvailableSpace, 1<<62)))
+			}
 		}
 		if st.Version != nil {
 			ver = *st.Version
 		}
-		reach := strconv.FormatBool(st.Reachable)
+		reach := "yes"
 		if st.Error != nil {
-			reach = "no: " + shorten(*st.Error, 40)
+			reach = "no (" + reason(*st.Error) + ")"
 		}
-		if err := table.Append([]string{st.Nickname, shorten(st.ID, 14), st.Address, reach, space, ver}); err != nil {
-			return err
-		}
+		t.row(safeName(st.Nickname), st.ID, st.Address, reach, space, safeName(ver))
 	}
-	return table.Render()
+	return t.flush()
 }
 
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
+// reason words a server's failure in a few words for the table.
+func reason(msg string) string {
+	for _, r := range []struct{ in, out string }{
+		{"connection refused", "connection refused"},
+		{"deadline exceeded", "timeout"},
+		{"Client.Timeout", "timeout"},
+		{"no such host", "no such host"},
+		{"certificate", "TLS certificate"},
+		{"no route to host", "no route to host"},
+		{"connection reset", "connection reset"},
+		{"401", "unauthorized"},
+		{"403", "unauthorized"},
+	} {
+		if strings.Contains(msg, r.in) {
+			return r.out
+		}
 	}
-	return s[:n-1] + "…"
+	return truncate(safeName(msg), 30)
 }

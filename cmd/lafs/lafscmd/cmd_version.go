@@ -14,7 +14,7 @@ func newVersionCommand(f *command.Factory) *cli.Command {
 	var out output
 	return &cli.Command{
 		Name:  "version",
-		Usage: "print the version, Go version, source revision and dependencies",
+		Usage: "print the version, Go version and source revision (lafs -v version: and the dependencies)",
 		Flags: []cli.Flag{
 			jsonFlag(&out, "print the report as JSON"),
 		},
@@ -24,15 +24,15 @@ func newVersionCommand(f *command.Factory) *cli.Command {
 			}
 			// Broken preferences must not stop the version report.
 			j, err := asJSON(f, out)
-			return runVersion(stdio, j && err == nil)
+			return runVersion(stdio, j && err == nil, f.Verbose)
 		},
 	}
 }
 
-func runVersion(stdio *command.IO, asJSON bool) error {
+func runVersion(stdio *command.IO, asJSON, deps bool) error {
 	info := version.Read()
 	if asJSON {
-		return command.WriteJSON(stdio.Out, info)
+		return command.WriteJSONCompact(stdio.Out, info)
 	}
 	w := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "%s\t%s\n", info.App, info.Version)
@@ -43,6 +43,9 @@ func runVersion(stdio *command.IO, asJSON bool) error {
 	}
 	fmt.Fprintf(w, "revision\t%s\n", rev)
 	for _, d := range info.Deps {
+		if !deps {
+			break
+		}
 		v := d.Version
 		if d.Replace != "" {
 			v += " => " + d.Replace

@@ -184,34 +184,6 @@ func TestCpToStdout(t *testing.T) {
 	}
 }
 
-// TestLsJSONGolden pins the shape of lafs ls --json (caps and times vary,
-// so they are masked).
-func TestLsJSONGolden(t *testing.T) {
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := newTestNode(t)
-	n.file("hi.txt", "hi")
-	n.ok("put", "hi.txt", "home:")
-	n.ok("mkdir", "home:sub")
-	got := n.ok("ls", "--json", "home:")
-	got = maskRE(got)
-	path := filepath.Join(wd, "testdata", "ls-json.golden")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 once)", err)
-	}
-	if got != string(want) {
-		t.Fatalf("ls --json:\n%s\nwant:\n%s", got, want)
-	}
-}
-
 // TestGetIntoDirectory: into an existing directory a path saves under its
 // own name; a bare cap has no name, and the error says so (not "file
 // exists").

@@ -5,7 +5,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/subtle"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -660,17 +659,9 @@ func (d *decoder) readUEB(ctx context.Context, r ShareReader, hdr Header) error 
 	if err != nil {
 		return fmt.Errorf("reading URI extension block: %w", err)
 	}
-	if uint64(len(b)) < fs {
-		return fmt.Errorf("URI extension block is missing: %w", ErrCorrupt)
-	}
-	var n uint64
-	if fs == 4 {
-		n = uint64(binary.BigEndian.Uint32(b))
-	} else {
-		n = binary.BigEndian.Uint64(b)
-	}
-	if n > maxUEBSize {
-		return fmt.Errorf("URI extension block length %d: %w", n, ErrCorrupt)
+	n, err := uebLength(b, fs)
+	if err != nil {
+		return err
 	}
 	if uint64(len(b)) < fs+n {
 		if b, err = r.ReadAt(ctx, hdr.URIExtension, fs+n); err != nil {

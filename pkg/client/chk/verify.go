@@ -141,17 +141,9 @@ func (info *ShareInfo) readUEB(ctx context.Context, fc *caps.Cap, r ShareReader)
 	if err != nil {
 		return fmt.Errorf("reading URI extension block: %w", err)
 	}
-	if uint64(len(lb)) < fs {
-		return fmt.Errorf("URI extension block is missing: %w", ErrCorrupt)
-	}
-	var n uint64
-	if fs == 4 {
-		n = uint64(binary.BigEndian.Uint32(lb))
-	} else {
-		n = binary.BigEndian.Uint64(lb)
-	}
-	if n > maxUEBSize {
-		return fmt.Errorf("URI extension block length %d: %w", n, ErrCorrupt)
+	n, err := uebLength(lb, fs)
+	if err != nil {
+		return err
 	}
 	raw, err := r.ReadAt(ctx, hdr.URIExtension+fs, n)
 	if err != nil {
@@ -268,4 +260,23 @@ func (h *headCache) ReadAt(ctx context.Context, off, n uint64) ([]byte, error) {
 		}
 	}
 	return h.r.ReadAt(ctx, off, n)
+}
+
+// uebLength reads the length field (fs bytes, big-endian) that starts
+// b, the front of a share's URI extension block, and bounds it by
+// maxUEBSize.
+func uebLength(b []byte, fs uint64) (uint64, error) {
+	if uint64(len(b)) < fs {
+		return 0, fmt.Errorf("URI extension block is missing: %w", ErrCorrupt)
+	}
+	var n uint64
+	if fs == 4 {
+		n = uint64(binary.BigEndian.Uint32(b))
+	} else {
+		n = binary.BigEndian.Uint64(b)
+	}
+	if n > maxUEBSize {
+		return 0, fmt.Errorf("URI extension block length %d: %w", n, ErrCorrupt)
+	}
+	return n, nil
 }

@@ -3,9 +3,8 @@ package filestoretest_test
 import (
 	"testing"
 
-	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/filestore/filestoretest"
-	"github.com/lafs/lafs/pkg/localgrid"
+	"github.com/lafs/lafs/pkg/localgrid/localgridtest"
 	"github.com/lafs/lafs/pkg/nodedir"
 )
 
@@ -15,25 +14,16 @@ import (
 // share backend behaves the same over both.
 func TestDirectConformance(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		opts localgrid.Options
+		name   string
+		memory bool
 	}{
-		{"disk", localgrid.Options{}},
-		{"memory", localgrid.Options{Memory: true}},
+		{"disk", false},
+		{"memory", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := localgrid.Create(dir, 4); err != nil {
-				t.Fatal(err)
-			}
-			ss, err := localgrid.OpenWith(dir, tc.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 128 << 10},
-				Convergence: []byte("c"), LeaseSecret: []byte("l")}, client.GridLocal)
-			t.Cleanup(func() { _ = s.Close() })
-			filestoretest.StoreConformance(t, s)
+			g := localgridtest.New(t, localgridtest.Options{Servers: 4, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 4, MaxSegmentSize: 128 << 10},
+				Convergence: []byte("c"), LeaseSecret: []byte("l"), Memory: tc.memory})
+			filestoretest.StoreConformance(t, g.Store)
 		})
 	}
 }

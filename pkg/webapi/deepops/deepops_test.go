@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,13 +18,13 @@ import (
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/lafs/lafs/pkg/health"
-	"github.com/lafs/lafs/pkg/localgrid"
+	"github.com/lafs/lafs/pkg/localgrid/localgridtest"
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/lafs/lafs/pkg/webapi/deepops"
 )
 
 type fixture struct {
-	dir       string
+	grid      *localgridtest.Grid
 	srv       *httptest.Server
 	ops       *deepops.Table
 	root, big *caps.Cap
@@ -37,17 +35,9 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := localgrid.Create(dir, 5); err != nil {
-		t.Fatal(err)
-	}
-	ss, err := localgrid.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 5, MaxSegmentSize: 128 << 10},
-		Convergence: []byte("web"), LeaseSecret: []byte("web")}, client.GridLocal)
-	t.Cleanup(func() { _ = s.Close() })
+	g := localgridtest.New(t, localgridtest.Options{Servers: 5, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 5, MaxSegmentSize: 128 << 10},
+		Convergence: []byte("web"), LeaseSecret: []byte("web")})
+	s := g.Store
 	up := func(n int, b byte) *caps.Cap {
 		r, err := s.Upload(ctx, bytes.NewReader(bytes.Repeat([]byte{b}, n)), int64(n), filestore.UploadOptions{})
 		if err != nil {
@@ -55,7 +45,7 @@ func newFixture(t *testing.T) *fixture {
 		}
 		return r.Cap
 	}
-	f := &fixture{dir: dir, ops: deepops.NewTable(0, nil)}
+	f := &fixture{grid: g, ops: deepops.NewTable(0, nil)}
 	t.Cleanup(f.ops.Close)
 	f.big = up(100_000, 'b')
 	sub, err := s.Mkdir(ctx, filestore.MkdirOptions{Format: filestore.FormatCHK, Children: []dirnode.Entry{client.EntryFor("f", up(3000, 'f'))}})
@@ -124,13 +114,7 @@ func (f *fixture) get(t *testing.T, path string) (int, string) {
 
 func (f *fixture) removeShares(t *testing.T, c *caps.Cap, n int) {
 	t.Helper()
-	si := caps.Base32Encode(c.StorageIndex)
-	m, _ := filepath.Glob(filepath.Join(f.dir, localgrid.Dir, "*", "shares", si[:2], si, "*"))
-	for _, p := range m[:n] {
-		if err := os.Remove(p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f.grid.RemoveShares(t, c, n)
 }
 
 func TestCheck(t *testing.T) {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,7 +15,7 @@ import (
 	"github.com/lafs/lafs/pkg/deep"
 	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/lafs/lafs/pkg/health"
-	"github.com/lafs/lafs/pkg/localgrid"
+	"github.com/lafs/lafs/pkg/localgrid/localgridtest"
 	"github.com/lafs/lafs/pkg/nodedir"
 	"github.com/lafs/lafs/pkg/webapi/deepops"
 	"github.com/lafs/lafs/pkg/webapi/gateway"
@@ -34,17 +32,9 @@ var (
 // they print in direct mode.
 func TestCheckThroughTheWebAPI(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := localgrid.Create(dir, 5); err != nil {
-		t.Fatal(err)
-	}
-	ss, err := localgrid.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	direct := client.NewStore(&client.Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 5, MaxSegmentSize: 128 << 10},
-		Convergence: []byte("gw"), LeaseSecret: []byte("gw")}, client.GridLocal)
-	defer direct.Close()
+	g := localgridtest.New(t, localgridtest.Options{Servers: 5, Encoding: nodedir.Encoding{Needed: 2, Happy: 3, Total: 5, MaxSegmentSize: 128 << 10},
+		Convergence: []byte("gw"), LeaseSecret: []byte("gw")})
+	direct := g.Store
 	up, err := direct.Upload(ctx, bytes.NewReader(bytes.Repeat([]byte("x"), 70000)), 70000, filestore.UploadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -90,9 +80,7 @@ func TestCheckThroughTheWebAPI(t *testing.T) {
 	if err != nil || !r.Healthy || r.SharesGood != 5 || r.Happiness != 5 {
 		t.Fatalf("check: %+v %v", r, err)
 	}
-	si := caps.Base32Encode(up.Cap.StorageIndex)
-	m, _ := filepath.Glob(filepath.Join(dir, localgrid.Dir, "*", "shares", si[:2], si, "*"))
-	os.Remove(m[0])
+	g.RemoveShares(t, up.Cap, 1)
 	crr, err := gw.CheckAndRepair(ctx, up.Cap, health.CheckOptions{})
 	if err != nil || !crr.RepairAttempted || !crr.RepairSuccessful || crr.Pre.SharesGood != 4 {
 		t.Fatalf("repair: %+v %v", crr, err)

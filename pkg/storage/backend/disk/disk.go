@@ -43,7 +43,7 @@ type Backend struct {
 
 	mu       sync.Mutex
 	incoming *os.File // shares/incoming, held with a shared flock
-	locks    map[storage.StorageIndex]chan struct{}
+	locks    backend.Locks
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -53,7 +53,7 @@ var _ backend.Backend = (*Backend)(nil)
 // other process has the store open (several CLI processes may share an
 // embedded local grid). Close releases it.
 func Open(dir string) (*Backend, error) {
-	b := &Backend{dir: dir, locks: map[storage.StorageIndex]chan struct{}{}}
+	b := &Backend{dir: dir}
 	if err := os.MkdirAll(b.incomingDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("create share store: %w", err)
 	}
@@ -107,8 +107,7 @@ func (b *Backend) sharesDir() string   { return filepath.Join(b.dir, "shares") }
 func (b *Backend) incomingDir() string { return filepath.Join(b.dir, "shares", "incoming") }
 
 func siDir(si storage.StorageIndex) string {
-	a := si.String()
-	return filepath.Join(a[:2], a)
+	return filepath.FromSlash(backend.BucketPath(si))
 }
 
 // BucketDir is the directory holding the committed containers of si.
@@ -127,11 +126,8 @@ func (b *Backend) IncomingPath(si storage.StorageIndex, shnum int) string {
 }
 
 func (b *Backend) check(ctx context.Context, shnum int) error {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckShare(ctx, shnum); err != nil {
 		return err
-	}
-	if !backend.ValidShareNumber(shnum) {
-		return fmt.Errorf("share number %d out of range", shnum)
 	}
 	b.mu.Lock()
 	closed := b.incoming == nil
@@ -218,25 +214,12 @@ func (b *Backend) List(ctx context.Context, si storage.StorageIndex) ([]int, err
 	}
 	var out []int
 	for _, e := range ents {
-		if n, ok := ShareNumber(e.Name()); ok && e.Type().IsRegular() {
+		if n, ok := backend.ParseShareNumber(e.Name()); ok && e.Type().IsRegular() {
 			out = append(out, n)
 		}
 	}
 	sort.Ints(out)
 	return out, nil
-}
-
-// ShareNumber accepts the decimal names Tahoe writes (no sign, no leading
-// zeros beyond "0", at most 255).
-func ShareNumber(name string) (int, bool) {
-	if name == "" || len(name) > 3 || (len(name) > 1 && name[0] == '0') {
-		return 0, false
-	}
-	n, err := strconv.Atoi(name)
-	if err != nil || n < 0 || n > backend.MaxShareNumber {
-		return 0, false
-	}
-	return n, true
 }
 
 // Walk implements backend.Backend: every storage index with a bucket
@@ -255,8 +238,8 @@ func (b *Backend) Walk(ctx context.Context, fn func(si storage.StorageIndex) err
 			return fmt.Errorf("walk share store: %w", err)
 		}
 		for _, e := range buckets {
-			si, err := storage.ParseStorageIndex(e.Name())
-			if err != nil || e.Name()[:2] != p.Name() {
+			si, ok := backend.ParseBucket(p.Name(), e.Name())
+			if !ok {
 				continue
 			}
 			if err := ctx.Err(); err != nil {
@@ -286,7 +269,7 @@ func (b *Backend) Remove(ctx context.Context, si storage.StorageIndex, shnum int
 // that read-modify-write is atomic across processes too. unlock removes the
 // bucket directory if it is empty.
 func (b *Backend) Lock(ctx context.Context, si storage.StorageIndex) (func(), error) {
-	release, err := b.lockLocal(ctx, si)
+	release, err := b.locks.Lock(ctx, si)
 	if err != nil {
 		return nil, err
 	}
@@ -302,30 +285,6 @@ func (b *Backend) Lock(ctx context.Context, si storage.StorageIndex) (func(), er
 			release()
 		})
 	}, nil
-}
-
-func (b *Backend) lockLocal(ctx context.Context, si storage.StorageIndex) (func(), error) {
-	for {
-		b.mu.Lock()
-		ch, held := b.locks[si]
-		if !held {
-			ch = make(chan struct{})
-			b.locks[si] = ch
-			b.mu.Unlock()
-			return func() {
-				b.mu.Lock()
-				delete(b.locks, si)
-				b.mu.Unlock()
-				close(ch)
-			}, nil
-		}
-		b.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("lock %s: %w", si, ctx.Err())
-		}
-	}
 }
 
 func (b *Backend) lockDir(si storage.StorageIndex) (func(), error) {
@@ -375,11 +334,8 @@ func (b *Backend) FreeSpace(ctx context.Context) (int64, error) {
 // PutAux implements backend.Backend: DIR/key, written whole (temporary
 // file, rename).
 func (b *Backend) PutAux(ctx context.Context, key string, data []byte) error {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckAuxKey(ctx, key); err != nil {
 		return err
-	}
-	if !backend.ValidAuxKey(key) {
-		return fmt.Errorf("auxiliary object key %q is not valid", key)
 	}
 	path := filepath.Join(b.dir, filepath.FromSlash(key))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -408,11 +364,8 @@ func (b *Backend) PutAux(ctx context.Context, key string, data []byte) error {
 
 // GetAux implements backend.Backend.
 func (b *Backend) GetAux(ctx context.Context, key string) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckAuxKey(ctx, key); err != nil {
 		return nil, err
-	}
-	if !backend.ValidAuxKey(key) {
-		return nil, fmt.Errorf("auxiliary object key %q is not valid", key)
 	}
 	d, err := os.ReadFile(filepath.Join(b.dir, filepath.FromSlash(key)))
 	if err != nil {
@@ -471,11 +424,8 @@ func (b *Backend) ListAux(ctx context.Context, prefix string) ([]string, error) 
 
 // DeleteAux implements backend.Backend.
 func (b *Backend) DeleteAux(ctx context.Context, key string) error {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckAuxKey(ctx, key); err != nil {
 		return err
-	}
-	if !backend.ValidAuxKey(key) {
-		return fmt.Errorf("auxiliary object key %q is not valid", key)
 	}
 	err := os.Remove(filepath.Join(b.dir, filepath.FromSlash(key)))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

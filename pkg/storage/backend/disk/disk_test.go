@@ -99,16 +99,3 @@ func TestIncomingCleanup(t *testing.T) {
 		t.Errorf("stale upload not cleaned: %v", err)
 	}
 }
-
-func TestShareNumberNames(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		n    int
-		ok   bool
-	}{{"0", 0, true}, {"255", 255, true}, {"256", 0, false}, {"01", 0, false}, {"-1", 0, false}, {"", 0, false}, {"a", 0, false}, {"1000", 0, false}} {
-		n, ok := disk.ShareNumber(tc.name)
-		if ok != tc.ok || n != tc.n {
-			t.Errorf("ShareNumber(%q) = %d, %v; want %d, %v", tc.name, n, ok, tc.n, tc.ok)
-		}
-	}
-}

@@ -108,7 +108,7 @@ type Backend struct {
 	objects  map[key]*object
 	incoming map[key]bool
 	aux      map[string][]byte
-	locks    map[storage.StorageIndex]chan struct{}
+	locks    backend.Locks
 	used     int64
 	version  uint64
 	closed   bool
@@ -123,18 +123,11 @@ func New(opts Options) *Backend {
 		objects:  map[key]*object{},
 		incoming: map[key]bool{},
 		aux:      map[string][]byte{},
-		locks:    map[storage.StorageIndex]chan struct{}{},
 	}
 }
 
 func (b *Backend) check(ctx context.Context, shnum int) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if !backend.ValidShareNumber(shnum) {
-		return fmt.Errorf("share number %d out of range", shnum)
-	}
-	return nil
+	return backend.CheckShare(ctx, shnum)
 }
 
 // Create implements backend.Backend.
@@ -249,30 +242,7 @@ func (b *Backend) Remove(ctx context.Context, si storage.StorageIndex, shnum int
 
 // Lock implements backend.Backend.
 func (b *Backend) Lock(ctx context.Context, si storage.StorageIndex) (func(), error) {
-	for {
-		b.mu.Lock()
-		ch, held := b.locks[si]
-		if !held {
-			ch = make(chan struct{})
-			b.locks[si] = ch
-			b.mu.Unlock()
-			var once sync.Once
-			return func() {
-				once.Do(func() {
-					b.mu.Lock()
-					delete(b.locks, si)
-					b.mu.Unlock()
-					close(ch)
-				})
-			}, nil
-		}
-		b.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("lock %s: %w", si, ctx.Err())
-		}
-	}
+	return b.locks.Lock(ctx, si)
 }
 
 // FreeSpace implements backend.Backend.
@@ -290,11 +260,8 @@ func (b *Backend) FreeSpace(ctx context.Context) (int64, error) {
 
 // PutAux implements backend.Backend.
 func (b *Backend) PutAux(ctx context.Context, k string, data []byte) error {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckAuxKey(ctx, k); err != nil {
 		return err
-	}
-	if !backend.ValidAuxKey(k) {
-		return fmt.Errorf("auxiliary object key %q is not valid", k)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -304,11 +271,8 @@ func (b *Backend) PutAux(ctx context.Context, k string, data []byte) error {
 
 // GetAux implements backend.Backend.
 func (b *Backend) GetAux(ctx context.Context, k string) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckAuxKey(ctx, k); err != nil {
 		return nil, err
-	}
-	if !backend.ValidAuxKey(k) {
-		return nil, fmt.Errorf("auxiliary object key %q is not valid", k)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -338,11 +302,8 @@ func (b *Backend) ListAux(ctx context.Context, prefix string) ([]string, error) 
 
 // DeleteAux implements backend.Backend.
 func (b *Backend) DeleteAux(ctx context.Context, k string) error {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckAuxKey(ctx, k); err != nil {
 		return err
-	}
-	if !backend.ValidAuxKey(k) {
-		return fmt.Errorf("auxiliary object key %q is not valid", k)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -406,11 +367,8 @@ func (w *writer) ReadAt(p []byte, off int64) (int, error) {
 func (w *writer) WriteAt(p []byte, off int64) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed || w.committed {
-		return 0, fmt.Errorf("write after commit or close: %w", backend.ErrClosed)
-	}
-	if off < 0 {
-		return 0, fmt.Errorf("negative offset %d", off)
+	if err := backend.CheckWriteAt(w.closed || w.committed, off); err != nil {
+		return 0, err
 	}
 	w.data.writeAt(p, off)
 	return len(p), nil

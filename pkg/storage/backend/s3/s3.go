@@ -169,7 +169,7 @@ type Backend struct {
 	prefix string // "" or "PREFIX/"
 
 	mu     sync.Mutex
-	locks  map[storage.StorageIndex]chan struct{}
+	locks  backend.Locks
 	closed bool
 
 	stats Stats
@@ -232,7 +232,7 @@ func Open(cfg Config) (*Backend, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 2 * time.Minute
 	}
-	b := &Backend{cfg: cfg, locks: map[storage.StorageIndex]chan struct{}{}}
+	b := &Backend{cfg: cfg}
 	if cfg.Prefix != "" {
 		b.prefix = cfg.Prefix + "/"
 	}
@@ -324,11 +324,8 @@ func (b *Backend) countRequests(stack *middleware.Stack) error {
 }
 
 func (b *Backend) check(ctx context.Context, shnum int) error {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckShare(ctx, shnum); err != nil {
 		return err
-	}
-	if !backend.ValidShareNumber(shnum) {
-		return fmt.Errorf("share number %d out of range", shnum)
 	}
 	b.mu.Lock()
 	closed := b.closed
@@ -341,8 +338,7 @@ func (b *Backend) check(ctx context.Context, shnum int) error {
 
 // bucketPrefix is the key prefix of si's containers, ending in '/'.
 func (b *Backend) bucketPrefix(si storage.StorageIndex) string {
-	s := si.String()
-	return b.prefix + "shares/" + s[:2] + "/" + s + "/"
+	return b.prefix + "shares/" + backend.BucketPath(si) + "/"
 }
 
 // ShareKey is the object key of share shnum of si.
@@ -563,7 +559,7 @@ func (b *Backend) List(ctx context.Context, si storage.StorageIndex) ([]int, err
 	pfx := b.bucketPrefix(si)
 	var out []int
 	err := b.listKeys(ctx, pfx, func(key string) error {
-		if n, ok := shareNumber(key[len(pfx):]); ok {
+		if n, ok := backend.ParseShareNumber(key[len(pfx):]); ok {
 			out = append(out, n)
 		}
 		return nil
@@ -608,14 +604,14 @@ func (b *Backend) Walk(ctx context.Context, fn func(si storage.StorageIndex) err
 	err := b.listKeys(ctx, pfx, func(key string) error {
 		// <2 chars>/<SI>/<shnum>
 		parts := strings.Split(key[len(pfx):], "/")
-		if len(parts) != 3 || len(parts[0]) != 2 {
+		if len(parts) != 3 {
 			return nil
 		}
-		si, err := storage.ParseStorageIndex(parts[1])
-		if err != nil || parts[1][:2] != parts[0] {
+		si, ok := backend.ParseBucket(parts[0], parts[1])
+		if !ok {
 			return nil
 		}
-		if _, ok := shareNumber(parts[2]); !ok || (seen && si == last) {
+		if _, ok := backend.ParseShareNumber(parts[2]); !ok || (seen && si == last) {
 			return nil
 		}
 		last, seen = si, true
@@ -635,18 +631,6 @@ func (b *Backend) Walk(ctx context.Context, fn func(si storage.StorageIndex) err
 		return b.wrap("walk", pfx, err)
 	}
 	return nil
-}
-
-// shareNumber accepts the decimal names the disk layout uses.
-func shareNumber(name string) (int, bool) {
-	if name == "" || len(name) > 3 || (len(name) > 1 && name[0] == '0') {
-		return 0, false
-	}
-	n, err := strconv.Atoi(name)
-	if err != nil || n < 0 || n > backend.MaxShareNumber {
-		return 0, false
-	}
-	return n, true
 }
 
 // Remove implements backend.Backend: HEAD (S3's DELETE does not say
@@ -671,30 +655,7 @@ func (b *Backend) Remove(ctx context.Context, si storage.StorageIndex, shnum int
 // Lock implements backend.Backend, in process only (see the package
 // documentation for what holds across processes).
 func (b *Backend) Lock(ctx context.Context, si storage.StorageIndex) (func(), error) {
-	for {
-		b.mu.Lock()
-		ch, held := b.locks[si]
-		if !held {
-			ch = make(chan struct{})
-			b.locks[si] = ch
-			b.mu.Unlock()
-			var once sync.Once
-			return func() {
-				once.Do(func() {
-					b.mu.Lock()
-					delete(b.locks, si)
-					b.mu.Unlock()
-					close(ch)
-				})
-			}, nil
-		}
-		b.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("lock %s: %w", si, ctx.Err())
-		}
-	}
+	return b.locks.Lock(ctx, si)
 }
 
 // FreeSpace implements backend.Backend: an object store does not say.
@@ -707,11 +668,8 @@ func (b *Backend) FreeSpace(ctx context.Context) (int64, error) {
 
 // PutAux implements backend.Backend: one PUT (S3 makes it visible whole).
 func (b *Backend) PutAux(ctx context.Context, key string, data []byte) error {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckAuxKey(ctx, key); err != nil {
 		return err
-	}
-	if !backend.ValidAuxKey(key) {
-		return fmt.Errorf("auxiliary object key %q is not valid", key)
 	}
 	k := b.auxKey(key)
 	_, err := b.client.PutObject(ctx, &awss3.PutObjectInput{
@@ -728,11 +686,8 @@ func (b *Backend) PutAux(ctx context.Context, key string, data []byte) error {
 
 // GetAux implements backend.Backend.
 func (b *Backend) GetAux(ctx context.Context, key string) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckAuxKey(ctx, key); err != nil {
 		return nil, err
-	}
-	if !backend.ValidAuxKey(key) {
-		return nil, fmt.Errorf("auxiliary object key %q is not valid", key)
 	}
 	k := b.auxKey(key)
 	out, err := b.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(b.cfg.Bucket), Key: aws.String(k)})
@@ -773,11 +728,8 @@ func (b *Backend) ListAux(ctx context.Context, prefix string) ([]string, error) 
 
 // DeleteAux implements backend.Backend.
 func (b *Backend) DeleteAux(ctx context.Context, key string) error {
-	if err := ctx.Err(); err != nil {
+	if err := backend.CheckAuxKey(ctx, key); err != nil {
 		return err
-	}
-	if !backend.ValidAuxKey(key) {
-		return fmt.Errorf("auxiliary object key %q is not valid", key)
 	}
 	k := b.auxKey(key)
 	if _, err := b.client.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: aws.String(b.cfg.Bucket), Key: aws.String(k)}); err != nil && !isNotFound(err) {

@@ -132,11 +132,8 @@ func (w *writer) ReadAt(p []byte, off int64) (int, error) {
 func (w *writer) WriteAt(p []byte, off int64) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed || w.committed {
-		return 0, fmt.Errorf("write after commit or close: %w", backend.ErrClosed)
-	}
-	if off < 0 {
-		return 0, fmt.Errorf("negative offset %d", off)
+	if err := backend.CheckWriteAt(w.closed || w.committed, off); err != nil {
+		return 0, err
 	}
 	if end := off + int64(len(p)); end > w.b.cfg.MaxContainerSize || end < off {
 		return 0, fmt.Errorf("s3: container would grow to %d bytes, over the %d-byte limit: %w", end, w.b.cfg.MaxContainerSize, storage.ErrTooLarge)
