@@ -3,6 +3,7 @@ package lafscmd
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/command/location"
@@ -69,6 +70,7 @@ func runCp(ctx context.Context, f *command.Factory, o cpOptions) error {
 	}
 	bar := bar(f, false, "cp", total)
 	k := &copier.Copier{Store: s, Overwrite: o.Force, MissingDirIsCopy: true, Progress: bar.Add, Stdout: f.IO.Out}
+	k.Warn = func(msg string) { fmt.Fprintln(f.IO.Err, "lafs: warning: "+msg) } // each skipped item; cp then exits 1
 	if _, err := k.Copy(ctx, srcs, dst, o.Recursive); err != nil {
 		bar.Abort()
 		if errors.Is(err, copier.ErrNeedRecursive) {
