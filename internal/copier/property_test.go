@@ -107,7 +107,7 @@ func linkTree(t *testing.T, root string) map[string]string {
 	must(os.Symlink("to-file", filepath.Join(root, "to-link")))
 	must(os.Symlink("missing", filepath.Join(root, "dangling")))
 	must(os.Symlink("self", filepath.Join(root, "self")))
-	must(os.Symlink("..", filepath.Join(root, "sub", "deep", "up")))   // to an ancestor
+	must(os.Symlink("..", filepath.Join(root, "sub", "deep", "up")))     // to an ancestor
 	must(os.Symlink("../..", filepath.Join(root, "sub", "deep", "top"))) // to the root
 	must(syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644))
 	l, err := net.Listen("unix", filepath.Join(root, "sock"))

@@ -21,7 +21,10 @@ func TestGridUpRefusesUpFront(t *testing.T) {
 		args  []string
 		want  string // in stderr
 	}{
-		{"non-empty directory that is not a grid", func(d string) { os.MkdirAll(d, 0o755); os.WriteFile(filepath.Join(d, "notes.txt"), []byte("mine"), 0o644) }, nil, "not empty"},
+		{"non-empty directory that is not a grid", func(d string) {
+			os.MkdirAll(d, 0o755)
+			os.WriteFile(filepath.Join(d, "notes.txt"), []byte("mine"), 0o644)
+		}, nil, "not empty"},
 		{"directory holding only a hidden file", func(d string) { os.MkdirAll(d, 0o755); os.WriteFile(filepath.Join(d, ".x"), nil, 0o644) }, nil, "not empty"},
 		{"directory holding a client only", func(d string) { os.MkdirAll(filepath.Join(d, "client"), 0o755) }, nil, "not empty"},
 		{"a file, not a directory", func(d string) { os.WriteFile(d, []byte("x"), 0o644) }, nil, "not a directory"},
