@@ -149,14 +149,25 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 		return nil, err
 	}
 	inc := b.IncomingPath(si, shnum)
-	if err := os.MkdirAll(filepath.Dir(inc), 0o755); err != nil {
-		return nil, fmt.Errorf("create incoming directory: %w", err)
+	for attempt := 0; ; attempt++ {
+		// Another writer finishing an upload tidies empty incoming
+		// directories (tidyIncoming): one may vanish between MkdirAll and
+		// OpenFile, or during MkdirAll. Try again; it is not an error.
+		err := os.MkdirAll(filepath.Dir(inc), 0o755)
+		if err == nil {
+			var f *os.File
+			f, err = os.OpenFile(inc, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+			if err == nil {
+				return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
+			}
+			if errors.Is(err, fs.ErrExist) {
+				return nil, fmt.Errorf("create share container: %w", err)
+			}
+		}
+		if !errors.Is(err, fs.ErrNotExist) || attempt >= 100 {
+			return nil, fmt.Errorf("create share container: %w", err)
+		}
 	}
-	f, err := os.OpenFile(inc, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("create share container: %w", err)
-	}
-	return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
 }
 
 // Open implements backend.Backend.
