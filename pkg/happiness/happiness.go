@@ -16,7 +16,11 @@
 //  1. M1: a maximum matching of read-only servers to shares they already
 //     hold (those shares are kept, their leases renewed).
 //  2. M2: a maximum matching of the remaining writable servers to shares
-//     they already hold, among shares not in M1.
+//     they already hold, among shares not in M1. Steps 1 and 2 run as one
+//     matching: M1's servers stay matched, but a writable server may move
+//     a read-only server to another share it holds along an augmenting
+//     path, so that as many shares as possible stay where they are; and a
+//     read-only server tries shares no writable server holds first.
 //  3. M3: a maximum matching of the remaining writable servers to the
 //     remaining shares (every writable server can take any share), using
 //     shares nobody writable holds before shares that could stay put.
@@ -40,7 +44,9 @@
 // In step 3 this reduces to pairing the free servers in
 // order with the free shares in ascending order, those that no writable
 // server holds first: an existing share is never uploaded anew while it
-// can stay where it is at no cost to happiness. In step 4, homeless shares
+// can stay where it is at no cost to happiness (with read-only servers in
+// play, which share each keeps can still cost a move that a min-cost
+// matching would spare; Plan does not search for that). In step 4, homeless shares
 // are handled in ascending order; a share held by several writable servers
 // stays on the earliest; ties in load go to the earliest server.
 //
