@@ -37,11 +37,8 @@ func command(tb testing.TB, name string) string {
 func params(t *testing.T, dir string) testscript.Params {
 	lafs := command(t, "lafs")
 	return testscript.Params{
-		Dir: dir,
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"wapi":      cmdWapi,
-			"versitygw": cmdVersitygw,
-		},
+		Dir:  dir,
+		Cmds: scriptCmds(),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))

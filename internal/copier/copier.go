@@ -58,6 +58,15 @@ type Copier struct {
 	CapOf func(ctx context.Context, f *os.File, size int64) (*caps.Cap, error)
 	// Skipped counts the files Update skipped.
 	Skipped int
+
+	// Warn, when set, is told of each local item skipped because it cannot
+	// be stored (a FIFO, socket or device, a dangling or looping link).
+	// Copy then fails with a *SkippedError once the rest is copied.
+	Warn func(msg string)
+
+	skipped []string        // this Copy's skipped items
+	warned  map[string]bool // paths already reported
+	active  map[dirID]bool  // local directories being copied (loops)
 }
 
 // Outcome says what a Copy did, in Tahoe's words ("file copied", "file
@@ -116,16 +125,11 @@ func (k *Copier) stat(ctx context.Context, l location.Location) (endpoint, error
 	case location.Std:
 		e.kind = isFile
 	case location.Local:
-		st, err := os.Stat(filepath.Clean(l.LocalName())) // "file/" is the file, as Tahoe's abspath has it
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			return e, fmt.Errorf("cannot read %s: %w", l, unwrapPath(err))
-		case st.IsDir():
-			e.kind = isDir
-		default:
-			e.kind = isFile
+		kind, err := localKind(filepath.Clean(l.LocalName())) // "file/" is the file, as Tahoe's abspath has it
+		if err != nil {
+			return e, fmt.Errorf("cannot copy %s: %w", l, unwrapPath(err))
 		}
+		e.kind = kind
 	case location.Grid:
 		c, err := filestore.Lookup(ctx, k.Store, l.Path())
 		switch {
@@ -146,6 +150,15 @@ func (k *Copier) stat(ctx context.Context, l location.Location) (endpoint, error
 // Copy copies srcs to dst by Tahoe's cp rules (see the package comment);
 // directories need recursive.
 func (k *Copier) Copy(ctx context.Context, srcs []location.Location, dst location.Location, recursive bool) (Outcome, error) {
+	k.skipped, k.warned, k.active = nil, nil, nil
+	out, err := k.copy(ctx, srcs, dst, recursive)
+	if err == nil && len(k.skipped) > 0 {
+		return out, &SkippedError{Items: k.skipped}
+	}
+	return out, err
+}
+
+func (k *Copier) copy(ctx context.Context, srcs []location.Location, dst location.Location, recursive bool) (Outcome, error) {
 	if len(srcs) == 0 {
 		return "", errors.New("nothing to copy")
 	}
@@ -260,17 +273,21 @@ func (k *Copier) listFiles(ctx context.Context, src endpoint, prefix string, see
 		return nil
 	}
 	if src.loc.IsLocal() {
-		ents, err := os.ReadDir(src.loc.LocalName())
+		leave, err := k.enterLocal(src.loc.LocalName())
 		if err != nil {
-			return fmt.Errorf("cannot read %s: %w", src.loc, unwrapPath(err))
+			return err
+		}
+		defer leave()
+		ents, err := k.readLocalDir(src.loc.LocalName())
+		if err != nil {
+			return err
 		}
 		for _, e := range ents {
-			child := endpoint{loc: src.loc.Join(e.Name()), kind: isFile}
-			switch {
-			case e.IsDir():
+			child := endpoint{loc: src.loc.Join(e.name), kind: isFile}
+			if e.dir {
 				child.kind = isDir
-				err = k.listFiles(ctx, child, path.Join(prefix, e.Name()), seen, dirs)
-			case e.Type().IsRegular():
+				err = k.listFiles(ctx, child, path.Join(prefix, e.name), seen, dirs)
+			} else {
 				err = k.listFiles(ctx, child, prefix, seen, dirs)
 			}
 			if err != nil {
@@ -457,17 +474,21 @@ func (k *Copier) dirInto(ctx context.Context, src endpoint, dst location.Locatio
 			}
 			return k.link(ctx, dst.Path(), c)
 		}
-		ents, err := os.ReadDir(src.loc.LocalName())
+		leave, err := k.enterLocal(src.loc.LocalName())
 		if err != nil {
-			return fmt.Errorf("cannot read %s: %w", src.loc, unwrapPath(err))
+			return err
+		}
+		defer leave()
+		ents, err := k.readLocalDir(src.loc.LocalName())
+		if err != nil {
+			return err
 		}
 		for _, e := range ents {
-			child := src.loc.Join(e.Name())
-			switch {
-			case e.IsDir():
-				err = k.dirInto(ctx, endpoint{loc: child, kind: isDir}, dst.Join(e.Name()))
-			case e.Type().IsRegular():
-				err = k.copyFile(ctx, endpoint{loc: child, kind: isFile}, dst.Join(e.Name()))
+			child := src.loc.Join(e.name)
+			if e.dir {
+				err = k.dirInto(ctx, endpoint{loc: child, kind: isDir}, dst.Join(e.name))
+			} else {
+				err = k.copyFile(ctx, endpoint{loc: child, kind: isFile}, dst.Join(e.name))
 			}
 			if err != nil {
 				return err
@@ -541,29 +562,28 @@ func (k *Copier) uploadFile(ctx context.Context, path string) (*caps.Cap, error)
 // uploadTree uploads a local directory and returns the new directory's
 // cap: files first, then one publish of the directory with every child.
 func (k *Copier) uploadTree(ctx context.Context, dir string) (*caps.Cap, error) {
-	ents, err := os.ReadDir(dir)
+	leave, err := k.enterLocal(dir)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", dir, unwrapPath(err))
+		return nil, err
+	}
+	defer leave()
+	ents, err := k.readLocalDir(dir)
+	if err != nil {
+		return nil, err
 	}
 	var children []dirnode.Entry
 	for _, e := range ents {
-		path := filepath.Join(dir, e.Name())
 		var child *caps.Cap
-		switch {
-		case e.Type()&fs.ModeSymlink != 0:
-			continue // symlinks are not followed: no loops, no surprises
-		case e.IsDir():
-			child, err = k.uploadTree(ctx, path)
-		case e.Type().IsRegular():
-			k.say("%s -> (new directory)", path)
-			child, err = k.uploadFile(ctx, path)
-		default:
-			continue
+		if e.dir {
+			child, err = k.uploadTree(ctx, e.path)
+		} else {
+			k.say("%s -> (new directory)", e.path)
+			child, err = k.uploadFile(ctx, e.path)
 		}
 		if err != nil {
 			return nil, err
 		}
-		children = append(children, client.EntryFor(e.Name(), child))
+		children = append(children, client.EntryFor(e.name, child))
 	}
 	return k.Store.Mkdir(ctx, filestore.MkdirOptions{Children: children})
 }

@@ -16,9 +16,14 @@
 //  1. M1: a maximum matching of read-only servers to shares they already
 //     hold (those shares are kept, their leases renewed).
 //  2. M2: a maximum matching of the remaining writable servers to shares
-//     they already hold, among shares not in M1.
+//     they already hold, among shares not in M1. Steps 1 and 2 run as one
+//     matching: M1's servers stay matched, but a writable server may move
+//     a read-only server to another share it holds along an augmenting
+//     path, so that as many shares as possible stay where they are; and a
+//     read-only server tries shares no writable server holds first.
 //  3. M3: a maximum matching of the remaining writable servers to the
-//     remaining shares (every writable server can take any share).
+//     remaining shares (every writable server can take any share), using
+//     shares nobody writable holds before shares that could stay put.
 //  4. Shares still without a server ("homeless": there are more shares than
 //     servers) stay on a writable server that already holds them when there
 //     is one, else go to the writable server holding the fewest shares of
@@ -37,7 +42,11 @@
 // numbers, which is ascending for small numbers (see internal/pyset) — so that
 // wherever Tahoe's answer does not depend on hash seeds, ours is the same.
 // In step 3 this reduces to pairing the free servers in
-// order with the free shares in ascending order. In step 4, homeless shares
+// order with the free shares in ascending order, those that no writable
+// server holds first: an existing share is never uploaded anew while it
+// can stay where it is at no cost to happiness (with read-only servers in
+// play, which share each keeps can still cost a move that a min-cost
+// matching would spare; Plan does not search for that). In step 4, homeless shares
 // are handled in ascending order; a share held by several writable servers
 // stays on the earliest; ties in load go to the earliest server.
 //
@@ -194,42 +203,68 @@ func Plan(in Input) Placement {
 	}
 	usedServer := make([]bool, n)
 	usedShare := map[int]bool{}
-	all := make([]int, n)
-	for i := range all {
-		all[i] = i
-	}
 
-	// Steps 1 and 2: M1 on read-only servers, then M2 on writable ones,
-	// each over the shares the server already holds.
-	for _, ro := range []bool{true, false} {
-		m := newMatcher(n, func(i int) []int {
-			if readOnly(i) != ro || usedServer[i] {
-				return nil
-			}
-			var adj []int
-			for _, sh := range pyset.Order(holds(i)) {
-				if want[sh] && !usedShare[sh] {
-					adj = append(adj, sh)
-				}
-			}
-			return adj
-		})
-		m.run(all, len(want)-len(usedShare))
-		for i := 0; i < n; i++ {
-			if sh := m.serverOf[i]; sh >= 0 {
-				placement[sh] = i
-				usedServer[i] = true
-				usedShare[sh] = true
+	heldByWritable := map[int]bool{}
+	for i := 0; i < n; i++ {
+		if !readOnly(i) {
+			for _, sh := range holds(i) {
+				heldByWritable[sh] = true
 			}
 		}
 	}
 
+	// Steps 1 and 2: M1 on read-only servers, then M2 on writable ones,
+	// each over the shares the server already holds, as one matching:
+	// read-only servers are matched first, and a writable server may then
+	// move a read-only server to another share it holds along an
+	// augmenting path (a matched server stays matched), so that as many
+	// shares as possible stay on a server that holds them.
+	order := make([]int, 0, n)
+	for _, ro := range []bool{true, false} {
+		for i := 0; i < n; i++ {
+			if readOnly(i) == ro {
+				order = append(order, i)
+			}
+		}
+	}
+	m := newMatcher(n, func(i int) []int {
+		// A read-only server tries first the shares no writable server
+		// holds, leaving the others to writable holders that can keep
+		// them in step 4.
+		var adj, later []int
+		for _, sh := range pyset.Order(holds(i)) {
+			switch {
+			case !want[sh]:
+			case readOnly(i) && heldByWritable[sh]:
+				later = append(later, sh)
+			default:
+				adj = append(adj, sh)
+			}
+		}
+		return append(adj, later...)
+	})
+	m.run(order, len(want))
+	for i := 0; i < n; i++ {
+		if sh := m.serverOf[i]; sh >= 0 {
+			placement[sh] = i
+			usedServer[i] = true
+			usedShare[sh] = true
+		}
+	}
+
 	// Step 3: M3 on the complete graph of free writable servers × free
-	// shares: pair them in order.
+	// shares: pair them in order, shares no writable server holds first.
+	// A free share that a writable server already holds is moved to a
+	// free server only when there are not enough unheld shares to go
+	// round; otherwise it stays on its holder in step 4. Either way M3 has
+	// the same size (so the same happiness), and fewer shares are
+	// uploaded anew.
 	free := make([]int, 0, len(want))
-	for sh := 0; sh <= MaxShare; sh++ {
-		if want[sh] && !usedShare[sh] {
-			free = append(free, sh)
+	for _, held := range []bool{false, true} {
+		for sh := 0; sh <= MaxShare; sh++ {
+			if want[sh] && !usedShare[sh] && heldByWritable[sh] == held {
+				free = append(free, sh)
+			}
 		}
 	}
 	k := 0
@@ -244,7 +279,8 @@ func Plan(in Input) Placement {
 	}
 
 	// Step 4: homeless shares.
-	homeless := free[k:]
+	homeless := append([]int(nil), free[k:]...)
+	sort.Ints(homeless)
 	if len(homeless) == 0 {
 		return placement
 	}

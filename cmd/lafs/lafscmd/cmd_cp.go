@@ -93,6 +93,7 @@ func runCp(ctx context.Context, f *command.Factory, o cpOptions) error {
 		CapOf: func(ctx context.Context, file *os.File, size int64) (*caps.Cap, error) {
 			return dryRunCap(ctx, f, file, uint64(size))
 		}}
+	k.Warn = func(msg string) { fmt.Fprintln(f.IO.Err, "lafs: warning: "+msg) } // each skipped item; cp then exits 1
 	outcome, err := k.Copy(ctx, srcs, dst, o.Recursive)
 	if err != nil {
 		bar.Abort()

@@ -1,7 +1,9 @@
 package lafscmd
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -73,12 +75,6 @@ func newGridCommand(stdio *command.IO) *cli.Command {
 						return fmt.Errorf("locating the lafs binary: %w", err)
 					}
 					o.Executable, o.ServeArgs = exe, []string{"grid", "serve"}
-					if s3c.URL != "" {
-						if err := gridS3(cCtx, &s3c, s3SecretFile); err != nil {
-							return err
-						}
-						o.S3 = &s3c
-					}
 					k, h, n := encodingFor(o.Servers)
 					if !cCtx.IsSet("needed") {
 						o.Needed = k
@@ -88,6 +84,15 @@ func newGridCommand(stdio *command.IO) *cli.Command {
 					}
 					if !cCtx.IsSet("total") {
 						o.Total = max(n, o.Happy)
+					}
+					if err := checkGridUp(dir, o); err != nil {
+						return err
+					}
+					if s3c.URL != "" {
+						if err := gridS3(cCtx, &s3c, s3SecretFile); err != nil {
+							return err
+						}
+						o.S3 = &s3c
 					}
 					if nodes, _ := devgrid.Nodes(dir); len(nodes) == 0 {
 						if err := devgrid.Create(dir, o); err != nil {
@@ -165,6 +170,40 @@ func newGridCommand(stdio *command.IO) *cli.Command {
 			},
 		},
 	}
+}
+
+// checkGridUp refuses, before anything is made or started, what 'grid up'
+// cannot do: a directory that holds other things than a grid, encoding
+// parameters no client can use, no servers, or a reserved space that is
+// not a size. Each is a usage error (exit 2).
+func checkGridUp(dir string, o devgrid.Options) error {
+	if nodes, _ := devgrid.Nodes(dir); len(nodes) == 0 {
+		ents, err := os.ReadDir(dir)
+		switch {
+		case err == nil && len(ents) > 0:
+			return command.WithHint(command.Usagef("%s is not empty and holds no grid", dir), "give a new or empty directory, or one 'lafs grid up' made")
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return command.Usagef("%s: %v", dir, err)
+		}
+	}
+	switch {
+	case o.Servers < 1 || o.Servers > 99:
+		return command.Usagef("--servers %d: a dev grid has 1 to 99 servers", o.Servers)
+	case o.Needed < 1 || o.Needed > 256:
+		return command.Usagef("--needed %d: want 1 to 256", o.Needed)
+	case o.Total < 1 || o.Total > 256:
+		return command.Usagef("--total %d: want 1 to 256", o.Total)
+	case o.Needed > o.Total:
+		return command.Usagef("--needed %d is more than --total %d", o.Needed, o.Total)
+	case o.Happy < 1 || o.Happy > o.Total:
+		return command.Usagef("--happy %d: want 1 to --total (%d)", o.Happy, o.Total)
+	}
+	if o.ReservedSpace != "" {
+		if _, err := node.ParseSize(o.ReservedSpace); err != nil {
+			return command.Usagef("--reserved-space %q: not a size (e.g. 10M, 1G, 0)", o.ReservedSpace)
+		}
+	}
+	return nil
 }
 
 func gridArgs(cCtx *cli.Context) (string, []int, error) {

@@ -76,6 +76,7 @@ func runCp(ctx context.Context, f *command.Factory, o cpOptions) error {
 	}
 	// Tahoe's cp replaces existing targets.
 	k := &copier.Copier{Store: s, Overwrite: true, CapsOnly: o.CapsOnly}
+	k.Warn = func(msg string) { fmt.Fprintln(f.IO.Err, msg) } // each skipped item; cp then exits 1
 	if o.Verbose && !f.IO.Quiet {
 		k.Verbose = func(msg string) { fmt.Fprintln(f.IO.Err, msg) }
 	}

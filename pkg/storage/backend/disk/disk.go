@@ -146,24 +146,25 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 		return nil, err
 	}
 	inc := b.IncomingPath(si, shnum)
-	var f *os.File
 	for attempt := 0; ; attempt++ {
-		if err := os.MkdirAll(filepath.Dir(inc), 0o755); err != nil {
-			return nil, fmt.Errorf("create incoming directory: %w", err)
-		}
-		var err error
-		f, err = os.OpenFile(inc, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		// Another writer finishing an upload tidies empty incoming
+		// directories (tidyIncoming): one may vanish between MkdirAll and
+		// OpenFile, or during MkdirAll. Try again; it is not an error.
+		err := os.MkdirAll(filepath.Dir(inc), 0o755)
 		if err == nil {
-			break
+			var f *os.File
+			f, err = os.OpenFile(inc, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+			if err == nil {
+				return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
+			}
+			if errors.Is(err, fs.ErrExist) {
+				return nil, fmt.Errorf("create share container: %w", err)
+			}
 		}
-		// Another writer's tidyIncoming may remove the directory between
-		// MkdirAll and OpenFile: try again.
-		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
-			continue
+		if !errors.Is(err, fs.ErrNotExist) || attempt >= 100 {
+			return nil, fmt.Errorf("create share container: %w", err)
 		}
-		return nil, fmt.Errorf("create share container: %w", err)
 	}
-	return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
 }
 
 // Open implements backend.Backend.
