@@ -41,7 +41,7 @@ type s3Grid struct {
 func gridOptions(t testing.TB, servers, k, happy, n int) devgrid.Options {
 	return devgrid.Options{
 		Servers: servers, Needed: k, Happy: happy, Total: n,
-		Executable: command(t, "tahoe"), ServeArgs: []string{"run"},
+		Executable: command(t, "tahoe"), ServeArgs: []string{"run", "--allow-stdin-close"},
 		StartTimeout: 60 * time.Second,
 	}
 }
