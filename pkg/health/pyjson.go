@@ -1,6 +1,6 @@
 package health
 
-import "github.com/lafs/lafs/pkg/internal/pyjson"
+import "github.com/lafs/lafs/pkg/pyjson"
 
 // Field is one key and value of an Object.
 type Field = pyjson.Field

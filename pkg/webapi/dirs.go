@@ -12,7 +12,7 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/filestore"
-	"github.com/lafs/lafs/pkg/internal/pyjson"
+	"github.com/lafs/lafs/pkg/pyjson"
 )
 
 // serveDir handles a directory cap, reached directly or through a parent.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/filestore"
-	"github.com/lafs/lafs/pkg/internal/pyjson"
+	"github.com/lafs/lafs/pkg/pyjson"
 )
 
 // serveFile handles a file cap, reached directly or through a directory.

@@ -10,7 +10,7 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/filestore"
-	"github.com/lafs/lafs/pkg/internal/pyjson"
+	"github.com/lafs/lafs/pkg/pyjson"
 )
 
 // This file changes directories with Tahoe's dirnode semantics: a link

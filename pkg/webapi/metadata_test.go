@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/lafs/lafs/pkg/internal/pyjson"
+	"github.com/lafs/lafs/pkg/pyjson"
 )
 
 func TestUpdateMetadata(t *testing.T) {

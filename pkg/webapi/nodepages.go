@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/lafs/lafs/pkg/filestore"
-	"github.com/lafs/lafs/pkg/internal/pyjson"
+	"github.com/lafs/lafs/pkg/pyjson"
 )
 
 // serveWelcome is GET / (the welcome page) and GET /?t=json.

@@ -8,7 +8,7 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/filestore"
-	"github.com/lafs/lafs/pkg/internal/pyjson"
+	"github.com/lafs/lafs/pkg/pyjson"
 )
 
 // node is what a /uri/ URL names: an object (cap), reached directly or as
