@@ -6,7 +6,7 @@ REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X github.com/lafs/lafs/internal/version.Revision=$(REVISION)
 FUZZTIME ?= 3s
 
-.PHONY: all build test vet fuzz-short demo man bench install lint clean
+.PHONY: all build test vet fuzz-short demo man bench bench-all bench-cli install lint clean
 
 all: build
 
@@ -56,8 +56,30 @@ man: build
 	$(BIN)/tahoe completion fish > man/tahoe.fish
 	rm -f man/lafs-*.1; $(BIN)/lafs generate-man-pages man
 
+# The benchmarks of issue 17, a few minutes in all (see README,
+# Development): one core's SHA-256 (the floor), the codec, then the
+# whole-system ones of package bench over the local grid and 10 in-process
+# GBS nodes. BENCHFLAGS adds go test flags (-cpuprofile needs one package
+# and one -bench pattern: run go test by hand). LAFS_BENCH_MIB sets the
+# put/get size (default 64).
+BENCHFLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench '^(SHA256|Encode|Decode)$$' -benchtime 5x -benchmem $(BENCHFLAGS) ./pkg/client/chk
+	$(GO) test -run '^$$' -bench '^(Put|Get)$$' -benchtime 3x -benchmem $(BENCHFLAGS) ./bench
+	$(GO) test -run '^$$' -bench '^CpSmallFiles$$' -benchtime 2x -benchmem $(BENCHFLAGS) ./bench
+	$(GO) test -run '^$$' -bench '^(Ls|MutableOverwrite)$$' -benchtime 5x -benchmem $(BENCHFLAGS) ./bench
+
+# Every benchmark of every package, once each (slow; the layers' own).
+bench-all:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -benchmem ./...
+
+# Whole CLI processes, base vs new, as a Markdown table (internal/benchcli):
+#   make bench-cli BASE=<git revision>          base built from BASE, new from the working tree
+#   make bench-cli BENCHCLI='-base-bin DIR -new-bin DIR -rounds 1 -sizes 64'
+BASE     ?= main
+BENCHCLI ?=
+bench-cli:
+	$(GO) run ./internal/benchcli -base '$(BASE)' $(BENCHCLI)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
