@@ -64,10 +64,10 @@ man: build
 # put/get size (default 64).
 BENCHFLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench '^(SHA256|Encode|Decode)$$' -benchtime 5x -benchmem $(BENCHFLAGS) ./pkg/client/chk
-	$(GO) test -run '^$$' -bench '^(Put|Get)$$' -benchtime 3x -benchmem $(BENCHFLAGS) ./bench
-	$(GO) test -run '^$$' -bench '^CpSmallFiles$$' -benchtime 2x -benchmem $(BENCHFLAGS) ./bench
-	$(GO) test -run '^$$' -bench '^(Ls|MutableOverwrite)$$' -benchtime 5x -benchmem $(BENCHFLAGS) ./bench
+	$(GO) test -run '^$$' -bench '^Benchmark(SHA256|Encode|Decode)$$' -benchtime 5x -benchmem $(BENCHFLAGS) ./pkg/client/chk
+	$(GO) test -run '^$$' -bench '^Benchmark(Put|Get)$$' -benchtime 3x -benchmem $(BENCHFLAGS) ./bench
+	$(GO) test -run '^$$' -bench '^BenchmarkCpSmallFiles$$' -benchtime 2x -benchmem $(BENCHFLAGS) ./bench
+	$(GO) test -run '^$$' -bench '^Benchmark(Ls|MutableOverwrite)$$' -benchtime 5x -benchmem $(BENCHFLAGS) ./bench
 
 # Every benchmark of every package, once each (slow; the layers' own).
 bench-all:

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"syscall"
@@ -35,8 +36,13 @@ const (
 type grid struct {
 	name  string // "local" or "gbs10"
 	dir   string // the client node directory
+	mode  lafs.Mode
 	store filestore.Store
 }
+
+// reopen opens the grid's node directory again: a second store with
+// nothing cached and no connections, as a new process has.
+func (g grid) reopen(tb testing.TB) filestore.Store { return open(tb, g.dir, g.mode) }
 
 // grids returns the two grids a benchmark runs over: the embedded local
 // grid and 10 GBS storage nodes in process. Both are torn down (nodes
@@ -65,7 +71,7 @@ func localGrid(tb testing.TB) grid {
 	if err := localgrid.Create(dir, servers); err != nil {
 		tb.Fatal(err)
 	}
-	return grid{name: "local", dir: dir, store: open(tb, dir, lafs.ModeLocal)}
+	return grid{name: "local", dir: dir, mode: lafs.ModeLocal, store: open(tb, dir, lafs.ModeLocal)}
 }
 
 // gbsGrid starts 10 storage nodes in this process (pkg/node's RunNode:
@@ -144,7 +150,7 @@ func gbsGrid(tb testing.TB) grid {
 	if err := nodedir.WriteFileAtomic(filepath.Join(dir, "private", "servers.yaml"), out, 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	return grid{name: "gbs10", dir: dir, store: open(tb, dir, lafs.ModeNetwork)}
+	return grid{name: "gbs10", dir: dir, mode: lafs.ModeNetwork, store: open(tb, dir, lafs.ModeNetwork)}
 }
 
 // open opens a node directory's store with lafs.Open, as the command
@@ -225,15 +231,21 @@ func processCPU() time.Duration {
 
 // loop runs f for each iteration of the benchmark and reports, beside
 // the wall time, the process's CPU time per iteration (servers in
-// process included), which a loaded machine disturbs less.
+// process included), which a loaded machine disturbs less. The
+// iterations run under the pprof label bench=<benchmark name>, which the
+// goroutines they start inherit and the servers' goroutines do not: in
+// a -cpuprofile, `go tool pprof -tagfocus bench=.` keeps the client's
+// side of the timed work only, without setup or servers.
 func loop(b *testing.B, f func(i int)) {
 	b.ReportAllocs()
 	start := processCPU()
 	i := 0
-	for b.Loop() {
-		f(i)
-		i++
-	}
+	pprof.Do(context.Background(), pprof.Labels("bench", b.Name()), func(context.Context) {
+		for b.Loop() {
+			f(i)
+			i++
+		}
+	})
 	if cpu := processCPU() - start; cpu > 0 && i > 0 {
 		b.ReportMetric(float64(cpu.Milliseconds())/float64(i), "cpu-ms/op")
 	}
