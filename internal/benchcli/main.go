@@ -53,10 +53,14 @@ type config struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	interrupted := ctx.Err() != nil
 	stop()
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
+	case err != nil && interrupted:
+		fmt.Fprintln(os.Stderr, "benchcli: interrupted; grids taken down, scratch files removed:", err)
+		os.Exit(130)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "benchcli: error:", err)
 		var u usageError
