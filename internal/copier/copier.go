@@ -802,14 +802,21 @@ func (c counter) Write(b []byte) (int, error) {
 // TreeSize is the total size of the regular files under path (for a
 // progress bar over a whole tree).
 func TreeSize(path string) int64 {
-	var total int64
+	size, _ := TreeStats(path)
+	return size
+}
+
+// TreeStats is the total size and the number of the regular files under
+// path (path itself when it is one).
+func TreeStats(path string) (size int64, files int) {
 	_ = filepath.WalkDir(path, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
 			if info, err := d.Info(); err == nil {
-				total += info.Size()
+				size += info.Size()
+				files++
 			}
 		}
 		return nil
 	})
-	return total
+	return size, files
 }

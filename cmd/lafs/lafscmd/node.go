@@ -94,7 +94,13 @@ func bar(f *command.Factory, json bool, label string, total int64) *progress.Bar
 	if f.IO.Quiet || !f.IO.ErrTTY || !p.ShowProgress() || json {
 		return progress.Nop()
 	}
-	return progress.New(f.IO.Err, label, total)
+	b := progress.New(f.IO.Err, label, total)
+	cols := f.IO.Width // the terminal's, when stdout is it too
+	if cols <= 0 {
+		cols = 80
+	}
+	b.FitTo(cols)
+	return b
 }
 
 // safeName shows a name from the grid on a terminal or in a list: control
