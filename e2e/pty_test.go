@@ -109,9 +109,9 @@ func TestOnTerminal(t *testing.T) {
 	}
 }
 
-// TestCpProgressFiles: lafs cp -r on a terminal shows files done of the
-// total beside the bytes ("5/5 files, 20.0 KiB/20.0 KiB"), within 80
-// columns; piped, stderr stays empty.
+// TestCpProgressFiles: lafs cp -r and lafs backup on a terminal show
+// files done of the total beside the bytes ("5/5 files, 20.0 KiB/20.0
+// KiB"), within 80 columns; piped, stderr stays empty.
 func TestCpProgressFiles(t *testing.T) {
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
@@ -154,5 +154,13 @@ func TestCpProgressFiles(t *testing.T) {
 	}
 	if out, errs := run("lafs", "cp", "-r", filepath.Join(dir, "tree"), "home:piped"); out != "" || errs != "" {
 		t.Fatalf("cp -r piped: stdout %q stderr %q", out, errs)
+	}
+	// lafs backup draws the same bar, then its summary.
+	screen, code = onTerminal(t, env, "lafs", "backup", filepath.Join(dir, "tree"), "home:bk")
+	if code != 0 || !strings.Contains(screen, "backup [") || !strings.Contains(screen, "5/5 files, 20.0 KiB/20.0 KiB") || !strings.Contains(screen, "files: 5 uploaded, 0 unchanged") {
+		t.Fatalf("backup on a terminal: exit %d %q", code, screen)
+	}
+	if out, errs := run("lafs", "backup", filepath.Join(dir, "tree"), "home:bk"); !strings.Contains(out, "files: 0 uploaded, 5 unchanged") || errs != "" {
+		t.Fatalf("backup piped: stdout %q stderr %q", out, errs)
 	}
 }

@@ -85,6 +85,25 @@ func (b *Bar) AddFile() {
 	b.filesDone++
 }
 
+// Note prints a line of its own (a warning) to w: on the bar's line,
+// which it clears first, the bar redrawn below it. A stopped bar just
+// prints it.
+func (b *Bar) Note(w io.Writer, line string) {
+	if b == nil {
+		fmt.Fprintln(w, line)
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped || !b.drawn {
+		fmt.Fprintln(w, line)
+		return
+	}
+	fmt.Fprint(b.w, "\r\033[K")
+	fmt.Fprintln(w, line)
+	b.draw(b.now())
+}
+
 // Write lets a Bar count bytes passing through an io.Writer chain.
 func (b *Bar) Write(p []byte) (int, error) {
 	b.Add(int64(len(p)))

@@ -100,6 +100,7 @@ func NewApp(f *command.Factory) *cli.App {
 			newLsCommand(f),
 			newMkdirCommand(f),
 			newCpCommand(f),
+			newBackupCommand(f),
 			newMvCommand(f),
 			newRmCommand(f),
 			newDuCommand(f),
