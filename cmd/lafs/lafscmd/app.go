@@ -108,7 +108,7 @@ func NewApp(f *command.Factory) *cli.App {
 			newStatusCommand(f),
 			newCheckCommand(f),
 			newVersionCommand(f),
-			newGridCommand(f.IO),
+			newGridCommand(f),
 			command.NewCompletionCommand(f.IO, "lafs"),
 			command.NewManCommand(f.IO),
 			newManPagesCommand(),
