@@ -54,7 +54,7 @@ func newCpCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() < 2 {
-				return command.Usagef("cp needs FROM... and TO, got %d argument(s)", cCtx.NArg())
+				return command.Usagef("lafs cp takes FROM... and TO, got %d argument(s)", cCtx.NArg())
 			}
 			args := cCtx.Args().Slice()
 			o.Sources, o.Target = args[:len(args)-1], args[len(args)-1]

@@ -156,3 +156,17 @@ func TestGridStatusGolden(t *testing.T) {
 		t.Fatalf("no grid: exit %d %q", code, errb.String())
 	}
 }
+
+// TestEncodingFor: a new grid's client encoding follows --servers (B22):
+// Tahoe's 3-of-10, happy 7 from ten servers up; below, every share on its
+// own server.
+func TestEncodingFor(t *testing.T) {
+	for _, c := range []struct{ servers, k, happy, n int }{
+		{1, 1, 1, 1}, {2, 1, 1, 2}, {3, 1, 2, 3}, {4, 2, 3, 4}, {5, 3, 4, 5}, {9, 5, 8, 9}, {10, 3, 7, 10}, {20, 3, 7, 10},
+	} {
+		k, h, n := encodingFor(c.servers)
+		if k != c.k || h != c.happy || n != c.n {
+			t.Errorf("%d servers: %d-of-%d happy %d, want %d-of-%d happy %d", c.servers, k, n, h, c.k, c.n, c.happy)
+		}
+	}
+}
