@@ -104,6 +104,11 @@ func TestOnTerminal(t *testing.T) {
 	if code != 0 || !strings.Contains(screen, "NICKNAME") || !strings.Contains(screen, "GiB") && !strings.Contains(screen, "MiB") && !strings.Contains(screen, "TiB") {
 		t.Fatalf("status on a terminal: exit %d\n%s", code, screen)
 	}
+	for _, l := range strings.Split(screen, "\n") {
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("status: a %d-column line on an 80-column terminal: %q", n, l)
+		}
+	}
 	if piped := run("lafs", "status"); strings.Contains(piped, "NICKNAME") || !strings.Contains(piped, "\tyes\t") {
 		t.Fatalf("status piped: %q", piped)
 	}

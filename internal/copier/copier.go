@@ -5,7 +5,10 @@
 // file for one file and a directory otherwise; a file target takes exactly
 // one file; a directory target takes each source under its own name, or a
 // root directory's contents. A recursive copy into the grid builds each new
-// directory with all its children in one publish.
+// directory with all its children in one publish, uploading the files
+// Copier.Parallel at a time (package window); what it reports (Verbose
+// lines, each directory's entries) keeps the walk's order, whatever order
+// the uploads finish in.
 //
 // It owns no argument parsing (package location does) and no output of its
 // own beyond what Copier.Verbose is told.
