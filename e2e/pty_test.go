@@ -104,7 +104,68 @@ func TestOnTerminal(t *testing.T) {
 	if code != 0 || !strings.Contains(screen, "NICKNAME") || !strings.Contains(screen, "GiB") && !strings.Contains(screen, "MiB") && !strings.Contains(screen, "TiB") {
 		t.Fatalf("status on a terminal: exit %d\n%s", code, screen)
 	}
+	for _, l := range strings.Split(screen, "\n") {
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("status: a %d-column line on an 80-column terminal: %q", n, l)
+		}
+	}
 	if piped := run("lafs", "status"); strings.Contains(piped, "NICKNAME") || !strings.Contains(piped, "\tyes\t") {
 		t.Fatalf("status piped: %q", piped)
+	}
+}
+
+// TestCpProgressFiles: lafs cp -r and lafs backup on a terminal show
+// files done of the total beside the bytes ("5/5 files, 20.0 KiB/20.0
+// KiB"), within 80 columns; piped, stderr stays empty.
+func TestCpProgressFiles(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	node := filepath.Join(dir, "node")
+	env := append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "LAFS_NODE_DIRECTORY="+node)
+	for i := 0; i < 5; i++ {
+		if err := os.MkdirAll(filepath.Join(dir, "tree", "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "tree", string(rune('a'+i))+".bin")
+		if i%2 == 1 {
+			p = filepath.Join(dir, "tree", "sub", string(rune('a'+i))+".bin")
+		}
+		if err := os.WriteFile(p, bytes.Repeat([]byte{byte(i)}, 4096), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(name string, args ...string) (string, string) {
+		t.Helper()
+		cmd := exec.Command(command(t, name), args...)
+		cmd.Env, cmd.Dir = env, dir
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, stderr.String())
+		}
+		return string(out), stderr.String()
+	}
+	run("tahoe", "create-client", "--local-grid", "4", "--shares-needed", "2", "--shares-happy", "3", "--shares-total", "4", node)
+	run("lafs", "alias", "add", "home")
+	screen, code := onTerminal(t, env, "lafs", "cp", "-r", filepath.Join(dir, "tree"), "home:tty")
+	if code != 0 || !strings.Contains(screen, "5/5 files, 20.0 KiB/20.0 KiB") {
+		t.Fatalf("cp -r on a terminal: exit %d %q", code, screen)
+	}
+	for _, l := range strings.Split(strings.NewReplacer("\r", "\n", "\x1b[K", "").Replace(screen), "\n") {
+		if n := utf8.RuneCountInString(l); n >= 80 {
+			t.Errorf("a %d-column progress line on an 80-column terminal: %q", n, l)
+		}
+	}
+	if out, errs := run("lafs", "cp", "-r", filepath.Join(dir, "tree"), "home:piped"); out != "" || errs != "" {
+		t.Fatalf("cp -r piped: stdout %q stderr %q", out, errs)
+	}
+	// lafs backup draws the same bar, then its summary.
+	screen, code = onTerminal(t, env, "lafs", "backup", filepath.Join(dir, "tree"), "home:bk")
+	if code != 0 || !strings.Contains(screen, "backup [") || !strings.Contains(screen, "5/5 files, 20.0 KiB/20.0 KiB") || !strings.Contains(screen, "files: 5 uploaded, 0 unchanged") {
+		t.Fatalf("backup on a terminal: exit %d %q", code, screen)
+	}
+	if out, errs := run("lafs", "backup", filepath.Join(dir, "tree"), "home:bk"); !strings.Contains(out, "files: 0 uploaded, 5 unchanged") || errs != "" {
+		t.Fatalf("backup piped: stdout %q stderr %q", out, errs)
 	}
 }

@@ -24,12 +24,15 @@ bin/lafs ls -R --json home:                # every name below, exact, one JSON o
 bin/lafs rm -r home:archive
 bin/lafs put photo.jpg home:photo.jpg
 bin/lafs put --force photo.jpg home:photo.jpg   # replacing a name needs --force, as cp
+bin/lafs backup Pictures home:backups      # a snapshot: home:backups/Archives/<time> and Latest
+bin/lafs backup Pictures home:backups      # again: unchanged files are not sent (private/backupdb.sqlite)
 
 # A networked grid: storage node processes speaking Tahoe's HTTP storage
 # protocol (GBS) over TLS on 127.0.0.1, and a client node directory for them.
 bin/lafs grid up --servers 5 ~/grid        # 3-of-5, happy 4
 cap=$(bin/lafs -d ~/grid/client put photo.jpg)
 bin/lafs grid down ~/grid 3 4              # stop two nodes: get still works with any 3
+bin/lafs grid status ~/grid                # which nodes run: address, server id, shares, space
 bin/lafs -d ~/grid/client get "$cap" - | cmp - photo.jpg
 bin/lafs grid down ~/grid
 

@@ -5,7 +5,10 @@
 // file for one file and a directory otherwise; a file target takes exactly
 // one file; a directory target takes each source under its own name, or a
 // root directory's contents. A recursive copy into the grid builds each new
-// directory with all its children in one publish.
+// directory with all its children in one publish, uploading the files
+// Copier.Parallel at a time (package window); what it reports (Verbose
+// lines, each directory's entries) keeps the walk's order, whatever order
+// the uploads finish in.
 //
 // It owns no argument parsing (package location does) and no output of its
 // own beyond what Copier.Verbose is told.
@@ -24,6 +27,7 @@ import (
 
 	"github.com/lafs/lafs/internal/command/location"
 	"github.com/lafs/lafs/internal/safefile"
+	"github.com/lafs/lafs/internal/window"
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client"
 	"github.com/lafs/lafs/pkg/client/dirnode"
@@ -42,8 +46,15 @@ type Copier struct {
 	// made and the directory copied into it under its own name (Tahoe's
 	// cp: "cp -r dir missing" gives missing/dir/...).
 	MissingDirIsCopy bool
-	// Progress is told about bytes uploaded or downloaded (may be nil).
+	// Progress is told about bytes uploaded or downloaded (may be nil). It
+	// is called from several goroutines at once.
 	Progress func(n int64)
+	// FileDone is told of each file copied or skipped (may be nil; called
+	// from several goroutines at once).
+	FileDone func()
+	// Parallel is how many files a tree upload sends at once
+	// (window.Default when 0).
+	Parallel int
 	// Verbose, when set, is told what is being done, a line at a time.
 	Verbose func(msg string)
 	// Stdout receives a file copied to standard output ("-").
@@ -345,6 +356,14 @@ func (k *Copier) mkdir(ctx context.Context, dst location.Location) error {
 
 // copyFile copies one file source to dst, a file's place.
 func (k *Copier) copyFile(ctx context.Context, src endpoint, dst location.Location) error {
+	if err := k.copyOneFile(ctx, src, dst); err != nil {
+		return err
+	}
+	k.fileDone()
+	return nil
+}
+
+func (k *Copier) copyOneFile(ctx context.Context, src endpoint, dst location.Location) error {
 	k.say("%s -> %s", src.loc, dst)
 	switch {
 	case src.loc.IsLocal() && dst.IsGrid():
@@ -556,12 +575,48 @@ func (k *Copier) uploadFile(ctx context.Context, path string) (*caps.Cap, error)
 	if err != nil {
 		return nil, fmt.Errorf("uploading %s: %w", path, err)
 	}
+	k.fileDone()
 	return res.Cap, nil
+}
+
+func (k *Copier) fileDone() {
+	if k.FileDone != nil {
+		k.FileDone()
+	}
 }
 
 // uploadTree uploads a local directory and returns the new directory's
 // cap: files first, then one publish of the directory with every child.
+// Files upload k.Parallel at a time (window.Default when unset) and each
+// directory is made once its children are done, while the walk goes on
+// submitting the files after it; the walk, its verbose lines and each
+// directory's entries keep the walk's order, whatever order the uploads
+// finish in.
 func (k *Copier) uploadTree(ctx context.Context, dir string) (*caps.Cap, error) {
+	w := window.New(ctx, k.Parallel)
+	root, walkErr := k.submitTree(w, dir)
+	var c *caps.Cap
+	var err error
+	if walkErr == nil {
+		c, err = root.Wait()
+	}
+	if walkErr != nil {
+		w.Cancel()
+	}
+	closeErr := w.Close()
+	switch {
+	case walkErr != nil:
+		return nil, walkErr
+	case closeErr != nil:
+		return nil, closeErr // the first failure, not the cancellations after it
+	}
+	return c, err
+}
+
+// submitTree walks dir in the caller's goroutine (the loop and skip
+// bookkeeping are not shared), submitting each file's upload to w and
+// the directory's publish after them.
+func (k *Copier) submitTree(w *window.Window, dir string) (*window.Result[*caps.Cap], error) {
 	leave, err := k.enterLocal(dir)
 	if err != nil {
 		return nil, err
@@ -571,21 +626,31 @@ func (k *Copier) uploadTree(ctx context.Context, dir string) (*caps.Cap, error) 
 	if err != nil {
 		return nil, err
 	}
-	var children []dirnode.Entry
+	kids := make([]*window.Result[*caps.Cap], 0, len(ents))
+	deps := make([]window.Waiter, 0, len(ents))
 	for _, e := range ents {
-		var child *caps.Cap
+		var child *window.Result[*caps.Cap]
 		if e.dir {
-			child, err = k.uploadTree(ctx, e.path)
+			if child, err = k.submitTree(w, e.path); err != nil {
+				return nil, err
+			}
 		} else {
 			k.say("%s -> (new directory)", e.path)
-			child, err = k.uploadFile(ctx, e.path)
+			child = window.Go(w, func(ctx context.Context) (*caps.Cap, error) { return k.uploadFile(ctx, e.path) })
 		}
-		if err != nil {
-			return nil, err
-		}
-		children = append(children, client.EntryFor(e.name, child))
+		kids, deps = append(kids, child), append(deps, child)
 	}
-	return k.Store.Mkdir(ctx, filestore.MkdirOptions{Children: children})
+	return window.After(w, deps, func(ctx context.Context) (*caps.Cap, error) {
+		children := make([]dirnode.Entry, 0, len(ents))
+		for i, e := range ents {
+			c, err := kids[i].Wait()
+			if err != nil {
+				return nil, err
+			}
+			children = append(children, client.EntryFor(e.name, c))
+		}
+		return k.Store.Mkdir(ctx, filestore.MkdirOptions{Children: children})
+	}), nil
 }
 
 // copyGridTree copies a grid directory into a new one and returns its cap:
@@ -714,7 +779,9 @@ func (k *Copier) downloadTree(ctx context.Context, dir *caps.Cap, target string,
 			err = k.downloadTree(ctx, c, path, seen)
 		} else {
 			k.say("%s -> %s", e.Name, path)
-			err = k.downloadFile(ctx, c, path)
+			if err = k.downloadFile(ctx, c, path); err == nil {
+				k.fileDone()
+			}
 		}
 		if err != nil {
 			return err
@@ -738,14 +805,21 @@ func (c counter) Write(b []byte) (int, error) {
 // TreeSize is the total size of the regular files under path (for a
 // progress bar over a whole tree).
 func TreeSize(path string) int64 {
-	var total int64
+	size, _ := TreeStats(path)
+	return size
+}
+
+// TreeStats is the total size and the number of the regular files under
+// path (path itself when it is one).
+func TreeStats(path string) (size int64, files int) {
 	_ = filepath.WalkDir(path, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
 			if info, err := d.Info(); err == nil {
-				total += info.Size()
+				size += info.Size()
+				files++
 			}
 		}
 		return nil
 	})
-	return total
+	return size, files
 }

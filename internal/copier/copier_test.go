@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lafs/lafs/internal/command/location"
@@ -90,14 +93,14 @@ func TestTreeRoundTrip(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		fx.write(filepath.Join("tree", "d"+strconv.Itoa(i%3), "f"+strconv.Itoa(i)), string(bytes.Repeat([]byte{byte(i)}, 100*i)))
 	}
-	var moved int64
-	k := &Copier{Store: fx.s, Progress: func(n int64) { moved += n }}
+	var moved atomic.Int64
+	k := &Copier{Store: fx.s, Progress: func(n int64) { moved.Add(n) }}
 	tree := location.LocalPath(filepath.Join(src, "tree"))
 	if _, err := k.Copy(ctx, []location.Location{tree}, fx.loc("r:"), true); err != nil {
 		t.Fatal(err)
 	}
-	if moved != TreeSize(filepath.Join(src, "tree")) {
-		t.Fatalf("progress %d, tree %d", moved, TreeSize(filepath.Join(src, "tree")))
+	if moved.Load() != TreeSize(filepath.Join(src, "tree")) {
+		t.Fatalf("progress %d, tree %d", moved.Load(), TreeSize(filepath.Join(src, "tree")))
 	}
 	back := t.TempDir()
 	from := fx.loc("r:tree")
@@ -327,5 +330,98 @@ func TestGridCopiesAreCopies(t *testing.T) {
 	var b bytes.Buffer
 	if err := fx.s.Download(ctx, mut, &b, filestore.DownloadOptions{}); err != nil || b.String() != "version 2" {
 		t.Fatalf("mutable file holds %q (%v)", b.String(), err)
+	}
+}
+
+// listTree lists a grid tree as "path kind size" lines, in name order.
+func (fx *fixture) listTree(c *caps.Cap, prefix string, out *[]string) {
+	entries, err := fx.s.ReadDir(context.Background(), c)
+	if err != nil {
+		fx.t.Fatal(err)
+	}
+	for _, e := range entries {
+		child, err := caps.Parse(e.Cap())
+		if err != nil {
+			fx.t.Fatal(err)
+		}
+		if child.IsDirectory() {
+			*out = append(*out, prefix+e.Name+"/")
+			fx.listTree(child, prefix+e.Name+"/", out)
+			continue
+		}
+		*out = append(*out, prefix+e.Name+" "+child.String())
+	}
+}
+
+// TestTreeParallel: a tree uploaded one file at a time and eight at a
+// time gives the same directories with the same file caps, the same
+// verbose lines in the same (walk) order, and counts every file once.
+func TestTreeParallel(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	for i := 0; i < 24; i++ {
+		fx.write(filepath.Join("tree", "d"+strconv.Itoa(i%2), "e"+strconv.Itoa(i%3%2), "f"+strconv.Itoa(i)), strings.Repeat("x", 60+i*37))
+	}
+	fx.write(filepath.Join("tree", "top.txt"), strings.Repeat("t", 5000))
+	var listings [2][]string
+	var verbose [2][]string
+	for run, par := range []int{1, 8} {
+		var files atomic.Int32
+		k := &Copier{Store: fx.s, Parallel: par, FileDone: func() { files.Add(1) },
+			Verbose: func(msg string) { verbose[run] = append(verbose[run], strings.ReplaceAll(msg, fx.local, "LOCAL")) }}
+		dst := fx.loc("r:p" + strconv.Itoa(par))
+		if _, err := k.Copy(ctx, []location.Location{location.LocalPath(filepath.Join(fx.local, "tree"))}, dst, true); err != nil {
+			t.Fatal(err)
+		}
+		if n := files.Load(); n != 25 {
+			t.Fatalf("Parallel %d: FileDone told of %d files, want 25", par, n)
+		}
+		c, err := fx.s.Resolve(ctx, fx.root, "p"+strconv.Itoa(par)+"/tree")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fx.listTree(c, "", &listings[run])
+	}
+	if strings.Join(listings[0], "\n") != strings.Join(listings[1], "\n") {
+		t.Fatalf("one at a time:\n%s\neight at a time:\n%s", strings.Join(listings[0], "\n"), strings.Join(listings[1], "\n"))
+	}
+	if len(listings[0]) != 25+2+4 {
+		t.Fatalf("%d entries, want 31", len(listings[0]))
+	}
+	if strings.Join(verbose[0], "\n") != strings.Join(verbose[1], "\n") {
+		t.Fatalf("verbose lines differ:\n%v\n%v", verbose[0], verbose[1])
+	}
+}
+
+// failingStore is a real store whose uploads of one size fail.
+type failingStore struct {
+	filestore.Store
+	size int64
+}
+
+var errInjected = errors.New("injected upload failure")
+
+func (s failingStore) Upload(ctx context.Context, src io.ReaderAt, size int64, o filestore.UploadOptions) (*filestore.UploadResult, error) {
+	if size == s.size {
+		return nil, errInjected
+	}
+	return s.Store.Upload(ctx, src, size, o)
+}
+
+// TestTreeUploadFailure: when one upload of a parallel tree copy fails,
+// Copy returns that failure (not the cancellations it causes) and links
+// nothing at the target.
+func TestTreeUploadFailure(t *testing.T) {
+	fx := newFixture(t)
+	for i := 0; i < 24; i++ {
+		fx.write(filepath.Join("tree", "f"+strconv.Itoa(i)), strings.Repeat("y", 100+i))
+	}
+	k := &Copier{Store: failingStore{fx.s, 100 + 17}, Parallel: 4}
+	_, err := k.Copy(context.Background(), []location.Location{location.LocalPath(filepath.Join(fx.local, "tree"))}, fx.loc("r:dst"), true)
+	if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), "f17") {
+		t.Fatalf("Copy: %v, want the injected failure of f17", err)
+	}
+	if k := fx.kind("dst/tree"); k != "missing" {
+		t.Fatalf("r:dst/tree is %s after a failed copy", k)
 	}
 }

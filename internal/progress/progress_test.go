@@ -47,3 +47,37 @@ func TestBarDrawsAndFinishes(t *testing.T) {
 	Nop().Add(5)
 	Nop().Finish()
 }
+
+// TestFiles: with file counting on, the line shows files done of total
+// before the bytes, and on a narrow terminal the bar narrows (then the
+// line is cut) so a redraw never wraps.
+func TestFiles(t *testing.T) {
+	st := State{Label: "cp", Done: 3250585, Total: 50331648, Elapsed: 2 * time.Second, Files: 12, FilesTotal: 200}
+	want := "cp [          ]   6% 12/200 files, 3.1 MiB/48.0 MiB 1.5 MiB/s ETA 29s"
+	if got := st.Fit(10, 0); got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+	for _, cols := range []int{80, 60, 40, 20} {
+		got := st.Fit(24, cols)
+		if n := len([]rune(got)); n >= cols {
+			t.Errorf("%d columns: a line of %d: %q", cols, n, got)
+		}
+		if !strings.Contains(got, "12/200 files") && cols >= 60 {
+			t.Errorf("%d columns: the file count is gone: %q", cols, got)
+		}
+	}
+	if got := (State{Label: "cp", Done: 2048, Total: -1, Elapsed: time.Second, Files: 3, FilesTotal: -1}).Fit(10, 0); got != "cp 3 files, 2.0 KiB 2.0 KiB/s" {
+		t.Fatalf("unknown totals: %q", got)
+	}
+	var buf bytes.Buffer
+	b := New(&buf, "cp", 100)
+	b.CountFiles(2)
+	b.AddFile()
+	b.Add(100)
+	b.AddFile()
+	b.Finish()
+	if !strings.Contains(buf.String(), "2/2 files, 100 B/100 B") {
+		t.Fatalf("bar: %q", buf.String())
+	}
+	Nop().AddFile()
+}

@@ -23,7 +23,7 @@ func newCatCommand(f *command.Factory) *cli.Command {
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "write binary data to a terminal anyway", Destination: &force}},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() == 0 {
-				return command.Usagef("cat needs at least one CAP or ALIAS:PATH")
+				return command.Usagef("lafs cat takes one or more CAP|ALIAS:PATH, got 0 argument(s)")
 			}
 			return runCat(cCtx.Context, f, cCtx.Args().Slice(), force)
 		},

@@ -34,7 +34,7 @@ func newCheckCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() == 0 {
-				return command.Usagef("check needs at least one PATH")
+				return command.Usagef("lafs check takes one or more ALIAS:PATH|CAP, got 0 argument(s)")
 			}
 			o.Paths = cCtx.Args().Slice()
 			var err error

@@ -9,6 +9,7 @@ import (
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/internal/command/location"
 	"github.com/lafs/lafs/internal/copier"
+	"github.com/lafs/lafs/internal/window"
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/filestore"
 	"github.com/urfave/cli/v2"
@@ -22,6 +23,8 @@ type cpOptions struct {
 	Force     bool
 	Update    bool
 	JSON      bool
+	// Parallel is how many files a tree upload sends at once.
+	Parallel int
 }
 
 type cpJSON struct {
@@ -46,14 +49,18 @@ func newCpCommand(f *command.Factory) *cli.Command {
 			&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "copy directories and their contents", Destination: &o.Recursive},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "replace existing files and names", Destination: &o.Force},
 			&cli.BoolFlag{Name: "update", Aliases: []string{"u"}, Usage: "resume: skip files whose cap at TO already matches, replace changed ones; a directory onto an existing one merges into it", Destination: &o.Update},
+			&cli.IntFlag{Name: "parallel", Aliases: []string{"j"}, Value: window.Default, Usage: "upload up to `N` files of a tree at once", Destination: &o.Parallel},
 			jsonFlag(&out, "print {from, to, outcome, size, skipped} when done"),
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() < 2 {
-				return command.Usagef("cp needs FROM... and TO, got %d argument(s)", cCtx.NArg())
+				return command.Usagef("lafs cp takes FROM... and TO, got %d argument(s)", cCtx.NArg())
 			}
 			args := cCtx.Args().Slice()
 			o.Sources, o.Target = args[:len(args)-1], args[len(args)-1]
+			if err := window.Check(o.Parallel); err != nil {
+				return command.Usagef("--parallel: %v", err)
+			}
 			var err error
 			if o.JSON, err = asJSON(f, out); err != nil {
 				return err
@@ -74,13 +81,20 @@ func runCp(ctx context.Context, f *command.Factory, o cpOptions) error {
 	}
 	var srcs []location.Location
 	var total int64
+	files := 0 // local files to copy; -1: some come from the grid (not counted ahead)
 	for _, a := range o.Sources {
 		src, err := location.Parse(aliases, a)
 		if err != nil {
 			return aliasHint(err)
 		}
 		if src.IsLocal() {
-			total += copier.TreeSize(src.LocalName())
+			size, n := copier.TreeStats(src.LocalName())
+			total += size
+			if files >= 0 {
+				files += n
+			}
+		} else {
+			files = -1
 		}
 		srcs = append(srcs, src)
 	}
@@ -88,8 +102,9 @@ func runCp(ctx context.Context, f *command.Factory, o cpOptions) error {
 	if err != nil {
 		return err
 	}
-	bar := bar(f, o.JSON, fmt.Sprintf("cp %d source(s)", len(srcs)), total)
-	k := &copier.Copier{Store: s, Overwrite: o.Force, MissingDirIsCopy: true, Progress: bar.Add, Stdout: f.IO.Out, Update: o.Update,
+	bar := bar(f, o.JSON, "cp", total)
+	bar.CountFiles(files) // "12/200 files, 3.1 MiB/48.0 MiB", on a terminal only
+	k := &copier.Copier{Store: s, Overwrite: o.Force, MissingDirIsCopy: true, Progress: bar.Add, FileDone: bar.AddFile, Stdout: f.IO.Out, Update: o.Update, Parallel: o.Parallel,
 		CapOf: func(ctx context.Context, file *os.File, size int64) (*caps.Cap, error) {
 			return dryRunCap(ctx, f, file, uint64(size))
 		}}

@@ -26,7 +26,7 @@ func newDuCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 1 {
-				return command.Usagef("du takes at most one ALIAS:PATH, got %d", cCtx.NArg())
+				return command.Usagef("lafs du takes at most one ALIAS:PATH, got %d argument(s)", cCtx.NArg())
 			}
 			j, err := asJSON(f, out)
 			if err != nil {

@@ -45,7 +45,7 @@ func newGetCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() < 1 || cCtx.NArg() > 2 {
-				return command.Usagef("get takes CAP|ALIAS:PATH and an optional FILE, got %d argument(s)", cCtx.NArg())
+				return command.Usagef("lafs get takes CAP|ALIAS:PATH and an optional FILE, got %d argument(s)", cCtx.NArg())
 			}
 			o.From, o.To = cCtx.Args().Get(0), cCtx.Args().Get(1)
 			var err error

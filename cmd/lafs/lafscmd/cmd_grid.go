@@ -34,7 +34,8 @@ func gridS3(cCtx *cli.Context, c *s3.Config, secretFile string) error {
 	return s3.CreateBucket(cCtx.Context, *c)
 }
 
-func newGridCommand(stdio *command.IO) *cli.Command {
+func newGridCommand(f *command.Factory) *cli.Command {
+	stdio := f.IO
 	o := devgrid.Options{Servers: 5, Needed: 3, Happy: 4, Total: 5}
 	var s3c s3.Config
 	var s3SecretFile string
@@ -155,6 +156,7 @@ func newGridCommand(stdio *command.IO) *cli.Command {
 					return nil
 				},
 			},
+			newGridStatusCommand(f),
 			{
 				Name:      "serve",
 				Usage:     "serve one storage node in the foreground (what 'up' starts)",

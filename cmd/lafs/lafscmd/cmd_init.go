@@ -34,7 +34,7 @@ func newInitCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 1 {
-				return command.Usagef("init takes at most one argument (DIR), got %d", cCtx.NArg())
+				return command.Usagef("lafs init takes at most one DIR, got %d argument(s)", cCtx.NArg())
 			}
 			o.Dir = cCtx.Args().First()
 			var err error

@@ -82,7 +82,7 @@ func newLsCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 1 {
-				return command.Usagef("ls takes at most one ALIAS:PATH, got %d", cCtx.NArg())
+				return command.Usagef("lafs ls takes at most one ALIAS:PATH, got %d argument(s)", cCtx.NArg())
 			}
 			o.Path = cCtx.Args().First()
 			var err error

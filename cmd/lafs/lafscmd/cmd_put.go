@@ -55,7 +55,7 @@ func newPutCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() == 0 {
-				return command.Usagef("put needs at least one FILE (or '-' for standard input), got 0")
+				return command.Usagef("lafs put takes one or more FILE (or '-' for standard input), got 0 argument(s)")
 			}
 			o.Args = cCtx.Args().Slice()
 			var err error

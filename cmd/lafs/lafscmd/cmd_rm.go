@@ -35,7 +35,7 @@ func newRmCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() == 0 {
-				return command.Usagef("rm needs at least one ALIAS:PATH, got 0")
+				return command.Usagef("lafs rm takes one or more ALIAS:PATH, got 0 argument(s)")
 			}
 			o.Paths = cCtx.Args().Slice()
 			var err error

@@ -40,7 +40,7 @@ func newStatusCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 0 {
-				return command.Usagef("status takes no arguments")
+				return command.Usagef("lafs status takes no arguments, got %d", cCtx.NArg())
 			}
 			var err error
 			if o.JSON, err = asJSON(f, out); err != nil {

@@ -20,7 +20,7 @@ func newVersionCommand(f *command.Factory) *cli.Command {
 		},
 		Action: func(cCtx *cli.Context) error {
 			if cCtx.NArg() > 0 {
-				return command.Usagef("version takes no arguments")
+				return command.Usagef("lafs version takes no arguments, got %d", cCtx.NArg())
 			}
 			// Broken preferences must not stop the version report.
 			j, err := asJSON(f, out)

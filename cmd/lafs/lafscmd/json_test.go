@@ -41,6 +41,8 @@ var jsonCases = []jsonCase{
 	{"alias-ls", []string{"alias", "ls", "--json"}, 0},
 	{"alias-rm", []string{"alias", "rm", "other", "--json"}, 0},
 	{"status", []string{"status", "--json"}, 0},
+	{"backup", []string{"backup", ".", "home:bk", "--json"}, 0},
+	{"backup-again", []string{"backup", "--json", ".", "home:bk"}, 0},
 	{"error-not-found", []string{"ls", "home:nope", "--json"}, 1},
 	{"error-usage", []string{"mv", "--json", "home:a"}, 2},
 	{"error-exists", []string{"put", "hi.txt", "home:hi.txt", "--json"}, 1},
@@ -71,6 +73,9 @@ func TestJSONGolden(t *testing.T) {
 // directories, versions and ports.
 func maskJSON(s string, n *testNode) string {
 	s = strings.ReplaceAll(s, n.dir, "NODE")
+	s = strings.ReplaceAll(s, n.cwd, "CWD")
+	s = regexp.MustCompile(`\d{4}-\d\d-\d\d_\d\d:\d\d:\d\dZ`).ReplaceAllString(s, "TIME")
+	s = regexp.MustCompile(`"elapsed":[0-9.e-]+`).ReplaceAllString(s, `"elapsed":N`)
 	s = maskRE(s)
 	s = regexp.MustCompile(`"id":"v0-[a-z0-9]+"`).ReplaceAllString(s, `"id":"ID"`)
 	return regexp.MustCompile(`"available_space":\d+`).ReplaceAllString(s, `"available_space":N`)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -12,6 +13,7 @@ import (
 	"github.com/lafs/lafs/internal/command/location"
 	"github.com/lafs/lafs/internal/progress"
 	"github.com/lafs/lafs/pkg/client"
+	"github.com/lafs/lafs/pkg/client/chk"
 	"github.com/lafs/lafs/pkg/localgrid"
 	"github.com/lafs/lafs/pkg/node"
 	"github.com/lafs/lafs/pkg/nodedir"
@@ -94,7 +96,13 @@ func bar(f *command.Factory, json bool, label string, total int64) *progress.Bar
 	if f.IO.Quiet || !f.IO.ErrTTY || !p.ShowProgress() || json {
 		return progress.Nop()
 	}
-	return progress.New(f.IO.Err, label, total)
+	b := progress.New(f.IO.Err, label, total)
+	cols := f.IO.Width // the terminal's, when stdout is it too
+	if cols <= 0 {
+		cols = 80
+	}
+	b.FitTo(cols)
+	return b
 }
 
 // safeName shows a name from the grid on a terminal or in a list: control
@@ -153,6 +161,30 @@ func shortError(err error) error {
 			head, ue.Happiness, ue.Happy, ue.Reachable, ue.Servers, ue.ReadOnly)
 		return &command.Error{Err: errors.New(short), Code: code, Kind: command.CodeUnhappy,
 			Hint: "run 'lafs status' to see which servers are reachable; -v shows every server's answer"}
+	}
+	var nes *chk.NotEnoughSharesError
+	if errors.As(err, &nes) {
+		// One line: each rejection's first line (the codec joins "corrupt
+		// share" on a line of its own), and what to run next.
+		head := ""
+		if i := strings.Index(msg, nes.Error()); i > 0 {
+			head = msg[:i]
+		}
+		short := fmt.Sprintf("%sfound %d good share(s), need %d", head, nes.Found, nes.Needed)
+		if len(nes.Bad) > 0 {
+			nums := make([]int, 0, len(nes.Bad))
+			for n := range nes.Bad {
+				nums = append(nums, n)
+			}
+			slices.Sort(nums)
+			first, _, _ := strings.Cut(nes.Bad[nums[0]].Error(), "\n")
+			short += fmt.Sprintf("; share %d rejected: %s", nums[0], first)
+			if len(nums) > 1 {
+				short += fmt.Sprintf(" (and %d more)", len(nums)-1)
+			}
+		}
+		return &command.Error{Err: errors.New(truncate(short, 300)), Code: code, Kind: command.ErrorCode(err),
+			Hint: "run 'lafs status' to see which servers are reachable, and 'lafs check --verify CAP' for each share's state; -v shows the whole message"}
 	}
 	if len(msg) <= 300 {
 		return err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,6 +118,24 @@ func TestInterrupted(t *testing.T) {
 	code := Run(ctx, []string{"lafs", "-d", n.dir, "put", "big.bin", "home:big.bin"}, &command.IO{In: strings.NewReader(""), Out: &out, Err: &errb}, noEnv)
 	if code != 130 || errb.String() != "lafs: interrupted\n" {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	if got := n.ok("ls", "home:"); got != "" {
+		t.Fatalf("something was linked: %q", got)
+	}
+	// cp -r and backup (several files at once) end the same way.
+	if err := os.MkdirAll(filepath.Join(n.cwd, "tree", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 12; i++ {
+		n.file(filepath.Join("tree", "sub", "f"+strconv.Itoa(i)), strings.Repeat("z", 1000+i))
+	}
+	for _, args := range [][]string{{"cp", "-r", "tree", "home:tree"}, {"backup", "tree", "home:bk"}} {
+		out.Reset()
+		errb.Reset()
+		code := Run(ctx, append([]string{"lafs", "-d", n.dir}, args...), &command.IO{In: strings.NewReader(""), Out: &out, Err: &errb}, noEnv)
+		if code != 130 || errb.String() != "lafs: interrupted\n" {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, errb.String())
+		}
 	}
 	if got := n.ok("ls", "home:"); got != "" {
 		t.Fatalf("something was linked: %q", got)

@@ -79,32 +79,3 @@ func TestWebopenURL(t *testing.T) {
 		t.Fatalf("webopen with no browser printed %q", out.String())
 	}
 }
-
-// TestFnmatch: --exclude globs as Python's fnmatch reads them.
-func TestFnmatch(t *testing.T) {
-	for _, c := range []struct {
-		pat, name string
-		match     bool
-	}{
-		{"*.tmp", "a.tmp", true},
-		{"*.tmp", "a.tmpx", false},
-		{"?.c", "a.c", true},
-		{"?.c", "ab.c", false},
-		{"[!a]*", "b", true},
-		{"[!a]*", "a", false},
-		{"[ab].txt", "b.txt", true},
-		{"{arch}", "{arch}", true},
-		{"=update", "=update", true},
-		{".git", ".gitx", false},
-		{"a[", "a[", true},
-		{"[^x]", "^", true},
-	} {
-		re, err := fnmatchRegexp(c.pat)
-		if err != nil {
-			t.Fatalf("%q: %v", c.pat, err)
-		}
-		if got := re.MatchString(c.name); got != c.match {
-			t.Errorf("fnmatch(%q, %q) = %v, want %v", c.name, c.pat, got, c.match)
-		}
-	}
-}
