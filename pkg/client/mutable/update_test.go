@@ -7,8 +7,8 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"sync"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
