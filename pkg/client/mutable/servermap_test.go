@@ -24,6 +24,7 @@ import (
 type watchedServer struct {
 	storage.Server
 	wholeReads atomic.Int32
+	bytesRead  atomic.Int64
 	corrupt    func(shnum int) bool
 	corruptAt  uint64 // where (corruptAt when 0)
 	hang       bool
@@ -56,6 +57,7 @@ func (w *watchedServer) ReadMutableShareChunk(ctx context.Context, si storage.St
 		w.wholeReads.Add(1)
 	}
 	b, err := w.Server.ReadMutableShareChunk(ctx, si, sh, off, n)
+	w.bytesRead.Add(int64(len(b)))
 	at := uint64(corruptAt)
 	if w.corruptAt > 0 {
 		at = w.corruptAt

@@ -73,6 +73,10 @@ type Share struct {
 	BlockHashTree   hashtree.Tree
 	ShareData       []byte // SDMF: the one block; MDMF: salt+block per segment
 	EncPrivKey      []byte
+
+	// HeadersOnly marks a share read by ReadHeaders: everything Verify
+	// checks, but no share data (and for SDMF no private key).
+	HeadersOnly bool
 }
 
 // VersionKey identifies a version of a mutable file across shares.
@@ -138,7 +142,11 @@ func (s *Share) checkParams() error {
 	return nil
 }
 
-func (s *Share) parseSDMF(b []byte) error {
+func (s *Share) parseSDMF(b []byte) error { return s.parseSDMFFrom(b, false) }
+
+// parseSDMFFrom parses an SDMF share; with headersOnly b need only reach
+// the share data.
+func (s *Share) parseSDMFFrom(b []byte, headersOnly bool) error {
 	if len(b) < sdmfHeaderLen {
 		return corrupt("SDMF header needs %d bytes, got %d", sdmfHeaderLen, len(b))
 	}
@@ -168,6 +176,13 @@ func (s *Share) parseSDMF(b []byte) error {
 	if err != nil {
 		return err
 	}
+	if headersOnly {
+		if data > priv || priv > eof {
+			return corrupt("share data [%d, %d) and private key [%d, %d) are out of order", data, priv, priv, eof)
+		}
+		s.HeadersOnly = true
+		return s.parseTrees(chainBytes, bhtBytes, 1)
+	}
 	if s.ShareData, err = region(b, "share data", data, priv); err != nil {
 		return err
 	}
@@ -177,7 +192,11 @@ func (s *Share) parseSDMF(b []byte) error {
 	return s.parseTrees(chainBytes, bhtBytes, 1)
 }
 
-func (s *Share) parseMDMF(b []byte) error {
+func (s *Share) parseMDMF(b []byte) error { return s.parseMDMFFrom(b, nil) }
+
+// parseMDMFFrom parses an MDMF share; with bht (the block hash tree, read
+// apart) b need only reach the share data.
+func (s *Share) parseMDMFFrom(b []byte, bht []byte) error {
 	if len(b) < mdmfHeaderLen {
 		return corrupt("MDMF header needs %d bytes, got %d", mdmfHeaderLen, len(b))
 	}
@@ -204,6 +223,13 @@ func (s *Share) parseMDMF(b []byte) error {
 	}
 	if s.VerificationKey, err = region(b, "verification key", vkOff, vkEnd); err != nil {
 		return err
+	}
+	if bht != nil {
+		if vkEnd > dataOff || dataOff > bhtOff || bhtOff > eof || uint64(len(bht)) != eof-bhtOff {
+			return corrupt("block hash tree [%d, %d) after share data at %d: %d bytes read", bhtOff, eof, dataOff, len(bht))
+		}
+		s.HeadersOnly = true
+		return s.parseTrees(chainBytes, bht, s.NumSegments())
 	}
 	if s.ShareData, err = region(b, "share data", dataOff, bhtOff); err != nil {
 		return err
