@@ -15,10 +15,17 @@
 //
 // Finding shares: Retrieve and Overwrite share one servermap routine that
 // asks every server at once (each under Options.Timeout) what it holds and
-// reads the first bytes of each share; a read then stops waiting once the
-// newest version seen has k shares (after Options.Grace) and reads k shares
-// of it plus a couple of spares whole (a share that fails a check is
-// advised corrupt to its server), while a write hears every server out.
+// reads the first bytes of each share (the header; small shares, most
+// directories, whole). A read stops waiting once the newest version seen
+// has k shares (after Options.Grace), having started reading the rest of k
+// shares of it meanwhile, and reads more only when some fail. A share that
+// fails a check is read again: when it changed meanwhile it was caught
+// half rewritten by a writer (ErrTorn) and is not advised corrupt;
+// otherwise it is advised corrupt to its server. A read that finds no
+// good version asks the servers once more. A write hears every server out
+// and waits for a map that mixes versions (another writer half way) to
+// settle before it writes. ReadHeaders reads what Verify needs of a share,
+// not its blocks, for a checker.
 //
 // Writing: Build lays out a new version's shares as Tahoe's publisher
 // does, Create writes a new file to every server at once and Overwrite
