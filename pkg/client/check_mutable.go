@@ -42,8 +42,11 @@ func mutableFile(cp *caps.Cap) (*caps.Cap, error) {
 }
 
 // mapMutable reads every share of a mutable file from every server at once
-// (each server under its own timeout) and checks each: signature, chains,
-// and with verify every block. Unparseable or failing shares are bad.
+// (each server under its own timeout) and checks each: signature and
+// chains from its headers alone (as Tahoe's checker does), and with verify
+// the whole share and every block. A share that fails is read and checked
+// once more before it is called bad, so that one caught half rewritten by
+// a concurrent writer (a torn read) is not taken for corruption.
 func (c *Client) mapMutable(ctx context.Context, fc *caps.Cap, o CheckOptions) (*mutableMap, error) {
 	si, err := toSI(fc.StorageIndex)
 	if err != nil {
@@ -55,6 +58,27 @@ func (c *Client) mapMutable(ctx context.Context, fc *caps.Cap, o CheckOptions) (
 		share *mutable.Share
 		num   int
 		err   error
+	}
+	check := func(qctx context.Context, s Server, n int) (sh *mutable.Share, read bool, err error) {
+		if o.Verify {
+			var b []byte
+			if b, err = s.Storage.ReadMutableShareChunk(qctx, si, n, 0, maxMutableShareRead); err != nil {
+				return nil, false, err
+			}
+			sh, err = mutable.ParseShare(n, b)
+		} else {
+			sh, err = mutable.ReadHeaders(qctx, s.Storage, si, n)
+			if err != nil && !errors.Is(err, mutable.ErrCorrupt) {
+				return nil, false, err
+			}
+		}
+		if err == nil {
+			err = sh.Verify(fc)
+		}
+		if err == nil && o.Verify {
+			err = sh.VerifyBlocks()
+		}
+		return sh, true, err
 	}
 	rs := forEachServer(ctx, c, servers, func(qctx context.Context, s Server) ([]found, error) {
 		if o.AddLease {
@@ -68,16 +92,16 @@ func (c *Client) mapMutable(ctx context.Context, fc *caps.Cap, o CheckOptions) (
 		}
 		var got []found
 		for _, n := range nums {
-			b, err := s.Storage.ReadMutableShareChunk(qctx, si, n, 0, maxMutableShareRead)
-			if err != nil {
+			sh, read, err := check(qctx, s, n)
+			if !read {
 				continue // a read failure is not corruption
 			}
-			sh, err := mutable.ParseShare(n, b)
-			if err == nil {
-				err = sh.Verify(fc)
-			}
-			if err == nil && o.Verify {
-				err = sh.VerifyBlocks()
+			if err != nil {
+				// A second look: a share rewritten meanwhile reads
+				// whole now.
+				if sh2, read2, err2 := check(qctx, s, n); read2 {
+					sh, err = sh2, err2
+				}
 			}
 			got = append(got, found{sh, n, err})
 		}

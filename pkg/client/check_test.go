@@ -26,11 +26,20 @@ import (
 )
 
 // writeCounter wraps a storage server and counts the chunks written to
-// each share number.
+// each share number, and the mutable share bytes read.
 type writeCounter struct {
 	storage.Server
-	mu     sync.Mutex
-	writes map[int]int
+	mu          sync.Mutex
+	writes      map[int]int
+	mutableRead int
+}
+
+func (w *writeCounter) ReadMutableShareChunk(ctx context.Context, si storage.StorageIndex, sh int, off, n uint64) ([]byte, error) {
+	b, err := w.Server.ReadMutableShareChunk(ctx, si, sh, off, n)
+	w.mu.Lock()
+	w.mutableRead += len(b)
+	w.mu.Unlock()
+	return b, err
 }
 
 func (w *writeCounter) WriteShareChunk(ctx context.Context, si storage.StorageIndex, sh int, secret []byte, off uint64, data []byte) (storage.WriteResult, error) {
@@ -528,6 +537,45 @@ func TestMutableVerifyNamesCorruptShare(t *testing.T) {
 	crr, err := g.c.CheckAndRepair(ctx, cp, client.CheckOptions{Verify: true})
 	if err != nil || !crr.RepairSuccessful || len(crr.Post.CorruptShares) != 0 {
 		t.Fatalf("repair: %+v %v", crr, err)
+	}
+}
+
+// TestMutableCheckReadsHeaders: a plain check of a large mutable file
+// reads each share's headers (a few KiB), not the whole share; a verify
+// reads them whole.
+func TestMutableCheckReadsHeaders(t *testing.T) {
+	ctx := context.Background()
+	g := newGrid(t)
+	for _, format := range []int{0, 1} {
+		cp, err := g.c.CreateMutable(ctx, bytes.Repeat([]byte("large mutable "), 3<<20/14), format, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := func() int {
+			n := 0
+			for _, w := range g.counters {
+				w.mu.Lock()
+				n += w.mutableRead
+				w.mutableRead = 0
+				w.mu.Unlock()
+			}
+			return n
+		}
+		read()
+		r, err := g.c.Check(ctx, cp, client.CheckOptions{})
+		if err != nil || !r.Healthy {
+			t.Fatalf("format %d: plain check: %+v %v", format, r, err)
+		}
+		if n := read(); n > 10*16<<10 {
+			t.Errorf("format %d: a plain check read %d bytes of ten 1 MiB shares", format, n)
+		}
+		r, err = g.c.Check(ctx, cp, client.CheckOptions{Verify: true})
+		if err != nil || !r.Healthy {
+			t.Fatalf("format %d: verify: %+v %v", format, r, err)
+		}
+		if n := read(); n < 10<<20 {
+			t.Errorf("format %d: a verify read only %d bytes", format, n)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/lafs/lafs/pkg/caps"
@@ -28,6 +29,83 @@ func (s serverShare) ReadAt(ctx context.Context, off, n uint64) ([]byte, error) 
 	rctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	return s.srv.Storage.ReadShareChunk(rctx, s.si, s.shnum, off, n)
+}
+
+// shareStreamer is a server that streams a share range into a writer (the
+// GBS client), so a block lands in the decoder's buffer without a copy
+// through a growing one.
+type shareStreamer interface {
+	ReadShareTo(ctx context.Context, w io.Writer, mutable bool, si storage.StorageIndex, shnum int, offset, length uint64) (int64, error)
+}
+
+// shareOpener is a server whose complete shares open for reads at an
+// offset (an in-process store, with its cache of open handles).
+type shareOpener interface {
+	OpenShare(ctx context.Context, si storage.StorageIndex, shnum int, mutable bool) (storage.ShareData, error)
+}
+
+// ReadInto reads a range into p (chk.ShareReaderInto), so the decoder's
+// buffers are reused from segment to segment; like ReadAt it gives up on a
+// server that does not answer in time.
+func (s serverShare) ReadInto(ctx context.Context, off uint64, p []byte) (int, error) {
+	rctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	switch st := s.srv.Storage.(type) {
+	case shareStreamer:
+		w := &sliceWriter{p: p}
+		_, err := st.ReadShareTo(rctx, w, false, s.si, s.shnum, off, uint64(len(p)))
+		return w.n, err
+	case shareOpener:
+		d, err := st.OpenShare(rctx, s.si, s.shnum, false)
+		if err != nil {
+			return 0, err
+		}
+		defer d.Close()
+		n, err := d.ReadAt(p, int64(off))
+		if err == io.EOF {
+			err = nil // short at the end of the share
+		}
+		return n, err
+	}
+	b, err := s.srv.Storage.ReadShareChunk(rctx, s.si, s.shnum, off, uint64(len(p)))
+	return copy(p, b), err
+}
+
+// sliceWriter fills a fixed slice; writing past its end is an error.
+type sliceWriter struct {
+	p []byte
+	n int
+}
+
+func (w *sliceWriter) Write(b []byte) (int, error) {
+	if len(b) > len(w.p)-w.n {
+		return 0, fmt.Errorf("server sent more than the %d bytes asked for", len(w.p))
+	}
+	w.n += copy(w.p[w.n:], b)
+	return len(b), nil
+}
+
+// ReadFrom reads r into the slice directly (io.Copy then needs no buffer
+// of its own); more than fits is an error.
+func (w *sliceWriter) ReadFrom(r io.Reader) (int64, error) {
+	start := w.n
+	for {
+		if w.n == len(w.p) {
+			var one [1]byte
+			if n, _ := io.ReadFull(r, one[:]); n > 0 {
+				return int64(w.n - start), fmt.Errorf("server sent more than the %d bytes asked for", len(w.p))
+			}
+			return int64(w.n - start), nil
+		}
+		n, err := r.Read(w.p[w.n:])
+		w.n += n
+		if err == io.EOF {
+			return int64(w.n - start), nil
+		}
+		if err != nil {
+			return int64(w.n - start), err
+		}
+	}
 }
 
 // Locate asks every server, in permuted order and all at once, which shares
@@ -110,9 +188,19 @@ func (c *Client) Download(ctx context.Context, cp *caps.Cap, w io.Writer, onBad 
 		return err
 	}
 	ssi, _ := toSI(cp.StorageIndex)
+	// Read-ahead runs belong to this download: they stop and are joined
+	// when it ends.
+	actx, stopAhead := context.WithCancel(ctx)
+	var ahead sync.WaitGroup
+	defer func() { stopAhead(); ahead.Wait() }()
 	readers := map[int]chk.ShareReader{}
 	for sh, srv := range where {
-		readers[sh] = serverShare{srv: srv, si: ssi, shnum: sh, timeout: c.transferTimeout()}
+		ss := serverShare{srv: srv, si: ssi, shnum: sh, timeout: c.transferTimeout()}
+		if _, remote := srv.Storage.(shareStreamer); remote {
+			readers[sh] = &aheadShare{serverShare: ss, ctx: actx, wg: &ahead, chunks: map[int]*aheadChunk{}}
+		} else {
+			readers[sh] = ss
+		}
 	}
 	// Corruption is advised to the servers after the decode, all at once,
 	// so a slow server's advisory never stalls the fetch pipeline (the
@@ -151,4 +239,101 @@ func (c *Client) Download(ctx context.Context, cp *caps.Cap, w io.Writer, onBad 
 		return err
 	}
 	return nil
+}
+
+// Read-ahead over the network: a block read asks for a run of blocks of
+// about aheadBytes (at most maxAheadBlocks, at least one) in one request,
+// and the next run is asked for while this one is used, so a download makes
+// a few large requests per share instead of one per block, and each
+// share's next blocks are on their way while the current ones are checked
+// and decoded.
+const (
+	aheadBytes     = 2 << 20
+	maxAheadBlocks = 8
+)
+
+// aheadShare is a serverShare that reads blocks in runs. Runs are aligned
+// on the first block read (the decoder reads the blocks of a share in
+// order, each of the same length but the last), so every block falls in
+// exactly one run. A run is dropped once each of its blocks has been
+// read; at most two runs per share are in memory or on their way, besides
+// those a failed share leaves behind.
+type aheadShare struct {
+	serverShare
+	ctx context.Context // the download's: runs are read under it
+	wg  *sync.WaitGroup // the download's: joins the runs' reads
+
+	mu     sync.Mutex
+	base   uint64 // offset of the first block read
+	bs     uint64 // block length (0 until the first block read)
+	run    uint64 // blocks per run
+	chunks map[int]*aheadChunk
+}
+
+// aheadChunk is one run of blocks: read, or on its way.
+type aheadChunk struct {
+	done chan struct{} // closed when b and err are set
+	b    []byte
+	err  error
+	left int // blocks not yet read out of it
+}
+
+// ReadInto reads one block into p from its run, asking for the run (and
+// the next) when needed. Reads that do not fall on the block grid are
+// passed straight to the server.
+func (a *aheadShare) ReadInto(ctx context.Context, off uint64, p []byte) (int, error) {
+	a.mu.Lock()
+	if a.bs == 0 && len(p) > 0 {
+		a.base, a.bs = off, uint64(len(p))
+		a.run = min(max(aheadBytes/a.bs, 1), maxAheadBlocks)
+	}
+	if off < a.base || (off-a.base)%a.bs != 0 || uint64(len(p)) > a.bs {
+		a.mu.Unlock()
+		return a.serverShare.ReadInto(ctx, off, p)
+	}
+	idx := int((off - a.base) / a.bs / a.run)
+	c := a.start(idx)
+	a.start(idx + 1)
+	a.mu.Unlock()
+
+	var err error
+	select {
+	case <-c.done:
+		err = c.err
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	n := 0
+	if err == nil {
+		at := off - a.base - uint64(idx)*a.run*a.bs
+		if at < uint64(len(c.b)) {
+			n = copy(p, c.b[at:])
+		}
+	}
+	a.mu.Lock()
+	if c.left--; c.left == 0 {
+		delete(a.chunks, idx)
+	}
+	a.mu.Unlock()
+	return n, err
+}
+
+// start returns run idx, asking the server for it unless it is asked for
+// already (a.mu is held).
+func (a *aheadShare) start(idx int) *aheadChunk {
+	if c := a.chunks[idx]; c != nil {
+		return c
+	}
+	c := &aheadChunk{done: make(chan struct{}), left: int(a.run)}
+	a.chunks[idx] = c
+	off := a.base + uint64(idx)*a.run*a.bs
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer close(c.done)
+		buf := make([]byte, a.run*a.bs)
+		n, err := a.serverShare.ReadInto(a.ctx, off, buf)
+		c.b, c.err = buf[:n], err
+	}()
+	return c
 }

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/filestore"
@@ -386,8 +387,14 @@ func (s *Server) download(q *request, c *caps.Cap, filename string) error {
 		return nil
 	}
 	hw := &headerWriter{w: q.w, code: code}
-	win := &window{w: hw, skip: first, left: length}
+	// The response is written behind the decoding, so that a client that
+	// is slow to read for a moment does not stall the download pipeline.
+	wb := newWriteBehind(hw, writeBehindBuffers, writeBehindSize)
+	win := &window{w: wb, skip: first, left: length}
 	err = s.store.Download(ctx, c, win, filestore.DownloadOptions{})
+	if werr := wb.Close(); werr != nil && (err == nil || errors.Is(err, errWindowDone)) {
+		err = werr
+	}
 	if errors.Is(err, errWindowDone) || (err == nil && win.left == 0) {
 		s.stats.filesDownloaded.Add(1)
 		s.stats.bytesDownloaded.Add(length)
@@ -401,6 +408,83 @@ func (s *Server) download(q *request, c *caps.Cap, filename string) error {
 	}
 	s.log.Warn("download failed after the response started", "err", err)
 	return errAborted
+}
+
+// The write-behind of a file GET: up to writeBehindBuffers pieces of at
+// most writeBehindSize bytes each wait for the client (8 MiB in all).
+const (
+	writeBehindBuffers = 8
+	writeBehindSize    = 1 << 20
+)
+
+// writeBehind passes what is written to it on to w from its own
+// goroutine, through a few reused buffers, so that the writer (a download
+// pipeline) goes on while w (a client's connection) is slow for a moment.
+// A failed write of w fails the next Write; Close waits until everything
+// written has gone to w and returns w's first error. Write and Close are
+// called from one goroutine.
+type writeBehind struct {
+	w      io.Writer
+	queue  chan []byte
+	free   chan []byte
+	done   chan struct{}
+	made   int // buffers made so far, at most cap(free)
+	size   int
+	err    error // w's first error; read after done is closed or failed is set
+	failed atomic.Bool
+	closed bool
+}
+
+func newWriteBehind(w io.Writer, buffers, size int) *writeBehind {
+	b := &writeBehind{w: w, queue: make(chan []byte, buffers), free: make(chan []byte, buffers), done: make(chan struct{}), size: size}
+	go func() {
+		defer close(b.done)
+		for p := range b.queue {
+			if !b.failed.Load() {
+				if _, err := b.w.Write(p); err != nil {
+					b.err = err
+					b.failed.Store(true)
+				}
+			}
+			b.free <- p[:0] // never blocks: it holds every buffer
+		}
+	}()
+	return b
+}
+
+func (b *writeBehind) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if b.failed.Load() {
+			return 0, b.err
+		}
+		var buf []byte
+		select {
+		case buf = <-b.free:
+		default:
+			if b.made < cap(b.free) {
+				b.made++
+				buf = make([]byte, 0, b.size)
+			} else {
+				buf = <-b.free
+			}
+		}
+		m := min(len(p), b.size)
+		buf = append(buf, p[:m]...)
+		p = p[m:]
+		b.queue <- buf
+	}
+	return n, nil
+}
+
+// Close waits for the writes queued and returns w's first error.
+func (b *writeBehind) Close() error {
+	if !b.closed {
+		b.closed = true
+		close(b.queue)
+	}
+	<-b.done
+	return b.err
 }
 
 // headerWriter sends the status line on the first write.

@@ -16,8 +16,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -76,41 +78,88 @@ func splitNetstrings(b []byte, n, pos int) ([][]byte, int, error) {
 	return out, pos, nil
 }
 
+// parallelFrom is how many children a directory has before Parse decodes
+// them on several goroutines.
+const parallelFrom = 256
+
 // Parse reads directory contents. With the directory's writekey the
 // children's write caps are decrypted; without it (a read cap) they are
-// left empty.
+// left empty. Large directories are decoded on up to GOMAXPROCS
+// goroutines (the write caps' decryption and the metadata checks dominate).
 func Parse(data []byte, writekey []byte) ([]Entry, error) {
-	var out []Entry
+	var raw [][]byte
 	for pos := 0; pos < len(data); {
 		outer, next, err := splitNetstrings(data, 1, pos)
 		if err != nil {
 			return nil, err
 		}
 		pos = next
-		f, end, err := splitNetstrings(outer[0], 4, 0)
+		raw = append(raw, outer[0])
+	}
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	out := make([]Entry, len(raw))
+	workers := min(runtime.GOMAXPROCS(0), len(raw)/parallelFrom)
+	if workers <= 1 {
+		for i, r := range raw {
+			if err := parseEntry(r, writekey, &out[i]); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	// Each worker takes a contiguous run; the first error by position is
+	// the one reported, as a serial parse would.
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	per := (len(raw) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w * per; i < min(len(raw), (w+1)*per); i++ {
+				if err := parseEntry(raw[i], writekey, &out[i]); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		if end != len(outer[0]) {
-			return nil, fmt.Errorf("child entry has trailing bytes: %w", ErrFormat)
-		}
-		if !utf8.Valid(f[0]) {
-			return nil, fmt.Errorf("child name is not UTF-8: %w", ErrFormat)
-		}
-		e := Entry{Name: Normalize(string(f[0])), ROCap: string(bytes.TrimRight(f[1], " ")), Metadata: append(json.RawMessage(nil), f[3]...)}
-		if writekey != nil && len(f[2]) > 0 {
-			rw, err := decryptRW(writekey, f[2])
-			if err != nil {
-				return nil, fmt.Errorf("child %q: %w", e.Name, err)
-			}
-			e.RWCap = string(bytes.TrimRight(rw, " "))
-		}
-		if len(e.Metadata) > 0 && !json.Valid(e.Metadata) {
-			return nil, fmt.Errorf("child %q: metadata is not JSON: %w", e.Name, ErrFormat)
-		}
-		out = append(out, e)
 	}
 	return out, nil
+}
+
+// parseEntry decodes one child entry (the four netstrings inside its
+// outer one) into e.
+func parseEntry(entry []byte, writekey []byte, e *Entry) error {
+	f, end, err := splitNetstrings(entry, 4, 0)
+	if err != nil {
+		return err
+	}
+	if end != len(entry) {
+		return fmt.Errorf("child entry has trailing bytes: %w", ErrFormat)
+	}
+	if !utf8.Valid(f[0]) {
+		return fmt.Errorf("child name is not UTF-8: %w", ErrFormat)
+	}
+	*e = Entry{Name: Normalize(string(f[0])), ROCap: string(bytes.TrimRight(f[1], " ")), Metadata: append(json.RawMessage(nil), f[3]...)}
+	if writekey != nil && len(f[2]) > 0 {
+		rw, err := decryptRW(writekey, f[2])
+		if err != nil {
+			return fmt.Errorf("child %q: %w", e.Name, err)
+		}
+		e.RWCap = string(bytes.TrimRight(rw, " "))
+	}
+	if len(e.Metadata) > 0 && !json.Valid(e.Metadata) {
+		return fmt.Errorf("child %q: metadata is not JSON: %w", e.Name, ErrFormat)
+	}
+	return nil
 }
 
 func decryptRW(writekey, data []byte) ([]byte, error) {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -175,8 +177,32 @@ func TestTenThousandEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := Parse(packed, wk)
-	if err != nil || len(back) != 10000 || back[0].RWCap != es[0].RWCap {
+	if err != nil || len(back) != 10000 {
 		t.Fatalf("%d entries back, %v", len(back), err)
+	}
+	// Decoded on several goroutines, every entry is back in its place.
+	sorted := append([]Entry(nil), es...)
+	sort.Slice(sorted, func(a, b int) bool { return sorted[a].Name < sorted[b].Name })
+	for i := range back {
+		if back[i].Name != sorted[i].Name || back[i].RWCap != sorted[i].RWCap || back[i].ROCap != sorted[i].ROCap || string(back[i].Metadata) != string(sorted[i].Metadata) {
+			t.Fatalf("entry %d: %+v, want %+v", i, back[i], sorted[i])
+		}
+	}
+	// A bad entry deep inside is found, and the first bad one is named.
+	for _, bad := range []int{9000, 10} {
+		es2 := append([]Entry(nil), sorted...)
+		es2[bad].Metadata = []byte("{not json")
+		es2[9500].Metadata = []byte("{also not json")
+		p2, err := Pack(es2, wk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse(p2, wk); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), strconv.Quote(sorted[bad].Name)) {
+			t.Errorf("bad entry %d: %v", bad, err)
+		}
+	}
+	if es, err := Parse(nil, wk); es != nil || err != nil {
+		t.Errorf("empty directory: %v %v", es, err)
 	}
 }
 

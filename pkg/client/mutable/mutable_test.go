@@ -177,6 +177,50 @@ func TestRetrieveDirectory(t *testing.T) {
 	}
 }
 
+// FuzzParseHeaders feeds arbitrary bytes through the headers-only parse a
+// check's ReadHeaders makes (the front of a share, and for MDMF a block
+// hash tree read apart): none may panic, every error is marked corrupt.
+func FuzzParseHeaders(f *testing.F) {
+	b, err := os.ReadFile("testdata/manifest.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var m map[string]vectorFile
+	_ = json.Unmarshal(b, &m)
+	for _, name := range []string{"sdmf", "mdmf"} {
+		for _, sh := range m[name].Shares {
+			if b, err := os.ReadFile(filepath.Join("testdata", sh.Path)); err == nil && len(b) > containerDataOff {
+				d := b[containerDataOff:]
+				f.Add(sh.Shnum, d, d[len(d)-64:])
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, num int, front, bht []byte) {
+		if len(front) == 0 {
+			return
+		}
+		s := &Share{Num: num, Version: int(front[0])}
+		var err error
+		switch s.Version {
+		case VersionSDMF:
+			err = s.parseSDMFFrom(front, true)
+		case VersionMDMF:
+			err = s.parseMDMFFrom(front, bht)
+		default:
+			return
+		}
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error not marked corrupt: %v", err)
+			}
+			return
+		}
+		if !s.HeadersOnly || s.VerifyBlocks() == nil {
+			t.Fatalf("a headers-only share has blocks")
+		}
+	})
+}
+
 // FuzzParseShare feeds arbitrary share data through parsing and every
 // check a reader makes: none may panic, and a share that passes them all
 // must have blocks of the size its header implies.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/storage"
@@ -12,10 +13,6 @@ import (
 
 // maxShareRead bounds how much of one mutable share Retrieve reads.
 const maxShareRead = 1 << 30
-
-// spares is how many shares beyond k a read fetches at first, so that one
-// bad share costs no second round trip.
-const spares = 2
 
 // Retrieve is RetrieveWith with the default Options and onBad.
 func Retrieve(ctx context.Context, c *caps.Cap, servers []storage.Server, w io.Writer, onBad func(shnum int, err error)) error {
@@ -25,9 +22,13 @@ func Retrieve(ctx context.Context, c *caps.Cap, servers []storage.Server, w io.W
 // RetrieveWith finds the shares of a mutable file on the given servers,
 // picks the newest version with k good shares and writes its plaintext to
 // w. Directory caps read their underlying file. The servers are asked at
-// once, each under o.Timeout, and the search stops (after o.Grace) once
-// the newest version seen has k shares; then k shares of it plus a couple
-// of spares are read whole, and more only when some fail their checks.
+// once, each under o.Timeout, for their shares' first bytes (the whole
+// share when it is small), and the search stops (after o.Grace) once the
+// newest version seen has k shares; meanwhile the rest of k shares of it
+// is read, and more shares only when some fail their checks. A share that
+// fails a check is read again: when it changed meanwhile (a writer
+// replacing it in place, ErrTorn) it is not advised corrupt, and when no
+// version could be read the servers are asked once more before giving up.
 // Nothing is written to w unless the whole file decodes.
 func RetrieveWith(ctx context.Context, c *caps.Cap, servers []storage.Server, w io.Writer, o Options) error {
 	switch c.Kind {
@@ -41,19 +42,53 @@ func RetrieveWith(ctx context.Context, c *caps.Cap, servers []storage.Server, w 
 	}
 	var si storage.StorageIndex
 	copy(si[:], c.StorageIndex)
-	// Every rejection is reported once, and kept for the error.
-	bad := map[int]error{}
-	report := o
-	report.OnBad = func(n int, err error) {
-		bad[n] = err
-		o.bad(n, err)
+	for attempt := 0; ; attempt++ {
+		r := &retrieval{c: c, si: si, servers: servers, o: o, bad: map[int]error{}}
+		err := r.run(ctx, w)
+		if err == nil || attempt > 0 || !r.mayRetry() {
+			return err
+		}
 	}
-	m, err := mapServers(ctx, si, servers, report, true)
+}
+
+// retrieval is one pass of RetrieveWith over one servermap.
+type retrieval struct {
+	c       *caps.Cap
+	si      storage.StorageIndex
+	servers []storage.Server
+	o       Options
+	bad     map[int]error // shares rejected as corrupt, for the error
+	torn    int           // shares that changed while read
+	rounds  int           // how many versions the map held
+	found   bool          // whether any share was found
+}
+
+// mayRetry says whether a failed pass met something a second look may
+// resolve: a share that changed under it, several versions, or shares that
+// failed their checks.
+func (r *retrieval) mayRetry() bool {
+	return r.found && (r.torn > 0 || r.rounds > 1 || len(r.bad) > 0)
+}
+
+func (r *retrieval) run(ctx context.Context, w io.Writer) error {
+	report := r.o
+	report.OnBad = func(n int, err error) {
+		if errors.Is(err, ErrTorn) {
+			r.torn++
+		} else {
+			r.bad[n] = err
+		}
+		r.o.bad(n, err)
+	}
+	m, err := mapServers(ctx, r.si, r.servers, report, true)
 	if err != nil {
 		return fmt.Errorf("retrieving mutable file: %w", err)
 	}
+	defer m.close()
 	best, needed := 0, 0
-	for _, v := range m.versions() {
+	vs := m.versions()
+	r.rounds, r.found = len(vs), len(vs) > 0 || m.bad > 0
+	for _, v := range vs {
 		if needed == 0 {
 			needed = v.needed
 		}
@@ -63,7 +98,7 @@ func RetrieveWith(ctx context.Context, c *caps.Cap, servers []storage.Server, w 
 			}
 			continue
 		}
-		good, err := readVersion(ctx, c, si, servers, v, w, report)
+		good, err := readVersion(ctx, r.c, r.si, r.servers, v, w, report)
 		if err == nil {
 			return nil
 		}
@@ -80,39 +115,66 @@ func RetrieveWith(ctx context.Context, c *caps.Cap, servers []storage.Server, w 
 		}
 	}
 	if needed == 0 {
-		needed = c.Needed
+		needed = r.c.Needed
 	}
-	return &NotEnoughSharesError{Found: best, Needed: needed, Bad: bad, Servers: len(servers), Answered: answered}
+	return &NotEnoughSharesError{Found: best, Needed: needed, Bad: r.bad, Servers: len(r.servers), Answered: answered}
 }
 
-// readVersion reads k (plus spares) shares of one version whole and decodes
-// them, reading more of the version's shares while some fail; a share that
-// fails a check is advised corrupt to its server. It returns the most good
-// shares it had at once.
+// readVersion decodes one version from k of its shares: those the
+// servermap already read whole first, then those it started reading, then
+// the rest, reading more of the version's shares only while some fail. A
+// share that fails a check is judged (torn or corrupt). It returns the
+// most good shares it had at once.
 func readVersion(ctx context.Context, c *caps.Cap, si storage.StorageIndex, servers []storage.Server, v *version, w io.Writer, o Options) (int, error) {
-	// One copy of each share number first, then the other copies.
-	var queue []*located
+	// One copy of each share number first (cheapest first), then the
+	// other copies.
+	cost := func(l *located) int {
+		switch {
+		case l.whole:
+			return 0
+		case l.pre != nil:
+			return 1
+		}
+		return 2
+	}
+	ordered := append([]*located(nil), v.shares...)
+	sort.SliceStable(ordered, func(a, b int) bool { return cost(ordered[a]) < cost(ordered[b]) })
+	var queue, copies []*located
 	seen := map[int]bool{}
-	for _, l := range v.shares {
-		if !seen[l.num] {
-			seen[l.num] = true
-			queue = append(queue, l)
+	for _, l := range ordered {
+		if seen[l.num] {
+			copies = append(copies, l)
+			continue
 		}
+		seen[l.num] = true
+		queue = append(queue, l)
 	}
-	for _, l := range v.shares {
-		if !containsLocated(queue, l) {
-			queue = append(queue, l)
-		}
-	}
+	queue = append(queue, copies...)
 	var shares []*Share
 	from := map[*Share]*located{}
-	want := v.needed + spares // the first read; then only what is missing
 	best := 0
 	for {
-		var batch []*located
-		for len(queue) > 0 && len(batch) < want {
-			batch, queue = append(batch, queue[0]), queue[1:]
+		// Take what is missing for k distinct shares, and every share
+		// already in hand (it costs nothing).
+		have := map[int]bool{}
+		for _, s := range shares {
+			have[s.Num] = true
 		}
+		var batch, rest []*located
+		want := v.needed - len(have)
+		for _, l := range queue {
+			switch {
+			case have[l.num]:
+				rest = append(rest, l)
+			case l.whole || want > 0:
+				batch = append(batch, l)
+				have[l.num] = true
+				want--
+			default:
+				rest = append(rest, l)
+			}
+		}
+		queue = rest
 		if len(batch) == 0 {
 			return best, &NotEnoughSharesError{Found: best, Needed: v.needed}
 		}
@@ -124,8 +186,7 @@ func readVersion(ctx context.Context, c *caps.Cap, si storage.StorageIndex, serv
 		rejected := map[*Share]bool{}
 		err = decode(c, shares, w, func(s *Share, err error) {
 			rejected[s] = true
-			o.bad(s.Num, err)
-			advise(ctx, si, servers, from[s], err, o)
+			o.bad(s.Num, judge(ctx, si, servers, from[s], err, o))
 		})
 		var ne *NotEnoughSharesError
 		if !errors.As(err, &ne) {
@@ -139,17 +200,7 @@ func readVersion(ctx context.Context, c *caps.Cap, si storage.StorageIndex, serv
 		}
 		shares = kept
 		best = max(best, distinctShares(shares))
-		want = max(1, v.needed-distinctShares(shares))
 	}
-}
-
-func containsLocated(ls []*located, l *located) bool {
-	for _, x := range ls {
-		if x == l {
-			return true
-		}
-	}
-	return false
 }
 
 func distinctShares(ss []*Share) int {

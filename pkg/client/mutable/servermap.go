@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/lafs/lafs/pkg/client/internal/fanout"
@@ -72,9 +74,13 @@ func (o Options) bad(n int, err error) {
 }
 
 // prefixRead is how much of each share the servermap reads: the header
-// with the version, and for small files (most directories) the whole share,
-// so that they cost one round trip.
+// with the version and the offsets table, and for small files (most
+// directories) the whole share, so that they cost one round trip.
 const prefixRead = 4096
+
+// ErrTorn marks a share that changed while it was being read: a writer was
+// replacing it in place. It is not corruption, and no advisory is sent.
+var ErrTorn = errors.New("share changed while it was read (a concurrent write)")
 
 // located is one share found on one server, from its first bytes.
 type located struct {
@@ -82,17 +88,49 @@ type located struct {
 	num    int
 	raw    []byte // what was read: the whole share when whole
 	whole  bool
+	eof    uint64 // the share's length by its offsets table (0: unknown)
 	signed string // the signed header: the version's identity
 	seqnum uint64
 	root   []byte
 	needed int
+	pre    *prefetch // the rest of the share, being read (reads only)
+}
+
+// prefetch is the rest of one share, read while the servermap still waits
+// for other servers.
+type prefetch struct {
+	done chan struct{}
+	data []byte // the whole share
+	err  error
 }
 
 // serverMap is what the servers said: every share located (in server
-// order) and which servers answered.
+// order) and which servers answered. Close it to stop and join the reads
+// it started.
 type serverMap struct {
 	shares   []*located
 	answered []bool
+	bad      int // shares that did not parse
+	pf       *prefetcher
+}
+
+// close cancels the share reads still running and waits for them.
+func (m *serverMap) close() {
+	if m != nil && m.pf != nil {
+		m.pf.cancel()
+		m.pf.wg.Wait()
+	}
+}
+
+// fingerprint identifies what the map found: each share's place and
+// version, and how many shares did not parse.
+func (m *serverMap) fingerprint() string {
+	var b strings.Builder
+	for _, l := range m.shares {
+		fmt.Fprintf(&b, "%d/%d/%x;", l.server, l.num, l.signed)
+	}
+	fmt.Fprintf(&b, "bad %d", m.bad)
+	return b.String()
 }
 
 // version is the shares of one version, in server order.
@@ -118,12 +156,12 @@ func parseLocated(server, num int, raw []byte, whole bool) (*located, error) {
 	if len(raw) == 0 {
 		return nil, corrupt("share %d: empty share", num)
 	}
-	var signedLen, kAt int
+	var signedLen, kAt, headerLen, eofAt int
 	switch raw[0] {
 	case VersionSDMF:
-		signedLen, kAt = sdmfSignedLen, 1+8+32+saltSize
+		signedLen, kAt, headerLen, eofAt = sdmfSignedLen, 1+8+32+saltSize, sdmfHeaderLen, sdmfSignedLen+16+8
 	case VersionMDMF:
-		signedLen, kAt = mdmfSignedLen, 1+8+32
+		signedLen, kAt, headerLen, eofAt = mdmfSignedLen, 1+8+32, mdmfHeaderLen, mdmfSignedLen+56
 	default:
 		return nil, corrupt("share %d: unknown mutable share version %d", num, raw[0])
 	}
@@ -134,6 +172,15 @@ func parseLocated(server, num int, raw []byte, whole bool) (*located, error) {
 		signed: string(raw[:signedLen]), seqnum: binary.BigEndian.Uint64(raw[1:]), root: raw[9:41], needed: int(raw[kAt])}
 	if l.needed < 1 || int(raw[kAt+1]) < l.needed || num >= int(raw[kAt+1]) {
 		return nil, corrupt("share %d: encoding %d-of-%d", num, l.needed, raw[kAt+1])
+	}
+	if len(raw) >= headerLen {
+		l.eof = binary.BigEndian.Uint64(raw[eofAt:])
+		if l.eof > maxShareRead {
+			l.eof = 0 // the read is bounded anyway; the parse will say
+		}
+		if l.eof > 0 && l.eof <= uint64(len(raw)) {
+			l.whole = true
+		}
 	}
 	return l, nil
 }
@@ -166,18 +213,96 @@ func newer(x, y *version) bool {
 	return x.signed > y.signed
 }
 
+// prefetcher starts reading the rest of the first k shares of the newest
+// version seen while the servermap still waits for other servers, so that
+// a read costs no round trip after the map. It reads at most
+// 2k shares in all, and k distinct share numbers of any one version.
+type prefetcher struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	si      storage.StorageIndex
+	servers []storage.Server
+	o       Options
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	newest  *version
+	started map[string]map[int]bool // by version: share numbers being read
+	total   int
+}
+
+func newPrefetcher(ctx context.Context, si storage.StorageIndex, servers []storage.Server, o Options) *prefetcher {
+	pctx, cancel := context.WithCancel(ctx)
+	return &prefetcher{ctx: pctx, cancel: cancel, si: si, servers: servers, o: o, started: map[string]map[int]bool{}}
+}
+
+// offer starts reading the rest of l when it is of the newest version seen
+// and that version still lacks k shares being read.
+func (p *prefetcher) offer(l *located) {
+	if l.whole {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v := &version{signed: l.signed, seqnum: l.seqnum, root: l.root}
+	if p.newest == nil || newer(v, p.newest) {
+		p.newest = v
+	}
+	nums := p.started[l.signed]
+	if p.newest.signed != l.signed || len(nums) >= l.needed || nums[l.num] || p.total >= 2*l.needed {
+		return
+	}
+	if nums == nil {
+		nums = map[int]bool{}
+		p.started[l.signed] = nums
+	}
+	nums[l.num] = true
+	p.total++
+	pre := &prefetch{done: make(chan struct{})}
+	l.pre = pre
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer close(pre.done)
+		rctx, cancel := context.WithTimeout(p.ctx, p.o.transferTimeout())
+		defer cancel()
+		pre.data, pre.err = readRest(rctx, p.si, p.servers, l)
+	}()
+}
+
+// readRest reads the part of l's share beyond its first bytes (to the end
+// its offsets table gives) and returns the whole share.
+func readRest(ctx context.Context, si storage.StorageIndex, servers []storage.Server, l *located) ([]byte, error) {
+	if l.whole {
+		return l.raw, nil
+	}
+	n := uint64(maxShareRead) - uint64(len(l.raw))
+	if l.eof > uint64(len(l.raw)) {
+		n = l.eof - uint64(len(l.raw))
+	}
+	rest, err := servers[l.server].ReadMutableShareChunk(ctx, si, l.num, uint64(len(l.raw)), n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(l.raw)+len(rest))
+	return append(append(out, l.raw...), rest...), nil
+}
+
 // mapServers asks every server at once which shares of si it holds and
 // reads the first bytes of each, every server under o's timeout. For a
 // read it stops waiting, after the grace, once the newest version seen has
-// k shares; for a write it hears every server out (each still bounded by
-// the timeout), since every share must be replaced.
+// k shares, and meanwhile starts reading the rest of the first k shares of
+// the newest version (close the map to join those reads); for a write it
+// hears every server out (each still bounded by the timeout), since every
+// share must be replaced.
 func mapServers(ctx context.Context, si storage.StorageIndex, servers []storage.Server, o Options, forRead bool) (*serverMap, error) {
 	type answer struct {
 		shares []*located
 		bad    map[int]error
 	}
 	var enough func([]fanout.Result[answer]) bool
+	var pf *prefetcher
 	if forRead {
+		pf = newPrefetcher(ctx, si, servers, o)
 		enough = func(rs []fanout.Result[answer]) bool {
 			m := &serverMap{}
 			for _, r := range rs {
@@ -202,6 +327,9 @@ func mapServers(ctx context.Context, si storage.StorageIndex, servers []storage.
 			if err == nil {
 				var l *located
 				if l, err = parseLocated(i, n, b, len(b) < prefixRead); err == nil {
+					if pf != nil {
+						pf.offer(l)
+					}
 					a.shares = append(a.shares, l)
 					continue
 				}
@@ -215,10 +343,11 @@ func mapServers(ctx context.Context, si storage.StorageIndex, servers []storage.
 		}
 		return a, nil
 	}, enough)
+	m := &serverMap{answered: make([]bool, len(servers)), pf: pf}
 	if err := ctx.Err(); err != nil {
+		m.close()
 		return nil, err
 	}
-	m := &serverMap{answered: make([]bool, len(servers))}
 	for i, r := range rs {
 		if r.Err != nil {
 			continue // an unreachable server holds nothing we can use
@@ -226,6 +355,7 @@ func mapServers(ctx context.Context, si storage.StorageIndex, servers []storage.
 		m.answered[i] = true
 		m.shares = append(m.shares, r.Value.shares...)
 		for n, err := range r.Value.bad {
+			m.bad++
 			o.bad(n, err)
 		}
 	}
@@ -233,16 +363,27 @@ func mapServers(ctx context.Context, si storage.StorageIndex, servers []storage.
 }
 
 // fetch reads the whole of each located share that is not whole yet, all at
-// once, and parses them; from records where each came from. Shares that
-// fail to read or parse are reported and left out, and a share that does
-// not parse is advised corrupt to its server.
+// once (or takes what the servermap's reads got), and parses them; from
+// records where each came from. Shares that fail to read or parse are
+// reported and left out; one that does not parse is judged (see judge).
 func fetch(ctx context.Context, si storage.StorageIndex, servers []storage.Server, ls []*located, o Options, from map[*Share]*located) ([]*Share, error) {
 	rs := fanout.Ask(ctx, len(ls), fanout.Options{Timeout: o.transferTimeout()}, func(ctx context.Context, i int) ([]byte, error) {
 		l := ls[i]
 		if l.whole {
 			return l.raw, nil
 		}
-		return servers[l.server].ReadMutableShareChunk(ctx, si, l.num, 0, maxShareRead)
+		if p := l.pre; p != nil {
+			select {
+			case <-p.done:
+				if p.err == nil {
+					return p.data, nil
+				}
+				// A failed early read gets a second chance here.
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return readRest(ctx, si, servers, l)
 	}, nil)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -254,12 +395,10 @@ func fetch(ctx context.Context, si storage.StorageIndex, servers []storage.Serve
 			o.bad(l.num, fmt.Errorf("reading share %d: %w", l.num, r.Err))
 			continue
 		}
-		l.raw, l.whole = r.Value, true
+		l.raw, l.whole, l.pre = r.Value, true, nil
 		s, err := ParseShare(l.num, r.Value)
 		if err != nil {
-			err = fmt.Errorf("share %d: %w", l.num, err)
-			o.bad(l.num, err)
-			advise(ctx, si, servers, l, err, o)
+			o.bad(l.num, judge(ctx, si, servers, l, fmt.Errorf("share %d: %w", l.num, err), o))
 			continue
 		}
 		if from != nil {
@@ -270,14 +409,28 @@ func fetch(ctx context.Context, si storage.StorageIndex, servers []storage.Serve
 	return out, nil
 }
 
-// advise tells a share's server that the share is corrupt, when err says
-// so, as Tahoe's retrieve does. It is best effort and bounded by the query
-// timeout.
-func advise(ctx context.Context, si storage.StorageIndex, servers []storage.Server, l *located, err error, o Options) {
+// judge decides what a share that failed a check is. It is read again
+// whole: when its bytes have changed, a writer was replacing it in place
+// while we read (a torn read), and the error returned wraps ErrTorn, not
+// ErrCorrupt, and no advisory is sent. When the bytes are the same, the
+// share is corrupt and its server is told so, as Tahoe's retrieve does
+// (best effort, bounded by the query timeout). When it cannot be read
+// again nothing is advised.
+func judge(ctx context.Context, si storage.StorageIndex, servers []storage.Server, l *located, err error, o Options) error {
 	if l == nil || !errors.Is(err, ErrCorrupt) {
-		return
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, o.transferTimeout())
+	again, rerr := servers[l.server].ReadMutableShareChunk(rctx, si, l.num, 0, uint64(len(l.raw))+1)
+	cancel()
+	if rerr != nil {
+		return err
+	}
+	if !bytes.Equal(again, l.raw) {
+		return fmt.Errorf("share %d: %w", l.num, ErrTorn)
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.timeout())
 	defer cancel()
 	_ = servers[l.server].AdviseCorruptMutableShare(actx, si, l.num, err.Error())
+	return err
 }

@@ -15,10 +15,17 @@
 //
 // Finding shares: Retrieve and Overwrite share one servermap routine that
 // asks every server at once (each under Options.Timeout) what it holds and
-// reads the first bytes of each share; a read then stops waiting once the
-// newest version seen has k shares (after Options.Grace) and reads k shares
-// of it plus a couple of spares whole (a share that fails a check is
-// advised corrupt to its server), while a write hears every server out.
+// reads the first bytes of each share (the header; small shares, most
+// directories, whole). A read stops waiting once the newest version seen
+// has k shares (after Options.Grace), having started reading the rest of k
+// shares of it meanwhile, and reads more only when some fail. A share that
+// fails a check is read again: when it changed meanwhile it was caught
+// half rewritten by a writer (ErrTorn) and is not advised corrupt;
+// otherwise it is advised corrupt to its server. A read that finds no
+// good version asks the servers once more. A write hears every server out
+// and waits for a map that mixes versions (another writer half way) to
+// settle before it writes. ReadHeaders reads what Verify needs of a share,
+// not its blocks, for a checker.
 //
 // Writing: Build lays out a new version's shares as Tahoe's publisher
 // does, Create writes a new file to every server at once and Overwrite
@@ -73,6 +80,10 @@ type Share struct {
 	BlockHashTree   hashtree.Tree
 	ShareData       []byte // SDMF: the one block; MDMF: salt+block per segment
 	EncPrivKey      []byte
+
+	// HeadersOnly marks a share read by ReadHeaders: everything Verify
+	// checks, but no share data (and for SDMF no private key).
+	HeadersOnly bool
 }
 
 // VersionKey identifies a version of a mutable file across shares.
@@ -138,7 +149,11 @@ func (s *Share) checkParams() error {
 	return nil
 }
 
-func (s *Share) parseSDMF(b []byte) error {
+func (s *Share) parseSDMF(b []byte) error { return s.parseSDMFFrom(b, false) }
+
+// parseSDMFFrom parses an SDMF share; with headersOnly b need only reach
+// the share data.
+func (s *Share) parseSDMFFrom(b []byte, headersOnly bool) error {
 	if len(b) < sdmfHeaderLen {
 		return corrupt("SDMF header needs %d bytes, got %d", sdmfHeaderLen, len(b))
 	}
@@ -168,6 +183,13 @@ func (s *Share) parseSDMF(b []byte) error {
 	if err != nil {
 		return err
 	}
+	if headersOnly {
+		if data > priv || priv > eof {
+			return corrupt("share data [%d, %d) and private key [%d, %d) are out of order", data, priv, priv, eof)
+		}
+		s.HeadersOnly = true
+		return s.parseTrees(chainBytes, bhtBytes, 1)
+	}
 	if s.ShareData, err = region(b, "share data", data, priv); err != nil {
 		return err
 	}
@@ -177,7 +199,11 @@ func (s *Share) parseSDMF(b []byte) error {
 	return s.parseTrees(chainBytes, bhtBytes, 1)
 }
 
-func (s *Share) parseMDMF(b []byte) error {
+func (s *Share) parseMDMF(b []byte) error { return s.parseMDMFFrom(b, nil) }
+
+// parseMDMFFrom parses an MDMF share; with bht (the block hash tree, read
+// apart) b need only reach the share data.
+func (s *Share) parseMDMFFrom(b []byte, bht []byte) error {
 	if len(b) < mdmfHeaderLen {
 		return corrupt("MDMF header needs %d bytes, got %d", mdmfHeaderLen, len(b))
 	}
@@ -204,6 +230,13 @@ func (s *Share) parseMDMF(b []byte) error {
 	}
 	if s.VerificationKey, err = region(b, "verification key", vkOff, vkEnd); err != nil {
 		return err
+	}
+	if bht != nil {
+		if vkEnd > dataOff || dataOff > bhtOff || bhtOff > eof || uint64(len(bht)) != eof-bhtOff {
+			return corrupt("block hash tree [%d, %d) after share data at %d: %d bytes read", bhtOff, eof, dataOff, len(bht))
+		}
+		s.HeadersOnly = true
+		return s.parseTrees(chainBytes, bht, s.NumSegments())
 	}
 	if s.ShareData, err = region(b, "share data", dataOff, bhtOff); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/internal/fanout"
@@ -81,7 +82,7 @@ func Overwrite(ctx context.Context, c *caps.Cap, data []byte, targets []Target, 
 	for i, t := range targets {
 		servers[i] = t.Storage
 	}
-	m, err := mapServers(ctx, si, servers, o, false)
+	m, err := settledMap(ctx, si, servers, o)
 	if err != nil {
 		return err
 	}
@@ -193,6 +194,48 @@ func Overwrite(ctx context.Context, c *caps.Cap, data []byte, targets []Target, 
 	return nil
 }
 
+// settledMap maps the servers for a write. A map that holds more than one
+// version, or a share that does not parse, may have caught another
+// writer's update half done (its first server written, the others not
+// yet, or a share mid-write): writing over that would race the other
+// writer for the shares it has still to reach, and both would be told to
+// retry. So the servers are asked again, after pauses that double from
+// 2 ms, until the map holds one version, or has stayed the same across a
+// pause long enough for a write to land (settleQuiet: a server left
+// behind by an earlier write, which our write then settles), or the query
+// timeout has passed.
+func settledMap(ctx context.Context, si storage.StorageIndex, servers []storage.Server, o Options) (*serverMap, error) {
+	deadline := time.Now().Add(o.timeout())
+	var last string
+	pause, lastPause := 2*time.Millisecond, time.Duration(0)
+	for {
+		m, err := mapServers(ctx, si, servers, o, false)
+		if err != nil {
+			return nil, err
+		}
+		fp := m.fingerprint()
+		if (len(m.versions()) <= 1 && m.bad == 0) || (fp == last && lastPause >= settleQuiet) || time.Now().Add(pause).After(deadline) {
+			return m, nil
+		}
+		if fp != last {
+			pause = 2 * time.Millisecond // something moved: look again soon
+		}
+		last = fp
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		lastPause, pause = pause, min(2*pause, 2*settleQuiet)
+	}
+}
+
+// settleQuiet is how long a mixed servermap must stay the same before a
+// write takes it as settled: longer than one share write with its fsync.
+const settleQuiet = 32 * time.Millisecond
+
 func addWrite(writes map[int]map[uint64]storage.TestWriteVectors, t, sh int, tw storage.TestWriteVectors) {
 	if writes[t] == nil {
 		writes[t] = map[uint64]storage.TestWriteVectors{}
@@ -211,8 +254,7 @@ func newestGood(ctx context.Context, c *caps.Cap, si storage.StorageIndex, serve
 			}
 			for _, s := range ss {
 				if err := s.Verify(c); err != nil {
-					o.bad(s.Num, err)
-					advise(ctx, si, servers, l, err, o)
+					o.bad(s.Num, judge(ctx, si, servers, l, err, o))
 					continue
 				}
 				return s, nil
