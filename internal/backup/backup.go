@@ -475,12 +475,12 @@ func (r *run) collect(dir string, out *[]target) {
 // database compares.
 func localMetadata(fi fs.FileInfo) (json.RawMessage, backupdb.FileStat) {
 	fst := backupdb.FileStat{Size: fi.Size(), Mtime: fi.ModTime().Unix(), Ctime: fi.ModTime().Unix()}
-	mtime := pyFloat(float64(fi.ModTime().UnixNano()) / 1e9)
+	mtime := pyFloat(pyStatTime(fi.ModTime().Unix(), int64(fi.ModTime().Nanosecond())))
 	fields := [][2]string{{"ctime", mtime}, {"mtime", mtime}}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		fst.Ctime = int64(st.Ctim.Sec)
 		fields = [][2]string{
-			{"ctime", pyFloat(float64(st.Ctim.Sec) + float64(st.Ctim.Nsec)/1e9)},
+			{"ctime", pyFloat(pyStatTime(int64(st.Ctim.Sec), int64(st.Ctim.Nsec)))},
 			{"mtime", mtime},
 			{"st_mode", strconv.FormatUint(uint64(st.Mode), 10)},
 			{"st_ino", strconv.FormatUint(uint64(st.Ino), 10)},

@@ -21,7 +21,7 @@ import (
 // deepHandlers returns the handlers over the store, or 501 when the store
 // cannot check (it has no shares to look at).
 func (s *Server) deepHandlers(q *request, t string) (*deepops.Handlers, error) {
-	ck, ok := s.store.(deep.Checker)
+	ck, ok := s.o.Store.(deep.Checker)
 	if !ok {
 		return nil, s.notImplemented(q, "t="+t)
 	}

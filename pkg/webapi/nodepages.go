@@ -38,7 +38,7 @@ func (s *Server) serveWelcome(q *request) error {
 
 // gridStatus asks the store about its servers (nil when it cannot say).
 func (s *Server) gridStatus(q *request) *filestore.GridStatus {
-	rep, ok := s.store.(filestore.Reporter)
+	rep, ok := s.o.Store.(filestore.Reporter)
 	if !ok {
 		return nil
 	}
@@ -175,22 +175,6 @@ func abbreviateSize(n uint64) string {
 		return fmt.Sprintf("%.1fkB", r/1e3)
 	}
 	return fmt.Sprintf("%.0fB", r)
-}
-
-// serveStatus is /status/: no operation is tracked yet, so none is
-// active or recent.
-func (s *Server) serveStatus(q *request, segs []string) error {
-	if len(segs) > 1 || (len(segs) == 1 && segs[0] != "") {
-		return notFound()
-	}
-	if strings.ToLower(q.argOr("t", "")) == "json" {
-		body := append(pyjson.Dumps(pyjson.NewDict().Set("active", []any{}).Set("recent", []any{}), 1), '\n')
-		q.w.Header().Set("Content-Type", "application/json")
-		q.w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-		_, _ = q.w.Write(body)
-		return nil
-	}
-	return htmlPage(q, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Tahoe-LAFS - Recent and Active Operations</title></head><body>\n<h2>Active Operations:</h2>\n<p>No active operations.</p>\n<h2>Recent Operations:</h2>\n<p>No recent operations.</p>\n</body></html>\n")
 }
 
 // serveStatistics is /statistics: the node's counters, as Tahoe's stats

@@ -84,12 +84,13 @@ type Options struct {
 // handles' timers).
 type Server struct {
 	o       Options
-	store   filestore.Store
+	store   filestore.Store // o.Store, its operations recorded in hist
 	tempDir string
 	log     *slog.Logger
 	ops     *opTable
 	started time.Time
 	stats   counters
+	hist    *history
 	locks   objectLocks
 	// idle, when set, drops a client that sends or takes nothing for
 	// that long (per read and write, so large transfers are not cut).
@@ -135,7 +136,8 @@ func New(o Options) (*Server, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	return &Server{o: o, store: o.Store, tempDir: dir, log: log, ops: newOpTable(), started: o.Now()}, nil
+	hist := newHistory(o.Now)
+	return &Server{o: o, store: hist.wrap(o.Store), hist: hist, tempDir: dir, log: log, ops: newOpTable(), started: o.Now()}, nil
 }
 
 // Close releases the operation handles. It does not close the Store.

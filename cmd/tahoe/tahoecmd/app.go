@@ -103,6 +103,7 @@ func NewApp(f *command.Factory) *cli.App {
 			newDeepCheckCommand(f),
 			newManifestCommand(f),
 			newStatsCommand(f),
+			newStatusCommand(f),
 			newDebugCommand(stdio),
 			newAdminCommand(f),
 			command.NewCompletionCommand(stdio, "tahoe"),
@@ -119,5 +120,4 @@ func NewApp(f *command.Factory) *cli.App {
 // tahoe-lafs HEAD) that this tahoe does not implement.
 var notImplemented = [...]string{
 	"create-introducer", "invite",
-	"status",
 }

@@ -33,7 +33,7 @@ func newCreateAliasCommand(f *command.Factory) *cli.Command {
 				return err
 			}
 			o.Alias = cCtx.Args().First()
-			return runCreateAlias(cCtx.Context, f, o)
+			return tahoeHTTPError(f, "Error during HTTP request", 1, runCreateAlias(cCtx.Context, f, o))
 		},
 	}
 }

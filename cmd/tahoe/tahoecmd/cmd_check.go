@@ -37,7 +37,7 @@ func newCheckCommand(f *command.Factory) *cli.Command {
 		Flags:     checkFlags(&o, false),
 		Action: func(cCtx *cli.Context) error {
 			o.Locations = cCtx.Args().Slice()
-			return runCheck(cCtx.Context, f, o)
+			return tahoeHTTPError(f, "ERROR", 1, runCheck(cCtx.Context, f, o))
 		},
 	}
 }
@@ -51,7 +51,7 @@ func newDeepCheckCommand(f *command.Factory) *cli.Command {
 		Flags:     checkFlags(&o, true),
 		Action: func(cCtx *cli.Context) error {
 			o.Locations = cCtx.Args().Slice()
-			return runDeepCheck(cCtx.Context, f, o)
+			return tahoeHTTPError(f, "ERROR", 1, runDeepCheck(cCtx.Context, f, o))
 		},
 	}
 }

@@ -13,6 +13,8 @@ func newDebugCommand(stdio *command.IO) *cli.Command {
 			newDumpCapCommand(stdio),
 			newDumpShareCommand(stdio),
 			newFindSharesCommand(stdio),
+			newCatalogSharesCommand(stdio),
+			newCorruptShareCommand(stdio),
 			command.Extension(newDebugPlacementCommand(stdio)),
 			command.Extension(newDebugChkCapCommand(stdio)),
 		}, debugNotImplemented()...),
@@ -23,7 +25,7 @@ func newDebugCommand(stdio *command.IO) *cli.Command {
 // implement.
 func debugNotImplemented() []*cli.Command {
 	var out []*cli.Command
-	for _, name := range []string{"catalog-shares", "corrupt-share", "flogtool", "repl", "trial"} {
+	for _, name := range []string{"flogtool", "repl", "trial"} {
 		out = append(out, command.NotImplemented(name))
 	}
 	return out

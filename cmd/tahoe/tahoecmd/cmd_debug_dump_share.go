@@ -1,7 +1,6 @@
 package tahoecmd
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/chk"
+	"github.com/lafs/lafs/pkg/health"
 	"github.com/lafs/lafs/pkg/storage/shares"
 	"github.com/urfave/cli/v2"
 )
@@ -31,9 +31,10 @@ func newDumpShareCommand(stdio *command.IO) *cli.Command {
 		Name:      "dump-share",
 		Usage:     "unpack and display the contents of a share (uri_extension and leases)",
 		ArgsUsage: "SHARE_FILENAME",
-		Description: "Prints what Tahoe-LAFS's `tahoe debug dump-share` prints for an immutable share file of a\n" +
-			"storage node (NODEDIR/storage/shares/<prefix>/<storage index>/<shnum>). Mutable shares are not\n" +
-			"yet dumped by lafs.",
+		Description: "Prints what Tahoe-LAFS's `tahoe debug dump-share` prints for a share file of a storage node\n" +
+			"(NODEDIR/storage/shares/<prefix>/<storage index>/<shnum>): an immutable (CHK) share's URI extension,\n" +
+			"sizes and leases, or a mutable (SDMF or MDMF) share's container header, leases and contents; and the\n" +
+			"verify-cap of the file it belongs to.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "offsets", Usage: "display a table of section offsets", Destination: &o.Offsets},
 			&cli.BoolFlag{Name: "leases-only", Usage: "dump leases but not CHK contents", Destination: &o.LeasesOnly},
@@ -79,9 +80,9 @@ func runDumpShare(w io.Writer, o dumpShareOptions) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	fmt.Fprintf(w, "share filename: '%s'\n", name)
-	if info.Kind != shares.KindImmutable {
-		return errors.New("not implemented by lafs: dump-share of a mutable share")
+	fmt.Fprintf(w, "share filename: %s\n", health.QuoteOutput(name, true))
+	if info.Kind == shares.KindMutable {
+		return dumpMutableShare(w, f, name, o, now())
 	}
 	// An immutable container: a 12-byte header, then the share data.
 	const dataOffset = 0x0c
@@ -118,35 +119,11 @@ func formatExpiration(expiration int64, now time.Time) string {
 // dumpCHKShare prints the URI extension block of a CHK share and the
 // sizes of its regions, as Tahoe's dump_immutable_chk_share.
 func dumpCHKShare(w io.Writer, data *io.SectionReader, name string, offsets bool, dataOffset, leaseOffset int64) error {
-	hdr := make([]byte, min(data.Size(), 0x44))
-	if _, err := data.ReadAt(hdr, 0); err != nil && err != io.EOF {
-		return err
-	}
-	h, err := chk.ParseHeader(hdr)
+	h, uebData, ueb, err := readCHKShare(data)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "%20s: %d\n", "version", h.Version)
-	fs := int64(h.FieldSize())
-	lenb := make([]byte, fs)
-	if _, err := data.ReadAt(lenb, int64(h.URIExtension)); err != nil {
-		return fmt.Errorf("reading the URI extension's length: %w", err)
-	}
-	var n int64
-	for _, c := range lenb {
-		n = n<<8 | int64(c)
-	}
-	if n < 0 || n > 64<<10 || int64(h.URIExtension)+fs+n > data.Size() {
-		return fmt.Errorf("URI extension of %d bytes does not fit the share", n)
-	}
-	uebData := make([]byte, n)
-	if _, err := data.ReadAt(uebData, int64(h.URIExtension)+fs); err != nil {
-		return err
-	}
-	ueb, err := chk.ParseUEB(uebData)
-	if err != nil {
-		return err
-	}
 	uebHash := caps.Base32Encode(caps.TaggedHash("allmydata_uri_extension_v1", uebData, 0))
 	show := func(key string) string {
 		v := ueb.Fields[key]
@@ -217,4 +194,151 @@ func dumpCHKShare(w io.Writer, data *io.SectionReader, name string, offsets bool
 		fmt.Fprintf(w, "%20s: %d\n", "leases", leaseOffset)
 	}
 	return nil
+}
+
+// dumpMutableShare prints a mutable container's header, leases and the
+// SDMF or MDMF share inside it, as Tahoe's dump_mutable_share.
+func dumpMutableShare(w io.Writer, f osFile, name string, o dumpShareOptions, now time.Time) error {
+	m, err := shares.InspectMutable(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	data := io.NewSectionReader(f, shares.MutableDataOffset, m.DataLength)
+	shareType := "unknown"
+	var version [1]byte
+	if n, _ := data.ReadAt(version[:], 0); n == 1 {
+		switch version[0] {
+		case 0:
+			shareType = "SDMF"
+		case 1:
+			shareType = "MDMF"
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Mutable slot found:")
+	fmt.Fprintf(w, " share_type: %s\n", shareType)
+	fmt.Fprintf(w, " write_enabler: %s\n", caps.Base32Encode(m.WriteEnabler[:]))
+	fmt.Fprintf(w, " WE for nodeid: %s\n", caps.Base32Encode(m.NodeID[:]))
+	fmt.Fprintf(w, " num_extra_leases: %d\n", m.NumExtraLeases)
+	fmt.Fprintf(w, " container_size: %d\n", m.ExtraLeaseOffset-shares.MutableDataOffset)
+	fmt.Fprintf(w, " data_length: %d\n", m.DataLength)
+	if len(m.Leases) == 0 {
+		fmt.Fprintln(w, "No leases.")
+	}
+	for i, l := range m.Leases {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, " Lease #%d:\n", m.Slots[i])
+		fmt.Fprintf(w, "  ownerid: %d\n", l.Owner)
+		fmt.Fprintf(w, "  expires in %s\n", formatExpiration(int64(l.Expiration), now))
+		fmt.Fprintf(w, "  renew_secret: %s\n", presentSecret(l.RenewSecret, l.Cleartext))
+		fmt.Fprintf(w, "  cancel_secret: %s\n", presentSecret(l.CancelSecret, l.Cleartext))
+		fmt.Fprintf(w, "  secrets are for nodeid: %s\n", caps.Base32Encode(l.NodeID[:]))
+	}
+	fmt.Fprintln(w)
+	if shareType == "unknown" {
+		return nil
+	}
+	c, err := readMutableContents(data, m.DataLength)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	fmt.Fprintf(w, " %s contents:\n", shareType)
+	fmt.Fprintf(w, "  seqnum: %d\n", c.Seqnum)
+	fmt.Fprintf(w, "  root_hash: %s\n", caps.Base32Encode(c.RootHash))
+	if c.Version == 0 {
+		fmt.Fprintf(w, "  IV: %s\n", caps.Base32Encode(c.IV))
+	}
+	fmt.Fprintf(w, "  required_shares: %d\n", c.Needed)
+	fmt.Fprintf(w, "  total_shares: %d\n", c.Total)
+	fmt.Fprintf(w, "  segsize: %d\n", c.SegmentSize)
+	fmt.Fprintf(w, "  datalen: %d\n", c.DataLength)
+	fmt.Fprintf(w, "  enc_privkey: %d bytes\n", c.EncPrivKeyLen)
+	fmt.Fprintf(w, "  pubkey: %d bytes\n", len(c.PubKey))
+	fmt.Fprintf(w, "  signature: %d bytes\n", c.SignatureLen)
+	fmt.Fprintf(w, "  share_hash_chain: %s\n", c.shareHashList())
+	fmt.Fprintf(w, "  block_hash_tree: %d nodes\n", c.BlockHashNodes)
+	if si, err := caps.Base32DecodeLen(filepath.Base(filepath.Dir(name)), 16); err == nil {
+		fmt.Fprintf(w, "  verify-cap: %s\n", c.verifyCap(si))
+	}
+	if o.Offsets {
+		// SDMF's table is indented under a flush-left heading, MDMF's
+		// names cut at 20 characters (Tahoe's "%20s" and "%.20s").
+		pr := func(name string, v int64, shift int) {
+			if c.Version == 0 {
+				fmt.Fprintf(w, "%s%20s: %d   (0x%x)\n", strings.Repeat(" ", shift), name, v, v)
+			} else {
+				fmt.Fprintf(w, "%s%.20s: %d   (0x%x)\n", strings.Repeat(" ", shift), name, v, v)
+			}
+		}
+		base, shift := 0, 2
+		if c.Version == 1 {
+			base, shift = 2, 4
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, " Section Offsets:")
+		pr("first lease", shares.MutableHeaderSize, base)
+		pr("share data", shares.MutableDataOffset, base)
+		pr("seqnum", shares.MutableDataOffset+1, shift)
+		pr("root_hash", shares.MutableDataOffset+9, shift)
+		keys := []string{"signature", "share_hash_chain", "block_hash_tree", "share_data", "enc_privkey", "EOF"}
+		if c.Version == 1 {
+			keys = []string{"enc_privkey", "share_hash_chain", "signature", "verification_key",
+				"verification_key_end", "share_data", "block_hash_tree", "EOF"}
+		}
+		names := map[string]string{"share_data": "block data", "verification_key": "pubkey",
+			"verification_key_end": "end of pubkey", "EOF": "end of share data"}
+		for _, k := range keys {
+			n := k
+			if v, ok := names[k]; ok {
+				n = v
+			}
+			pr(n, shares.MutableDataOffset+int64(c.Offsets[k]), shift)
+		}
+		pr("extra leases", m.ExtraLeaseOffset+4, base)
+	}
+	_, err = fmt.Fprintln(w)
+	return err
+}
+
+// presentSecret shows a lease secret as Tahoe does: hashed ones (version-2
+// containers) as "hash:" and the hash's base32.
+func presentSecret(s [32]byte, cleartext bool) string {
+	if cleartext {
+		return caps.Base32Encode(s[:])
+	}
+	return "hash:" + caps.Base32Encode(s[:])
+}
+
+// readCHKShare reads an immutable share's header and its URI extension
+// block (raw and parsed) from the share data.
+func readCHKShare(data *io.SectionReader) (chk.Header, []byte, chk.UEB, error) {
+	hdr := make([]byte, min(data.Size(), 0x44))
+	if _, err := data.ReadAt(hdr, 0); err != nil && err != io.EOF {
+		return chk.Header{}, nil, chk.UEB{}, err
+	}
+	h, err := chk.ParseHeader(hdr)
+	if err != nil {
+		return chk.Header{}, nil, chk.UEB{}, err
+	}
+	fs := int64(h.FieldSize())
+	lenb := make([]byte, fs)
+	if _, err := data.ReadAt(lenb, int64(h.URIExtension)); err != nil {
+		return chk.Header{}, nil, chk.UEB{}, fmt.Errorf("reading the URI extension's length: %w", err)
+	}
+	var n int64
+	for _, c := range lenb {
+		n = n<<8 | int64(c)
+	}
+	if n < 0 || n > 64<<10 || int64(h.URIExtension)+fs+n > data.Size() {
+		return chk.Header{}, nil, chk.UEB{}, fmt.Errorf("URI extension of %d bytes does not fit the share", n)
+	}
+	uebData := make([]byte, n)
+	if _, err := data.ReadAt(uebData, int64(h.URIExtension)+fs); err != nil {
+		return chk.Header{}, nil, chk.UEB{}, err
+	}
+	ueb, err := chk.ParseUEB(uebData)
+	if err != nil {
+		return chk.Header{}, nil, chk.UEB{}, err
+	}
+	return h, uebData, ueb, nil
 }

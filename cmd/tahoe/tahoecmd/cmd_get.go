@@ -31,7 +31,7 @@ func newGetCommand(f *command.Factory) *cli.Command {
 			if cCtx.NArg() < 1 || cCtx.NArg() > 2 {
 				return command.Usagef("get takes CAP and an optional TO, got %d arguments", cCtx.NArg())
 			}
-			return runGet(cCtx.Context, f, getOptions{From: cCtx.Args().Get(0), To: cCtx.Args().Get(1)})
+			return tahoeHTTPError(f, "Error during GET", 1, runGet(cCtx.Context, f, getOptions{From: cCtx.Args().Get(0), To: cCtx.Args().Get(1)}))
 		},
 	}
 }

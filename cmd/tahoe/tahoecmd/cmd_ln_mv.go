@@ -28,7 +28,7 @@ func newLnCommand(f *command.Factory) *cli.Command {
 			if err := command.ExactArgs(cCtx, 2, "FROM TO"); err != nil {
 				return err
 			}
-			return runMove(cCtx.Context, f, moveOptions{From: cCtx.Args().Get(0), To: cCtx.Args().Get(1), Link: true})
+			return tahoeHTTPError(f, "Error", 1, runMove(cCtx.Context, f, moveOptions{From: cCtx.Args().Get(0), To: cCtx.Args().Get(1), Link: true}))
 		},
 	}
 }
@@ -43,7 +43,7 @@ func newMvCommand(f *command.Factory) *cli.Command {
 			if err := command.ExactArgs(cCtx, 2, "FROM TO"); err != nil {
 				return err
 			}
-			return runMove(cCtx.Context, f, moveOptions{From: cCtx.Args().Get(0), To: cCtx.Args().Get(1)})
+			return tahoeHTTPError(f, "Error", 1, runMove(cCtx.Context, f, moveOptions{From: cCtx.Args().Get(0), To: cCtx.Args().Get(1)}))
 		},
 	}
 }

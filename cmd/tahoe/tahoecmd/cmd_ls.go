@@ -46,7 +46,7 @@ func newLsCommand(f *command.Factory) *cli.Command {
 				return command.Usagef("ls takes at most one PATH")
 			}
 			o.Path = cCtx.Args().First()
-			return runLs(cCtx.Context, f, o)
+			return tahoeHTTPError(f, "Error during GET", -1, runLs(cCtx.Context, f, o))
 		},
 	}
 }

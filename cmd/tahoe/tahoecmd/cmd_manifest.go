@@ -41,7 +41,7 @@ func newManifestCommand(f *command.Factory) *cli.Command {
 			case rc:
 				o.Field = deep.ManifestRepairCap
 			}
-			return runManifest(cCtx.Context, f, o)
+			return tahoeHTTPError(f, "ERROR", 1, runManifest(cCtx.Context, f, o))
 		},
 	}
 }
@@ -74,7 +74,7 @@ func newStatsCommand(f *command.Factory) *cli.Command {
 				return command.Usagef("too many arguments")
 			}
 			o.Where = cCtx.Args().First()
-			return runStats(cCtx.Context, f, o)
+			return tahoeHTTPError(f, "ERROR", 1, runStats(cCtx.Context, f, o))
 		},
 	}
 }

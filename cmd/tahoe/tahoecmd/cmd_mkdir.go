@@ -7,6 +7,7 @@ import (
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/webapi/gateway"
 	"github.com/urfave/cli/v2"
 )
 
@@ -30,7 +31,7 @@ func newMkdirCommand(f *command.Factory) *cli.Command {
 				return command.Usagef("mkdir takes at most one PATH")
 			}
 			o.Path = cCtx.Args().First()
-			return runMkdir(cCtx.Context, f, o)
+			return tahoeHTTPError(f, "Error during HTTP request", 1, runMkdir(cCtx.Context, f, o))
 		},
 	}
 }
@@ -54,6 +55,14 @@ func runMkdir(ctx context.Context, f *command.Factory, o mkdirOptions) error {
 	if p.Rel == "" {
 		// No path, or a bare alias: a new unlinked directory, as Tahoe.
 		dir, err = s.Mkdir(ctx, filestore.MkdirOptions{Format: format})
+	} else if g, ok := s.(*gateway.Store); ok {
+		// One request, as Tahoe's mkdir makes (the node's default format
+		// unless one was asked for).
+		want := format
+		if o.Format == "" {
+			want = filestore.FormatDefault
+		}
+		dir, err = g.MkdirPath(ctx, p.Root, p.Rel, want)
 	} else {
 		dir, err = filestore.MkdirAll(ctx, s, p, format)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/lafs/lafs/internal/command"
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/webapi/gateway"
 	"github.com/urfave/cli/v2"
 )
 
@@ -45,7 +46,7 @@ func newPutCommand(f *command.Factory) *cli.Command {
 				return command.Usagef("put takes FROM and an optional TO, got %d arguments", cCtx.NArg())
 			}
 			o.From, o.To = cCtx.Args().Get(0), cCtx.Args().Get(1)
-			return runPut(cCtx.Context, f, o)
+			return tahoeHTTPError(f, "Error", 1, runPut(cCtx.Context, f, o))
 		},
 	}
 }
@@ -162,6 +163,11 @@ func runPut(ctx context.Context, f *command.Factory, o putOptions) error {
 // there and creating missing directories on the way, as Tahoe's web API
 // PUT does.
 func linkAt(ctx context.Context, s filestore.Store, p filestore.Path, c *caps.Cap) error {
+	if g, ok := s.(*gateway.Store); ok && p.Rel != "" {
+		// One request, as Tahoe's put makes: the node makes the missing
+		// directories and answers what is in the way with its own error.
+		return g.LinkPath(ctx, p.Root, p.Rel, c, gateway.ReplaceAlways)
+	}
 	parent, name := p.Split()
 	dir, err := filestore.MkdirAll(ctx, s, parent, filestore.FormatSDMF)
 	if err != nil {

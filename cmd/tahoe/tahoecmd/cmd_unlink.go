@@ -23,7 +23,7 @@ func newUnlinkCommand(f *command.Factory, name string) *cli.Command {
 			if err := command.ExactArgs(cCtx, 1, "PATH"); err != nil {
 				return err
 			}
-			return runUnlink(cCtx.Context, f, unlinkOptions{Path: cCtx.Args().First()})
+			return tahoeHTTPError(f, "ERROR", 1, runUnlink(cCtx.Context, f, unlinkOptions{Path: cCtx.Args().First()}))
 		},
 	}
 }

@@ -16,47 +16,70 @@ import (
 // them (the golden files are its output, from the shared vectors), the
 // lease's remaining time pinned to what it was then.
 func TestDumpShareMatchesTahoe(t *testing.T) {
-	for name, si := range map[string]string{"chk": "i74rtiv64t7ak26jozv4nn2rkq", "chk_multiseg": "njkqu33lwaqz34dwxzcyff5jgq"} {
-		t.Run(name, func(t *testing.T) {
-			want, err := os.ReadFile(filepath.Join("testdata", "dump-share-"+name+".golden"))
+	for _, tc := range []struct {
+		golden, si, shnum string
+		offsets           bool
+	}{
+		{"chk", "i74rtiv64t7ak26jozv4nn2rkq", "5", false},
+		{"chk-offsets", "i74rtiv64t7ak26jozv4nn2rkq", "5", true},
+		{"chk_multiseg", "njkqu33lwaqz34dwxzcyff5jgq", "5", false},
+		{"sdmf", "4b2wcstn2iz4jnqcc4va75wnfm", "1", false},
+		{"sdmf-offsets", "4b2wcstn2iz4jnqcc4va75wnfm", "1", true},
+		{"mdmf", "uv6pntg25dgoar53ibrivdh4xy", "2", false},
+		{"mdmf-offsets", "uv6pntg25dgoar53ibrivdh4xy", "2", true},
+		{"dir", "4drya2rjsgyeaxu55qg3arjsmq", "4", false},
+		{"dir-offsets", "4drya2rjsgyeaxu55qg3arjsmq", "4", true},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("testdata", "dump-share-"+tc.golden+".golden"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			path, err := filepath.Abs(filepath.Join("testdata", "shares", si[:2], si, "5"))
+			rel := filepath.Join("shares", tc.si[:2], tc.si, tc.shnum)
+			path, err := filepath.Abs(filepath.Join("testdata", rel))
 			if err != nil {
 				t.Fatal(err)
 			}
-			// "expire in Ns": take N from Tahoe's output, and set the clock so.
-			var remains int64
-			for _, l := range strings.Split(string(want), "\n") {
-				if i := strings.Index(l, "expire in "); i >= 0 {
-					var s string
-					if _, err := fmtSscan(l[i+len("expire in "):], &s); err == nil {
-						remains, _ = parseSeconds(s)
-					}
-				}
-			}
-			fh, err := os.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fi, _ := fh.Stat()
-			info, err := shares.Inspect(osFile{fh, fi.Size()})
-			fh.Close()
-			if err != nil || len(info.Leases) != 1 {
-				t.Fatalf("inspect: %+v %v", info, err)
-			}
-			now := time.Unix(int64(info.Leases[0].Expiration)-remains-1, 500_000_000)
+			now := clockFromGolden(t, string(want), path)
 			var out bytes.Buffer
-			if err := runDumpShare(&out, dumpShareOptions{Filename: path, Now: func() time.Time { return now }}); err != nil {
+			if err := runDumpShare(&out, dumpShareOptions{Filename: path, Offsets: tc.offsets, Now: func() time.Time { return now }}); err != nil {
 				t.Fatal(err)
 			}
-			w := strings.Replace(string(want), "'<nodes>/s1/storage/shares/"+si[:2]+"/"+si+"/5'", "'"+path+"'", 1)
+			w := strings.Replace(string(want), "'<nodes>/s1/storage/"+filepath.ToSlash(rel)+"'", "'"+path+"'", 1)
 			if out.String() != w {
 				t.Fatalf("got:\n%s\nwant:\n%s", out.String(), w)
 			}
 		})
 	}
+}
+
+// clockFromGolden returns the time at which Tahoe printed want for the
+// share at path: its "expire(s) in Ns" is N seconds before the lease's
+// expiration (half a second in, as Tahoe's clock was fractional).
+func clockFromGolden(t *testing.T, want, path string) time.Time {
+	t.Helper()
+	var remains int64
+	for _, l := range strings.Split(want, "\n") {
+		for _, marker := range []string{"expire in ", "expires in "} {
+			if i := strings.Index(l, marker); i >= 0 {
+				var s string
+				if _, err := fmtSscan(l[i+len(marker):], &s); err == nil {
+					remains, _ = parseSeconds(s)
+				}
+			}
+		}
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	fi, _ := fh.Stat()
+	info, err := shares.Inspect(osFile{fh, fi.Size()})
+	if err != nil || len(info.Leases) != 1 {
+		t.Fatalf("inspect: %+v %v", info, err)
+	}
+	return time.Unix(int64(info.Leases[0].Expiration)-remains-1, 500_000_000)
 }
 
 func fmtSscan(s string, v *string) (int, error) {

@@ -22,7 +22,12 @@ type StatusError struct {
 	// Message is Tahoe's explanation, on one line, caps cut to their
 	// prefix.
 	Message string
-	kind    error
+	// Reason is the reason phrase the node sent ("Not Found") and Body
+	// the start (up to 64 KiB) of the error body as it came: what Tahoe's
+	// CLI prints (format_http_error). Body may hold caps: never log it.
+	Reason string
+	Body   []byte
+	kind   error
 }
 
 // Error is "OP: STATUS: MESSAGE" on one line.
@@ -45,7 +50,8 @@ const maxErrorBody = 64 << 10
 // type and (the start of) its body.
 func newStatusError(op string, code int, contentType string, body []byte) *StatusError {
 	msg := errorMessage(contentType, body)
-	return &StatusError{Op: op, Code: code, Status: fmt.Sprintf("%d %s", code, http.StatusText(code)), Message: msg, kind: classify(code, msg)}
+	return &StatusError{Op: op, Code: code, Status: fmt.Sprintf("%d %s", code, http.StatusText(code)), Message: msg,
+		Reason: http.StatusText(code), Body: body, kind: classify(code, msg)}
 }
 
 // classify maps a status and Tahoe's message to a filestore sentinel.

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -273,7 +274,11 @@ func (s *Store) do(ctx context.Context, r request) (*http.Response, context.Canc
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
 		cancel()
-		return nil, nil, newStatusError(r.op, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		se := newStatusError(r.op, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		if reason := strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))); reason != "" {
+			se.Reason = reason
+		}
+		return nil, nil, se
 	}
 	return resp, cancel, nil
 }
