@@ -166,12 +166,15 @@ func shortError(err error) error {
 	if errors.As(err, &nes) {
 		// One line: each rejection's first line (the codec joins "corrupt
 		// share" on a line of its own), and what to run next.
-		head := ""
-		if i := strings.Index(msg, nes.Error()); i > 0 {
-			head = msg[:i]
+		head, tail := "", ""
+		if i := strings.Index(msg, nes.Error()); i >= 0 {
+			head, tail = msg[:i], msg[i+len(nes.Error()):]
 		}
 		short := fmt.Sprintf("%sfound %d good share(s), need %d", head, nes.Found, nes.Needed)
-		if len(nes.Bad) > 0 {
+		if len(nes.Bad) == 0 {
+			// What the caller added, e.g. "(no server of 10 holds a share …)".
+			short += tail
+		} else {
 			nums := make([]int, 0, len(nes.Bad))
 			for n := range nes.Bad {
 				nums = append(nums, n)
