@@ -151,13 +151,18 @@ func FuzzCensorURI(f *testing.F) {
 			return
 		}
 		got := CensorURI(u)
+		_, gotQuery, _ := strings.Cut(got, "?")
+		kept := map[string]bool{}
+		for _, kv := range strings.Split(gotQuery, "&") {
+			kept[kv] = true
+		}
 		for _, kv := range strings.Split(u.RawQuery, "&") {
 			k, v, ok := strings.Cut(kv, "=")
 			key, err := url.QueryUnescape(k)
 			if !ok || err != nil || safeArg(key) || len(v) < 4 {
 				continue
 			}
-			if strings.Contains(got, kv) {
+			if kept[kv] {
 				t.Fatalf("%q: %q kept in %q", raw, kv, got)
 			}
 		}

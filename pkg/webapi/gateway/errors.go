@@ -90,7 +90,9 @@ func errorMessage(contentType string, body []byte) string {
 	case strings.Contains(strings.ToLower(contentType), "html") || strings.HasPrefix(trimmed, "<"):
 		s = htmlMessage(trimmed)
 	}
-	return oneLine(scrubCaps(s), 500)
+	// Joined into one line first, so that what the joining puts beside a
+	// "URI:" is scrubbed too; then cut to length.
+	return oneLine(scrubCaps(oneLine(s, len(s))), 500)
 }
 
 func tracebackMessage(s string) string {

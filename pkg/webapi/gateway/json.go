@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lafs/lafs/pkg/client/dirnode"
 )
@@ -130,6 +131,12 @@ func parseNode(data []byte, withChildren bool) (*Node, error) {
 		case "metadata":
 			if f.value[0] != '{' {
 				err = errors.New("not an object")
+				break
+			}
+			if !utf8.Valid(f.value) {
+				// json.Compact would keep the bytes, and a directory we
+				// later write would carry them.
+				err = errors.New("not valid UTF-8")
 				break
 			}
 			var buf bytes.Buffer
