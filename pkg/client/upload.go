@@ -493,14 +493,15 @@ func (u *upload) awaitBusy(ctx context.Context, busy map[*candidate][]int) (bool
 		if len(busy) == 0 || (u.cap != nil && u.happiness() >= c.Encoding.Happy) {
 			return replan, nil
 		}
-		if time.Now().Add(delay).After(deadline) {
+		left := time.Until(deadline)
+		if left <= 0 {
 			for cd, shares := range busy {
 				cd.readOnly, cd.stuck = true, true
 				u.failures = append(u.failures, fmt.Sprintf("server %s: share(s) %v still being written by another upload after %v", shortID(cd.srv.ID), shares, c.busyWait()))
 			}
 			return true, nil
 		}
-		t := time.NewTimer(delay)
+		t := time.NewTimer(min(delay, left))
 		select {
 		case <-ctx.Done():
 			t.Stop()

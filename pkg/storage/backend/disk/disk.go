@@ -12,7 +12,10 @@
 // whole share. Edits are applied in place and Commit fsyncs them (Tahoe's
 // semantics). The incoming/ directory is held with a shared flock while the
 // backend is open; Open clears leftover uploads only when it can take the
-// lock exclusively (no other process has the store open). Lock combines an
+// lock exclusively (no other process has the store open). Each incoming
+// container is flocked by its writer until Close, so Create can also tell
+// the leftover of a writer that died (unlocked: removed and created anew)
+// from a live upload (ErrExist) while other processes hold the store. Lock combines an
 // in-process lock with an flock on the bucket directory.
 //
 // It knows nothing of container formats, leases or space accounting
@@ -155,9 +158,20 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 			var f *os.File
 			f, err = os.OpenFile(inc, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 			if err == nil {
+				// The writer holds the file locked for as long as it lives,
+				// so another opener can tell a live upload from the
+				// leftover of a process that died.
+				if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+					f.Close()
+					os.Remove(inc)
+					return nil, fmt.Errorf("lock incoming share: %w", err)
+				}
 				return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
 			}
 			if errors.Is(err, fs.ErrExist) {
+				if attempt < 100 && removeAbandoned(inc) {
+					continue
+				}
 				return nil, fmt.Errorf("create share container: %w", err)
 			}
 		}
@@ -165,6 +179,29 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 			return nil, fmt.Errorf("create share container: %w", err)
 		}
 	}
+}
+
+// removeAbandoned removes the incoming file inc when no writer holds it
+// (its writer died) and reports whether it did. A live writer holds its
+// incoming file locked from Create to Close.
+func removeAbandoned(inc string) bool {
+	f, err := os.Open(inc)
+	if err != nil {
+		return errors.Is(err, fs.ErrNotExist) // gone meanwhile: create again
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return false // a live writer
+	}
+	// Locked: remove it only if the name still means this file. A writer
+	// unlinks before it unlocks, so holding the lock on the file the name
+	// means proves no writer has it.
+	held, err1 := f.Stat()
+	cur, err2 := os.Stat(inc)
+	if err1 != nil || err2 != nil || !os.SameFile(held, cur) {
+		return err2 != nil && errors.Is(err2, fs.ErrNotExist)
+	}
+	return os.Remove(inc) == nil
 }
 
 // Open implements backend.Backend.
@@ -553,11 +590,17 @@ func (w *writer) Close() error {
 		return nil
 	}
 	w.closed = true
-	err := w.f.Close()
+	var err error
 	if !w.edit && !w.committed {
-		if rerr := os.Remove(w.incoming); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
+		// Unlink before unlocking (closing): see removeAbandoned.
+		if rerr := os.Remove(w.incoming); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			err = rerr
 		}
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if !w.edit && !w.committed {
 		tidyIncoming(w.incoming)
 	}
 	if err != nil {
