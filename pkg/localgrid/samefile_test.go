@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"sync"
@@ -79,7 +80,7 @@ func gbsSameFileGrid(t *testing.T, n int) func(t *testing.T) []client.Server {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = gbsserver.ServeTLS(ctx, ln, gbsserver.New(store, swiss, gbsserver.Options{}), cert)
+			_ = gbsserver.ServeTLS(ctx, ln, gbsserver.New(store, swiss, gbsserver.Options{Logger: slog.New(slog.NewTextHandler(tWriter{t, 100 + i}, &slog.HandlerOptions{Level: slog.LevelError}))}), cert)
 			store.Close()
 		}()
 		srvs = append(srvs, srv{nurl: nurl.String(), seed: []byte(fmt.Sprintf("seed-%02d-%026d", i, 0)), tub: []byte(fmt.Sprintf("tub-%02d-%015d", i, 0))})
@@ -130,7 +131,8 @@ func TestConcurrentUploadsOfOneFile(t *testing.T) {
 					data := bytes.Repeat([]byte(fmt.Sprintf("%s %d ", sz.name, n)), sz.size/10+1)[:sz.size]
 					clients := make([]*client.Client, n)
 					for w := range clients {
-						clients[w] = &client.Client{Servers: open(t), Encoding: enc, Convergence: []byte("same convergence"), LeaseSecret: []byte(fmt.Sprint("lease ", w))}
+						clients[w] = &client.Client{Servers: open(t), Encoding: enc, Convergence: []byte("same convergence"), LeaseSecret: []byte(fmt.Sprint("lease ", w)), QueryTimeout: 30 * time.Second,
+							Logger: slog.New(slog.NewTextHandler(tWriter{t, w}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 					}
 					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 					defer cancel()
@@ -184,9 +186,23 @@ func TestConcurrentUploadsOfOneFile(t *testing.T) {
 					}
 					if r.Uploaded != 0 || r.Kept != enc.Total {
 						t.Errorf("a later upload wrote %d and kept %d shares, want 0 and %d", r.Uploaded, r.Kept, enc.Total)
+						for w, r := range results {
+							t.Logf("uploader %d: uploaded %d kept %d placement %v", w, r.Uploaded, r.Kept, r.Placement)
+						}
+						t.Logf("later: placement %v", r.Placement)
 					}
 				})
 			}
 		}
 	}
+}
+
+type tWriter struct {
+	t *testing.T
+	w int
+}
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Logf("uploader %d: %s", w.w, p)
+	return len(p), nil
 }

@@ -216,8 +216,17 @@ type segBuf struct {
 }
 
 func (s *segBuf) done() {
-	if s.refs.Add(-1) == 0 {
+	switch n := s.refs.Add(-1); {
+	case n == 0:
+		if poisonReleased && len(s.b) > 0 {
+			s.b[0] = 0xdb
+			for j := 1; j < len(s.b); j *= 2 {
+				copy(s.b[j:], s.b[:j])
+			}
+		}
 		s.pool.put(s)
+	case n < 0:
+		panic("chk: segment buffer released more often than handed out")
 	}
 }
 

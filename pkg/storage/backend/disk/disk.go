@@ -156,16 +156,8 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 		err := os.MkdirAll(filepath.Dir(inc), 0o755)
 		if err == nil {
 			var f *os.File
-			f, err = os.OpenFile(inc, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+			f, err = createLocked(inc)
 			if err == nil {
-				// The writer holds the file locked for as long as it lives,
-				// so another opener can tell a live upload from the
-				// leftover of a process that died.
-				if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-					f.Close()
-					os.Remove(inc)
-					return nil, fmt.Errorf("lock incoming share: %w", err)
-				}
 				return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
 			}
 			if errors.Is(err, fs.ErrExist) {
@@ -179,6 +171,34 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 			return nil, fmt.Errorf("create share container: %w", err)
 		}
 	}
+}
+
+// createLocked creates the file inc, failing with fs.ErrExist when it
+// exists, and returns it open and flocked. The writer holds the lock for
+// as long as it lives, so another opener can tell a live upload from the
+// leftover of a process that died (removeAbandoned). The file is made and
+// locked under a temporary name and then linked into place (a link never
+// replaces), so no one ever sees it at inc unlocked.
+func createLocked(inc string) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(inc), ".new-*")
+	if err != nil {
+		return nil, err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock incoming share: %w", err)
+	}
+	if err := os.Link(tmp, inc); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // removeAbandoned removes the incoming file inc when no writer holds it
