@@ -130,3 +130,48 @@ func TestWriteReturnsAfterBodyIsSent(t *testing.T) {
 	}
 
 }
+
+// TestReadShareChunkInto: reads into the caller's buffer, over GBS and
+// from the store directly, give what ReadShareChunk gives, for ranges
+// inside, across and past the end of the share.
+func TestReadShareChunkInto(t *testing.T) {
+	ctx := context.Background()
+	ts := newServer(t)
+	c := newClient(t, ts.nurl)
+	si := testSI("into")
+	data := make([]byte, 300_001)
+	for i := range data {
+		data[i] = byte(i*31 + i>>9)
+	}
+	if _, err := c.AllocateBuckets(ctx, si, lease, []byte("s"), []int{0}, uint64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WriteShareChunk(ctx, si, 0, []byte("s"), 0, data); err != nil {
+		t.Fatal(err)
+	}
+	n := len(data)
+	for _, r := range [][2]int{{0, 1}, {0, n}, {1, n - 1}, {12345, 65536}, {n - 10, 10}, {n - 10, 100}, {n, 5}, {n + 100, 5}, {0, n + 7}} {
+		want, err := c.ReadShareChunk(ctx, si, 0, uint64(r[0]), uint64(r[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, read := range map[string]func([]byte) (int, error){
+			"gbs":   func(p []byte) (int, error) { return c.ReadShareChunkInto(ctx, si, 0, uint64(r[0]), p) },
+			"store": func(p []byte) (int, error) { return ts.local.ReadShareChunkInto(ctx, si, 0, uint64(r[0]), p) },
+		} {
+			p := bytes.Repeat([]byte{0xcc}, r[1])
+			k, err := read(p)
+			if err != nil {
+				t.Fatalf("%s %v: %v", name, r, err)
+			}
+			if !bytes.Equal(p[:k], want) {
+				t.Fatalf("%s %v: read %d bytes, not the %d ReadShareChunk gives", name, r, k, len(want))
+			}
+			for _, b := range p[k:] {
+				if b != 0xcc {
+					t.Fatalf("%s %v: wrote past the %d bytes read", name, r, k)
+				}
+			}
+		}
+	}
+}

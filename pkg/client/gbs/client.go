@@ -451,6 +451,30 @@ func (c *Client) ReadShareChunk(ctx context.Context, si storage.StorageIndex, sh
 	return buf.Bytes(), err
 }
 
+// ReadShareChunkInto reads up to len(p) bytes at offset of an immutable
+// share straight from the response into p and returns how many; fewer
+// only past the end of the data.
+func (c *Client) ReadShareChunkInto(ctx context.Context, si storage.StorageIndex, shnum int, offset uint64, p []byte) (int, error) {
+	w := &fixedWriter{p: p}
+	n, err := c.ReadShareTo(ctx, w, false, si, shnum, offset, uint64(len(p)))
+	return int(n), err
+}
+
+// fixedWriter writes into a fixed buffer and refuses more than it holds.
+type fixedWriter struct {
+	p []byte
+	n int
+}
+
+func (w *fixedWriter) Write(b []byte) (int, error) {
+	k := copy(w.p[w.n:], b)
+	w.n += k
+	if k < len(b) {
+		return k, io.ErrShortBuffer
+	}
+	return k, nil
+}
+
 // ReadMutableShareChunk implements storage.Server.
 func (c *Client) ReadMutableShareChunk(ctx context.Context, si storage.StorageIndex, shnum int, offset, length uint64) ([]byte, error) {
 	var buf bytes.Buffer

@@ -478,6 +478,30 @@ func (s *Store) ReadShareChunk(ctx context.Context, si storage.StorageIndex, shn
 	return b, nil
 }
 
+// ReadShareChunkInto is ReadShareChunk into the caller's buffer: it
+// reads up to len(p) bytes at offset of a complete immutable share into p,
+// through the store's cached read handle, and returns how many; fewer only
+// past the end of the data.
+func (s *Store) ReadShareChunkInto(ctx context.Context, si storage.StorageIndex, shnum int, offset uint64, p []byte) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	h, err := s.openImmutable(ctx, si, shnum)
+	if err != nil {
+		return 0, err
+	}
+	defer h.Close()
+	dl := uint64(h.c.dataLen)
+	if offset >= dl {
+		return 0, nil
+	}
+	n, err := h.c.ReadData(p[:min(uint64(len(p)), dl-offset)], int64(offset))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return n, fmt.Errorf("read share %s/%d: %w", si, shnum, err)
+	}
+	return n, nil
+}
+
 // ImmutableShareLength is the length of the data of a complete immutable
 // share.
 func (s *Store) ImmutableShareLength(ctx context.Context, si storage.StorageIndex, shnum int) (int64, error) {
