@@ -9,7 +9,9 @@
 // A created container is written under incoming/ and published by Commit:
 // fsync, a no-replace link into shares/, removal of the incoming name and
 // an fsync of the bucket directory, so a crash leaves either no share or the
-// whole share. Edits are applied in place and Commit fsyncs them (Tahoe's
+// whole share. While it is written, write-back of every few MiB is started
+// at once (sync_file_range on Linux), so the disk works during the upload
+// and Commit's fsync finds little left to do. Edits are applied in place and Commit fsyncs them (Tahoe's
 // semantics). The incoming/ directory is held with a shared flock while the
 // backend is open; Open clears leftover uploads only when it can take the
 // lock exclusively (no other process has the store open). Each incoming
@@ -511,7 +513,14 @@ type writer struct {
 	size      int64
 	committed bool
 	closed    bool
+	// unsent is the stretch written since write-back was last started
+	// (created containers, written front to back).
+	unsentOff, unsentEnd int64
 }
+
+// writebackEvery is how many bytes of a created container are written
+// before the kernel is asked to start writing them to disk.
+const writebackEvery = 4 << 20
 
 func (w *writer) ReadAt(p []byte, off int64) (int, error) {
 	n, err := w.f.ReadAt(p, off)
@@ -528,8 +537,19 @@ func (w *writer) WriteAt(p []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("write after commit or close: %w", backend.ErrClosed)
 	}
 	n, err := w.f.WriteAt(p, off)
-	if end := off + int64(n); end > w.size {
+	end := off + int64(n)
+	if end > w.size {
 		w.size = end
+	}
+	if !w.edit && n > 0 {
+		if w.unsentEnd != off {
+			w.unsentOff = off // not contiguous: start a new stretch
+		}
+		w.unsentEnd = end
+		if w.unsentEnd-w.unsentOff >= writebackEvery {
+			startWriteback(w.f, w.unsentOff, w.unsentEnd-w.unsentOff)
+			w.unsentOff = w.unsentEnd
+		}
 	}
 	if err != nil {
 		return n, fmt.Errorf("write share container: %w", err)
