@@ -95,7 +95,7 @@ const (
 	writesInFlight = 3
 	// queuedWrites is how many more chunks wait for each server; with
 	// writesInFlight it bounds the encoder's segments the sink holds.
-	queuedWrites = 2
+	queuedWrites = 1
 )
 
 type sendJob struct {
