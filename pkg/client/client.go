@@ -24,6 +24,10 @@ const (
 	// them have answered (k shares located, or k shares of the newest
 	// mutable version seen).
 	DefaultGrace = 250 * time.Millisecond
+	// DefaultBusyWait is how long an upload waits, at most, for shares
+	// that another upload of the same file is writing on a server to
+	// complete there (so that they count as held).
+	DefaultBusyWait = 2 * time.Minute
 )
 
 // Client uploads and downloads files on a grid of storage servers (the
@@ -46,6 +50,10 @@ type Client struct {
 	Grace time.Duration
 	// ChunkSize is the size of the writes sent to servers (default 1 MiB).
 	ChunkSize int
+	// BusyWait bounds the wait of an upload for shares another upload is
+	// writing at the same time (DefaultBusyWait when 0); the context's
+	// deadline bounds it too.
+	BusyWait time.Duration
 }
 
 func (c *Client) logger() *slog.Logger {
@@ -81,6 +89,13 @@ func (c *Client) grace() time.Duration {
 		return DefaultGrace
 	}
 	return c.Grace
+}
+
+func (c *Client) busyWait() time.Duration {
+	if c.BusyWait > 0 {
+		return c.BusyWait
+	}
+	return DefaultBusyWait
 }
 
 func (c *Client) chunkSize() int {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/chk"
@@ -91,18 +92,24 @@ func (c *Client) Upload(ctx context.Context, src io.ReaderAt, size uint64, progr
 		if u.cap != nil {
 			prog = nil // the file was encoded once already
 		}
-		failed, err := u.round(ctx, placement, prog)
+		failed, busy, err := u.round(ctx, placement, prog)
 		if err != nil {
 			return nil, err
 		}
 		for _, cd := range failed {
 			u.drop(cd)
 		}
+		replan := false
+		if len(busy) > 0 {
+			if replan, err = u.awaitBusy(ctx, busy); err != nil {
+				return nil, err
+			}
+		}
 		h := u.happiness()
 		if u.cap != nil && h >= c.Encoding.Happy {
 			return u.result(), nil
 		}
-		if len(failed) == 0 {
+		if len(failed) == 0 && !replan {
 			return nil, u.unhappy(h) // a plan that was happy, placed unhappily
 		}
 		// The survivors are not happy: plan again for the shares that are
@@ -125,6 +132,9 @@ type upload struct {
 	uploaded int
 	kept     int
 	failures []string
+	// busyUntil is when the upload stops waiting for shares other
+	// uploads are writing (set when it first meets one).
+	busyUntil time.Time
 }
 
 // candidate is a server's state during one upload.
@@ -132,6 +142,10 @@ type candidate struct {
 	srv      Server
 	ok       bool // answered, and has not failed since
 	readOnly bool
+	// stuck: the server kept a share busy (another upload writing it)
+	// past the busy wait, so it is planned as read-only from then on; it
+	// is not reported as read-only.
+	stuck    bool
 	existing []int
 	err      error
 }
@@ -209,7 +223,7 @@ func (u *upload) unhappyExcept(happy int, lost map[*candidate]error) error {
 	for _, cd := range u.cands {
 		if _, gone := lost[cd]; cd.ok && !gone {
 			e.Reachable++
-			if cd.readOnly {
+			if cd.readOnly && !cd.stuck {
 				e.ReadOnly++
 			}
 		} else if cd.err != nil && len(e.Failures) < 3 {
@@ -236,13 +250,24 @@ func (cd *candidate) holds(sh int) bool {
 	return false
 }
 
+// hold records that cd holds share sh.
+func (cd *candidate) hold(sh int) {
+	if !cd.holds(sh) {
+		cd.existing = append(cd.existing, sh)
+	}
+}
+
 // round places the shares of placement that are not placed yet: it renews
 // leases on shares servers already hold, allocates and writes the rest by
 // encoding the file once. It returns the servers that failed (already
-// reported in u.failures); a non-nil error aborts the upload. When a
-// failure makes servers-of-happiness unreachable, the encode is stopped at
-// once and the error is an *UnhappinessError.
-func (u *upload) round(ctx context.Context, placement map[int]*candidate, progress func(int64)) ([]*candidate, error) {
+// reported in u.failures) and the shares that were busy: a server with room
+// that neither holds nor allocated a share is writing it for another upload
+// of the same file right now, so the share is left to that upload (and
+// awaitBusy asks again later) rather than counted as refused. A non-nil
+// error aborts the upload. When a failure makes servers-of-happiness
+// unreachable, the encode is stopped at once and the error is an
+// *UnhappinessError.
+func (u *upload) round(ctx context.Context, placement map[int]*candidate, progress func(int64)) ([]*candidate, map[*candidate][]int, error) {
 	c := u.c
 	var fmu sync.Mutex
 	failed := map[*candidate]error{}
@@ -313,10 +338,11 @@ func (u *upload) round(ctx context.Context, placement map[int]*candidate, progre
 		return allocated{secret, ar}, nil
 	}, nil)
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	writers := map[int]*shareWriter{}
 	kept := map[int]*candidate{}
+	busy := map[*candidate][]int{}
 	for i, r := range rs {
 		j := jobs[i]
 		if r.Err != nil {
@@ -345,21 +371,25 @@ func (u *upload) round(ctx context.Context, placement map[int]*candidate, progre
 				// Another upload finished it meanwhile: keep it.
 				kept[sh] = j.cd
 			default:
-				fail(j.cd, fmt.Errorf("server refused to allocate share %d", sh))
+				// Busy: another upload is writing it (a server without
+				// room was planned read-only; awaitBusy tells the two
+				// apart should room have run out since).
+				busy[j.cd] = append(busy[j.cd], sh)
 			}
 		}
 	}
 	if len(failed) > 0 {
 		// Nothing is encoded yet: give the allocations back and plan again.
 		u.abort(ctx, writers, nil)
-		return keys(failed), nil
+		return keys(failed), nil, nil
 	}
 	for sh, cd := range kept {
 		u.placed[sh] = cd
+		cd.hold(sh)
 		u.kept++
 	}
 	if len(writers) == 0 && u.cap != nil {
-		return nil, nil
+		return nil, busy, nil
 	}
 
 	// Encode once. A server that fails has its own writes cancelled; the
@@ -396,14 +426,14 @@ func (u *upload) round(ctx context.Context, placement map[int]*candidate, progre
 		u.abort(ctx, writers, sink.completed())
 		var ue *UnhappinessError
 		if cause := context.Cause(ectx); errors.As(cause, &ue) {
-			return nil, ue
+			return nil, nil, ue
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if u.cap == nil {
 		u.cap = r.Cap
 	} else if u.cap.String() != r.Cap.String() {
-		return nil, fmt.Errorf("internal error: the second encoding pass made cap %s, the first %s", r.Cap, u.cap)
+		return nil, nil, fmt.Errorf("internal error: the second encoding pass made cap %s, the first %s", r.Cap, u.cap)
 	}
 	done := sink.completed()
 	for sh, w := range writers {
@@ -416,11 +446,163 @@ func (u *upload) round(ctx context.Context, placement map[int]*candidate, progre
 			continue
 		}
 		u.placed[sh] = w.cd
-		w.cd.existing = append(w.cd.existing, sh)
+		w.cd.hold(sh)
 		u.uploaded++
 	}
 	u.abort(ctx, writers, done)
-	return keys(failed), nil
+	for cd := range failed {
+		delete(busy, cd)
+	}
+	return keys(failed), busy, nil
+}
+
+// Busy shares are asked about again after a back-off that starts at
+// busyFirstDelay and doubles up to busyMaxDelay.
+const (
+	busyFirstDelay = 10 * time.Millisecond
+	busyMaxDelay   = 500 * time.Millisecond
+)
+
+// awaitBusy asks the servers about the shares another upload was writing
+// there until each is settled: complete (held: it counts toward
+// happiness, its lease renewed by the asking), or free again (that upload
+// gave up: the next round writes it), or the server has run out of room
+// (it is read-only from now on). When the shares placed are already happy
+// it asks once and does not wait for the rest. It waits at most the
+// client's busy wait over the whole upload, and never past ctx's deadline;
+// a share still busy then leaves its server planned as read-only. It
+// reports whether the upload must plan again.
+func (u *upload) awaitBusy(ctx context.Context, busy map[*candidate][]int) (bool, error) {
+	c := u.c
+	if u.busyUntil.IsZero() {
+		u.busyUntil = time.Now().Add(c.busyWait())
+	}
+	deadline := u.busyUntil
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	replan := false
+	delay := busyFirstDelay
+	for {
+		if u.reask(ctx, busy) {
+			replan = true
+		}
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		if len(busy) == 0 || (u.cap != nil && u.happiness() >= c.Encoding.Happy) {
+			return replan, nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			for cd, shares := range busy {
+				cd.readOnly, cd.stuck = true, true
+				u.failures = append(u.failures, fmt.Sprintf("server %s: share(s) %v still being written by another upload after %v", shortID(cd.srv.ID), shares, c.busyWait()))
+			}
+			return true, nil
+		}
+		t := time.NewTimer(min(delay, left))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, ctx.Err()
+		case <-t.C:
+		}
+		delay = min(2*delay, busyMaxDelay)
+	}
+}
+
+// reask asks every server with busy shares about them once, all at once,
+// and settles what it can: busy keeps only the shares still busy. It
+// reports whether a share was freed, a server failed or ran out of room.
+func (u *upload) reask(ctx context.Context, busy map[*candidate][]int) bool {
+	c := u.c
+	var cds []*candidate
+	for cd := range busy {
+		cds = append(cds, cd)
+	}
+	type answer struct {
+		ar     storage.AllocateResult
+		secret []byte
+		full   bool
+	}
+	rs := fanout.Ask(ctx, len(cds), fanout.Options{Timeout: c.timeout()}, func(ctx context.Context, i int) (answer, error) {
+		cd := cds[i]
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return answer{}, err
+		}
+		lease := LeaseSecrets(c.LeaseSecret, u.si[:], leaseSeedOf(cd.srv))
+		ar, err := cd.srv.Storage.AllocateBuckets(ctx, u.si, lease, secret, busy[cd], u.alloc)
+		if err != nil {
+			return answer{}, fmt.Errorf("allocating: %w", err)
+		}
+		a := answer{ar: ar, secret: secret}
+		if len(ar.Allocated) > 0 {
+			// That upload gave up: the share is free. Give it back; the
+			// next round allocates and writes it.
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout())
+			for _, sh := range ar.Allocated {
+				_ = cd.srv.Storage.AbortUpload(actx, u.si, sh, secret)
+			}
+			cancel()
+		}
+		if len(ar.Allocated)+len(ar.AlreadyHave) < len(busy[cd]) {
+			v, err := cd.srv.Storage.Version(ctx)
+			if err != nil {
+				return answer{}, err
+			}
+			a.full = v.AvailableSpace < u.alloc || (v.MaximumImmutableShareSize != 0 && v.MaximumImmutableShareSize < u.alloc)
+		}
+		return a, nil
+	}, nil)
+	changed := false
+	for i, r := range rs {
+		cd := cds[i]
+		if ctx.Err() != nil {
+			return changed
+		}
+		if r.Err != nil {
+			u.failures = append(u.failures, fmt.Sprintf("server %s failed: %v", shortID(cd.srv.ID), r.Err))
+			c.logger().Debug("server failed during upload", "server", cd.srv.ID, "err", r.Err)
+			delete(busy, cd)
+			u.drop(cd)
+			changed = true
+			continue
+		}
+		have, freed := map[int]bool{}, map[int]bool{}
+		for _, sh := range r.Value.ar.AlreadyHave {
+			have[sh] = true
+		}
+		for _, sh := range r.Value.ar.Allocated {
+			freed[sh] = true
+		}
+		var still []int
+		for _, sh := range busy[cd] {
+			switch {
+			case have[sh]:
+				// Complete now: held, and the allocation renewed its lease.
+				u.placed[sh] = cd
+				cd.hold(sh)
+				u.kept++
+			case freed[sh]:
+				changed = true
+			default:
+				still = append(still, sh)
+			}
+		}
+		if len(still) > 0 && r.Value.full {
+			cd.readOnly = true // out of room since the query: not busy
+			still = nil
+			changed = true
+		}
+		if len(still) == 0 {
+			delete(busy, cd)
+		} else {
+			busy[cd] = still
+		}
+	}
+	return changed
 }
 
 // reachable is the happiness the upload could still reach without the lost

@@ -26,12 +26,8 @@ func TestConcurrentOpenersAllSucceed(t *testing.T) {
 		{"different files, 8 writers", 8, 100 << 10, false},
 		{"different small files, 16 writers", 16, 1000, false},
 		{"different large files, 3 writers", 3, 2 << 20, false},
-		// Not yet: the same file from several writers at once. Each
-		// allocates some shares and then waits to hear every server before
-		// writing any, so a server cannot wait for the other writer's share
-		// without deadlock; the uploader (pkg/client) must treat a share
-		// another upload is writing as "busy, ask again" rather than as a
-		// refusal.
+		// The same file from several writers at once:
+		// TestConcurrentUploadsOfOneFile.
 	}
 	for _, sh := range shapes {
 		t.Run(sh.name, func(t *testing.T) {

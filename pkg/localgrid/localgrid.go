@@ -4,6 +4,23 @@
 // a fresh machine has a grid with no setup. It joins the two sides: the
 // share store of pkg/storage and the grid client of pkg/client. It does not
 // choose whether a node directory uses it: pkg/lafs does.
+//
+// Durability: the embedded grid keeps a real node's fsync policy (see
+// pkg/storage/backend/disk), since its folders are the only copy of what
+// is uploaded once the cap is printed. A share is written through one open
+// file for the whole upload, never synced per chunk, and published once
+// when complete: fsync of the file, a no-replace link into shares/ and an
+// fsync of the bucket directory, so a crash leaves no share or the whole
+// share, and an upload that reported success survives a power cut. Relaxing
+// it (no fsync, or one sync of the file system at the end) would gain the
+// disk's write-back time on large puts at the price of caps that can point
+// at nothing after a crash; we do not make that trade silently.
+//
+// Several processes may open one grid at once (separate `lafs put`s):
+// every server's store is shared through its directory's locks, a share
+// another process is uploading is busy (the uploader waits for it rather
+// than counting the server as full), and an upload left by a killed
+// process is cleared by the next writer of that share.
 package localgrid
 
 import (

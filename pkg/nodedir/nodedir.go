@@ -126,10 +126,20 @@ func (n *Node) privateSecret(name string) ([]byte, error) {
 	path := n.Path("private", name)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		if b, err = NewSecret(); err != nil {
+		// Several processes may start on a fresh node directory at once:
+		// the first secret written is everyone's (never replaced).
+		fresh, err := NewSecret()
+		if err != nil {
 			return nil, err
 		}
-		if err := WriteFileAtomic(path, b, 0o600); err != nil {
+		switch err := createFileExclusive(path, fresh, 0o600); {
+		case err == nil:
+			b = fresh
+		case errors.Is(err, fs.ErrExist):
+			if b, err = os.ReadFile(path); err != nil {
+				return nil, fmt.Errorf("reading %s: %w", path, err)
+			}
+		default:
 			return nil, err
 		}
 	} else if err != nil {
@@ -169,6 +179,16 @@ func (n *Node) NodeURL() (string, error) {
 // directory, fsyncs it and renames it into place, creating parent
 // directories (0700) as needed. A failure leaves any existing file intact.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return writeFileAtomic(path, data, perm, false)
+}
+
+// createFileExclusive is WriteFileAtomic that never replaces: it fails
+// with an error matching fs.ErrExist when path exists.
+func createFileExclusive(path string, data []byte, perm os.FileMode) error {
+	return writeFileAtomic(path, data, perm, true)
+}
+
+func writeFileAtomic(path string, data []byte, perm os.FileMode, exclusive bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
@@ -193,7 +213,11 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	publish := os.Rename
+	if exclusive {
+		publish = os.Link // fails when path exists
+	}
+	if err := publish(tmp.Name(), path); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lafs/lafs/pkg/caps"
@@ -299,4 +300,50 @@ func FuzzParseServers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Processes starting on a fresh node directory at once all get the one
+// secret that was written first: none replaces another's.
+func TestSecretsCreatedOnceUnderRace(t *testing.T) {
+	for _, name := range []string{"convergence", "secret"} {
+		for _, racers := range []int{2, 8, 32} {
+			dir := t.TempDir()
+			got := make([][]byte, racers)
+			errs := make([]error, racers)
+			var wg sync.WaitGroup
+			for i := range racers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					n, err := Open(dir)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					if name == "convergence" {
+						got[i], errs[i] = n.ConvergenceSecret()
+					} else {
+						got[i], errs[i] = n.LeaseSecret()
+					}
+				}()
+			}
+			wg.Wait()
+			n, _ := Open(dir)
+			final, err := n.privateSecret(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range racers {
+				if errs[i] != nil {
+					t.Fatalf("%s, %d racers: %v", name, racers, errs[i])
+				}
+				if string(got[i]) != string(final) {
+					t.Fatalf("%s, %d racers: racer %d got a secret that is not the one kept", name, racers, i)
+				}
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, "private", ".*")); len(left) != 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+		}
+	}
 }

@@ -216,8 +216,17 @@ type segBuf struct {
 }
 
 func (s *segBuf) done() {
-	if s.refs.Add(-1) == 0 {
+	switch n := s.refs.Add(-1); {
+	case n == 0:
+		if poisonReleased && len(s.b) > 0 {
+			s.b[0] = 0xdb
+			for j := 1; j < len(s.b); j *= 2 {
+				copy(s.b[j:], s.b[:j])
+			}
+		}
 		s.pool.put(s)
+	case n < 0:
+		panic("chk: segment buffer released more often than handed out")
 	}
 }
 
@@ -278,6 +287,10 @@ func Encode(ctx context.Context, src io.ReaderAt, size uint64, p Params, sink Si
 	return EncodeWithKey(ctx, src, size, key, p, sink)
 }
 
+// retainedSegments is how many more segment buffers the pool keeps for
+// reuse when the sink retains blocks.
+const retainedSegments = 32
+
 // maxInFlight bounds the memory of the segments a codec pipeline holds at
 // once (at least two segments are always allowed).
 const maxInFlight = 64 << 20
@@ -329,7 +342,16 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 	workers, depth := pipelineDepth(l.SegmentSize * int64(l.Total) / int64(l.Needed))
 	// Segments between the feeder and the sink, and as many again queued
 	// for the flat hash.
-	pool := newSegPool(l, 2*depth+1)
+	// A retaining sink holds segments longer (until its writes return):
+	// keeping room for them in the free list lets each buffer be reused
+	// instead of left to the collector, so memory stays at the peak held at
+	// once whatever the file size (the list never holds more buffers than
+	// were ever out at the same time).
+	keep := 2*depth + 1
+	if retaining != nil {
+		keep += retainedSegments
+	}
+	pool := newSegPool(l, keep)
 	ctx, cancel := context.WithCancel(ctx)
 	var all sync.WaitGroup // every goroutine below
 	defer func() { cancel(); all.Wait() }()

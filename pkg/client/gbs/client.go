@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lafs/lafs/pkg/storage"
@@ -142,9 +143,72 @@ type request struct {
 	path    string
 	secrets [][2]string
 	body    []byte
+	// bufs, when body is nil, is a body sent from several buffers without
+	// joining them (a vectored write).
+	bufs    [][]byte
 	ctype   string
 	headers map[string]string
 	retry   bool
+	// sent, when set, makes the bodies of body or bufs; its owner waits
+	// for them to be closed once done with the response (see call).
+	sent *bodies
+}
+
+// newBodies makes the bodies of r's body.
+func newBodies(r request) *bodies {
+	if r.body != nil {
+		return &bodies{bufs: [][]byte{r.body}}
+	}
+	return &bodies{bufs: r.bufs}
+}
+
+// bodyLen is the length of r's body.
+func (r *request) bodyLen() int64 {
+	if r.body != nil {
+		return int64(len(r.body))
+	}
+	var n int64
+	for _, b := range r.bufs {
+		n += int64(len(b))
+	}
+	return n
+}
+
+// bodies hands out readers over a request's body, one per attempt (and
+// per rewind net/http asks for), and tells when net/http has closed all of
+// them. net/http may still be writing a request body after Do has
+// returned (a server that answers before reading it all) and closes the
+// body when it is done with it, possibly from another goroutine; the
+// caller's buffers are free only then.
+type bodies struct {
+	bufs [][]byte
+	wg   sync.WaitGroup
+}
+
+// next returns a fresh reader over the whole body.
+func (b *bodies) next() io.ReadCloser {
+	b.wg.Add(1)
+	bs := make(net.Buffers, len(b.bufs))
+	copy(bs, b.bufs)
+	return &body{bufs: bs, done: b.wg.Done}
+}
+
+// body reads a vectored body; Close says net/http is done with it.
+type body struct {
+	bufs net.Buffers
+	once sync.Once
+	done func()
+}
+
+func (b *body) Read(p []byte) (int, error) { return b.bufs.Read(p) }
+
+// WriteTo lets the transport write the buffers without an intermediate
+// copy where it can.
+func (b *body) WriteTo(w io.Writer) (int64, error) { return b.bufs.WriteTo(w) }
+
+func (b *body) Close() error {
+	b.once.Do(b.done)
+	return nil
 }
 
 func secretHeader(kind string, v []byte) [2]string {
@@ -160,6 +224,12 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 	}
 	delay := c.opts.RetryDelay
 	var lastErr error
+	bs := r.sent
+	if bs == nil && (r.body != nil || r.bufs != nil) {
+		// No caller waits for the bodies: wait here.
+		bs = newBodies(r)
+		defer bs.wg.Wait()
+	}
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
 			t := time.NewTimer(delay)
@@ -171,13 +241,18 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 			}
 			delay *= 2
 		}
-		var body io.Reader
-		if r.body != nil {
-			body = bytes.NewReader(r.body)
-		}
-		req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.path, body)
+		req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.path, nil)
 		if err != nil {
 			return nil, fmt.Errorf("gbs: %w", err)
+		}
+		if bs != nil {
+			req.Body = bs.next()
+			req.GetBody = func() (io.ReadCloser, error) { return bs.next(), nil }
+			req.ContentLength = r.bodyLen()
+			if req.ContentLength == 0 {
+				req.Body.Close()
+				req.Body, req.GetBody = http.NoBody, nil
+			}
 		}
 		req.Header.Set("Authorization", c.authz)
 		req.Header.Set("Accept", gbswire.MediaCBOR)
@@ -226,6 +301,14 @@ func statusError(r request, resp *http.Response) error {
 // call sends r and decodes a CBOR response into out when the status is one
 // of ok.
 func (c *Client) call(ctx context.Context, r request, out any, ok ...int) (int, error) {
+	if r.body != nil || r.bufs != nil {
+		// Return only once net/http has let go of every body made from
+		// the caller's buffers: after the response is read and closed
+		// (deferred calls run last first), since net/http may go on
+		// sending a body until then.
+		r.sent = newBodies(r)
+		defer r.sent.wg.Wait()
+	}
 	resp, err := c.do(ctx, r)
 	if err != nil {
 		return 0, err
@@ -298,17 +381,31 @@ func (c *Client) AllocateBuckets(ctx context.Context, si storage.StorageIndex, l
 }
 
 // WriteShareChunk implements storage.Server. Rewriting identical bytes is
-// idempotent, so it is retried.
+// idempotent, so it is retried. It returns only once net/http is done
+// with data, so the caller may reuse it at once.
 func (c *Client) WriteShareChunk(ctx context.Context, si storage.StorageIndex, shnum int, uploadSecret []byte, offset uint64, data []byte) (storage.WriteResult, error) {
-	if len(data) == 0 {
+	return c.WriteShareChunkVec(ctx, si, shnum, uploadSecret, offset, [][]byte{data})
+}
+
+// WriteShareChunkVec is WriteShareChunk of the concatenation of data,
+// sent as one request without joining the buffers. Like WriteShareChunk
+// it returns only once net/http has closed every request body made from
+// data (on every path, errors included), so the caller may then reuse the
+// buffers.
+func (c *Client) WriteShareChunkVec(ctx context.Context, si storage.StorageIndex, shnum int, uploadSecret []byte, offset uint64, data [][]byte) (storage.WriteResult, error) {
+	var n uint64
+	for _, b := range data {
+		n += uint64(len(b))
+	}
+	if n == 0 {
 		return storage.WriteResult{}, fmt.Errorf("gbs: empty chunk: %w", storage.ErrBadRequest)
 	}
 	var resp gbswire.WriteResponse
 	code, err := c.call(ctx, request{
 		method: "PATCH", path: fmt.Sprintf("/storage/v1/immutable/%s/%d", si, shnum),
 		secrets: [][2]string{secretHeader(gbswire.SecretUpload, uploadSecret)},
-		body:    data, ctype: "application/octet-stream",
-		headers: map[string]string{"Content-Range": fmt.Sprintf("bytes %d-%d/*", offset, offset+uint64(len(data))-1)},
+		bufs:    data, ctype: "application/octet-stream",
+		headers: map[string]string{"Content-Range": fmt.Sprintf("bytes %d-%d/*", offset, offset+n-1)},
 		retry:   true,
 	}, &resp, http.StatusOK, http.StatusCreated)
 	if err != nil {
@@ -352,6 +449,30 @@ func (c *Client) ReadShareChunk(ctx context.Context, si storage.StorageIndex, sh
 	var buf bytes.Buffer
 	_, err := c.ReadShareTo(ctx, &buf, false, si, shnum, offset, length)
 	return buf.Bytes(), err
+}
+
+// ReadShareChunkInto reads up to len(p) bytes at offset of an immutable
+// share straight from the response into p and returns how many; fewer
+// only past the end of the data.
+func (c *Client) ReadShareChunkInto(ctx context.Context, si storage.StorageIndex, shnum int, offset uint64, p []byte) (int, error) {
+	w := &fixedWriter{p: p}
+	n, err := c.ReadShareTo(ctx, w, false, si, shnum, offset, uint64(len(p)))
+	return int(n), err
+}
+
+// fixedWriter writes into a fixed buffer and refuses more than it holds.
+type fixedWriter struct {
+	p []byte
+	n int
+}
+
+func (w *fixedWriter) Write(b []byte) (int, error) {
+	k := copy(w.p[w.n:], b)
+	w.n += k
+	if k < len(b) {
+		return k, io.ErrShortBuffer
+	}
+	return k, nil
 }
 
 // ReadMutableShareChunk implements storage.Server.

@@ -231,6 +231,42 @@ func (s *Store) WriteShareChunk(ctx context.Context, si storage.StorageIndex, sh
 	return s.writeLocked(ctx, si, shnum, u, offset, data)
 }
 
+// WriteShareChunkVec is WriteShareChunk of the concatenation of data,
+// written piece by piece under one hold of the upload (no joining copy).
+// The store keeps none of data after it returns.
+func (s *Store) WriteShareChunkVec(ctx context.Context, si storage.StorageIndex, shnum int, uploadSecret []byte, offset uint64, data [][]byte) (storage.WriteResult, error) {
+	if err := ctx.Err(); err != nil {
+		return storage.WriteResult{}, err
+	}
+	u, err := s.beginWrite(si, shnum, uploadSecret)
+	if err != nil {
+		return storage.WriteResult{}, err
+	}
+	defer u.mu.Unlock()
+	var total uint64
+	for _, b := range data {
+		total += uint64(len(b))
+	}
+	if end := offset + total; end < offset || end > uint64(u.size) {
+		return storage.WriteResult{}, fmt.Errorf("write %d bytes at %d of a %d-byte share: %w", total, offset, u.size, storage.ErrTooLarge)
+	}
+	var res storage.WriteResult
+	off := offset
+	for _, b := range data {
+		if len(b) == 0 {
+			continue
+		}
+		if res, err = s.writeLocked(ctx, si, shnum, u, off, b); err != nil {
+			return res, err
+		}
+		off += uint64(len(b))
+	}
+	if off == offset {
+		return s.writeLocked(ctx, si, shnum, u, offset, nil)
+	}
+	return res, nil
+}
+
 // WriteShareChunkFrom writes n bytes read from r at offset into an
 // allocated share, streaming them in 64 KiB pieces (gbsserver.ChunkWriter).
 // A range beyond the allocation is refused before anything is read; a
@@ -440,6 +476,30 @@ func (s *Store) ReadShareChunk(ctx context.Context, si storage.StorageIndex, shn
 		return nil, fmt.Errorf("read share %s/%d: %w", si, shnum, err)
 	}
 	return b, nil
+}
+
+// ReadShareChunkInto is ReadShareChunk into the caller's buffer: it
+// reads up to len(p) bytes at offset of a complete immutable share into p,
+// through the store's cached read handle, and returns how many; fewer only
+// past the end of the data.
+func (s *Store) ReadShareChunkInto(ctx context.Context, si storage.StorageIndex, shnum int, offset uint64, p []byte) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	h, err := s.openImmutable(ctx, si, shnum)
+	if err != nil {
+		return 0, err
+	}
+	defer h.Close()
+	dl := uint64(h.c.dataLen)
+	if offset >= dl {
+		return 0, nil
+	}
+	n, err := h.c.ReadData(p[:min(uint64(len(p)), dl-offset)], int64(offset))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return n, fmt.Errorf("read share %s/%d: %w", si, shnum, err)
+	}
+	return n, nil
 }
 
 // ImmutableShareLength is the length of the data of a complete immutable

@@ -2,11 +2,14 @@ package disk
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 
 	"github.com/lafs/lafs/pkg/storage"
+	"github.com/lafs/lafs/pkg/storage/backend"
 )
 
 // TestConcurrentCreateCommitAcrossOpeners: several openers of one
@@ -62,5 +65,70 @@ func TestConcurrentCreateCommitAcrossOpeners(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	}
+}
+
+// TestCreateOverAbandonedIncoming: an incoming container whose writer is
+// alive makes Create fail with ErrExist, from this opener or another; once
+// the writer is gone without cleaning up (a killed process leaves the file
+// unlocked), Create removes the leftover and succeeds, even while another
+// opener holds the store.
+func TestCreateOverAbandonedIncoming(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var si storage.StorageIndex
+	si[3] = 7
+	w, err := a.Create(ctx, si, 2, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, be := range map[string]*Backend{"same opener": a, "other opener": b} {
+		if _, err := be.Create(ctx, si, 2, 100); !errors.Is(err, backend.ErrExist) {
+			t.Fatalf("%s: Create over a live upload: %v, want ErrExist", name, err)
+		}
+	}
+	// A dead writer: the file stays, its lock goes (the process's
+	// descriptors close).
+	inc := a.IncomingPath(si, 2)
+	if _, err := w.WriteAt([]byte("partial"), 0); err != nil {
+		t.Fatal(err)
+	}
+	w.(*writer).f.Close()
+	if _, err := os.Stat(inc); err != nil {
+		t.Fatal(err)
+	}
+	w2, err := b.Create(ctx, si, 2, 100)
+	if err != nil {
+		t.Fatalf("Create over an abandoned upload: %v", err)
+	}
+	if w2.Size() != 0 {
+		t.Errorf("new container has %d bytes", w2.Size())
+	}
+	if _, err := w2.WriteAt([]byte("whole"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w2.Close()
+	r, err := a.Open(ctx, si, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := make([]byte, r.Size())
+	r.ReadAt(got, 0)
+	if string(got) != "whole" {
+		t.Errorf("committed %q", got)
 	}
 }

@@ -9,10 +9,15 @@
 // A created container is written under incoming/ and published by Commit:
 // fsync, a no-replace link into shares/, removal of the incoming name and
 // an fsync of the bucket directory, so a crash leaves either no share or the
-// whole share. Edits are applied in place and Commit fsyncs them (Tahoe's
+// whole share. While it is written, write-back of every few MiB is started
+// at once (sync_file_range on Linux), so the disk works during the upload
+// and Commit's fsync finds little left to do. Edits are applied in place and Commit fsyncs them (Tahoe's
 // semantics). The incoming/ directory is held with a shared flock while the
 // backend is open; Open clears leftover uploads only when it can take the
-// lock exclusively (no other process has the store open). Lock combines an
+// lock exclusively (no other process has the store open). Each incoming
+// container is flocked by its writer until Close, so Create can also tell
+// the leftover of a writer that died (unlocked: removed and created anew)
+// from a live upload (ErrExist) while other processes hold the store. Lock combines an
 // in-process lock with an flock on the bucket directory.
 //
 // It knows nothing of container formats, leases or space accounting
@@ -153,11 +158,14 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 		err := os.MkdirAll(filepath.Dir(inc), 0o755)
 		if err == nil {
 			var f *os.File
-			f, err = os.OpenFile(inc, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+			f, err = createLocked(inc)
 			if err == nil {
 				return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
 			}
 			if errors.Is(err, fs.ErrExist) {
+				if attempt < 100 && removeAbandoned(inc) {
+					continue
+				}
 				return nil, fmt.Errorf("create share container: %w", err)
 			}
 		}
@@ -165,6 +173,57 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 			return nil, fmt.Errorf("create share container: %w", err)
 		}
 	}
+}
+
+// createLocked creates the file inc, failing with fs.ErrExist when it
+// exists, and returns it open and flocked. The writer holds the lock for
+// as long as it lives, so another opener can tell a live upload from the
+// leftover of a process that died (removeAbandoned). The file is made and
+// locked under a temporary name and then linked into place (a link never
+// replaces), so no one ever sees it at inc unlocked.
+func createLocked(inc string) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(inc), ".new-*")
+	if err != nil {
+		return nil, err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock incoming share: %w", err)
+	}
+	if err := os.Link(tmp, inc); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// removeAbandoned removes the incoming file inc when no writer holds it
+// (its writer died) and reports whether it did. A live writer holds its
+// incoming file locked from Create to Close.
+func removeAbandoned(inc string) bool {
+	f, err := os.Open(inc)
+	if err != nil {
+		return errors.Is(err, fs.ErrNotExist) // gone meanwhile: create again
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return false // a live writer
+	}
+	// Locked: remove it only if the name still means this file. A writer
+	// unlinks before it unlocks, so holding the lock on the file the name
+	// means proves no writer has it.
+	held, err1 := f.Stat()
+	cur, err2 := os.Stat(inc)
+	if err1 != nil || err2 != nil || !os.SameFile(held, cur) {
+		return err2 != nil && errors.Is(err2, fs.ErrNotExist)
+	}
+	return os.Remove(inc) == nil
 }
 
 // Open implements backend.Backend.
@@ -454,7 +513,14 @@ type writer struct {
 	size      int64
 	committed bool
 	closed    bool
+	// unsent is the stretch written since write-back was last started
+	// (created containers, written front to back).
+	unsentOff, unsentEnd int64
 }
+
+// writebackEvery is how many bytes of a created container are written
+// before the kernel is asked to start writing them to disk.
+const writebackEvery = 4 << 20
 
 func (w *writer) ReadAt(p []byte, off int64) (int, error) {
 	n, err := w.f.ReadAt(p, off)
@@ -471,8 +537,19 @@ func (w *writer) WriteAt(p []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("write after commit or close: %w", backend.ErrClosed)
 	}
 	n, err := w.f.WriteAt(p, off)
-	if end := off + int64(n); end > w.size {
+	end := off + int64(n)
+	if end > w.size {
 		w.size = end
+	}
+	if !w.edit && n > 0 {
+		if w.unsentEnd != off {
+			w.unsentOff = off // not contiguous: start a new stretch
+		}
+		w.unsentEnd = end
+		if w.unsentEnd-w.unsentOff >= writebackEvery {
+			startWriteback(w.f, w.unsentOff, w.unsentEnd-w.unsentOff)
+			w.unsentOff = w.unsentEnd
+		}
 	}
 	if err != nil {
 		return n, fmt.Errorf("write share container: %w", err)
@@ -553,11 +630,17 @@ func (w *writer) Close() error {
 		return nil
 	}
 	w.closed = true
-	err := w.f.Close()
+	var err error
 	if !w.edit && !w.committed {
-		if rerr := os.Remove(w.incoming); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
+		// Unlink before unlocking (closing): see removeAbandoned.
+		if rerr := os.Remove(w.incoming); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			err = rerr
 		}
+	}
+	if cerr := w.f.Close(); err == nil {
+		err = cerr
+	}
+	if !w.edit && !w.committed {
 		tidyIncoming(w.incoming)
 	}
 	if err != nil {
