@@ -338,6 +338,17 @@ func (u *upload) round(ctx context.Context, placement map[int]*candidate, progre
 		return allocated{secret, ar}, nil
 	}, nil)
 	if err := ctx.Err(); err != nil {
+		// Give back what was allocated before the cancel: an open
+		// allocation would leave its shares busy for the next upload.
+		got := map[int]*shareWriter{}
+		for i, r := range rs {
+			if j := jobs[i]; r.Err == nil && !j.renew {
+				for _, sh := range r.Value.ar.Allocated {
+					got[sh] = &shareWriter{cd: j.cd, si: u.si, shnum: sh, secret: r.Value.secret}
+				}
+			}
+		}
+		u.abort(ctx, got, nil)
 		return nil, nil, err
 	}
 	writers := map[int]*shareWriter{}
