@@ -10,8 +10,10 @@
 // backup"): a directory's children before the directory, names in sorted
 // order, symlinks and special files skipped with a warning, --exclude
 // patterns as Python's fnmatch reads them. Files upload a window at a time
-// (package window); what Run reports comes in the walk's order whatever
-// order the uploads finish in.
+// (package window), except that files which may be identical go one after
+// another; what Run reports comes in the walk's order whatever order the
+// uploads finish in. Through a node's web API (package gateway) it makes
+// the requests Tahoe's own backup makes, paths resolved by the node.
 //
 // It prints nothing: the two CLIs turn its Hooks into their own output
 // (Tahoe's lines for tahoe; a progress bar, a summary and JSON for lafs).
@@ -216,6 +218,7 @@ type run struct {
 	now     func() time.Time
 	sum     Summary
 	total   int
+	same    sameLocks // files that may be identical upload one at a time
 }
 
 // target is one thing to back up, in Tahoe's order (a directory's
@@ -280,7 +283,7 @@ func Run(ctx context.Context, s filestore.Store, db *backupdb.DB, o Options, h H
 	if err != nil {
 		return nil, err
 	}
-	archives, err := filestore.MkdirAll(ctx, s, o.To.Join("Archives"), filestore.FormatSDMF)
+	dst, err := openDest(ctx, s, o.To)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCreateTarget, err)
 	}
@@ -300,14 +303,10 @@ func Run(ctx context.Context, s filestore.Store, db *backupdb.DB, o Options, h H
 	}
 	r.sum.Cap = dircap
 	r.sum.Archive = time.Unix(r.now().Unix(), 0).UTC().Format("2006-01-02_15:04:05") + "Z"
-	if err := s.Link(ctx, archives, r.sum.Archive, dircap, true); err != nil {
+	if err := dst.link(ctx, "Archives/"+r.sum.Archive, dircap); err != nil {
 		return nil, fmt.Errorf("Error during put_child: %w", err)
 	}
-	toDir, err := filestore.Lookup(ctx, s, o.To)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Link(ctx, toDir, "Latest", dircap, true); err != nil {
+	if err := dst.link(ctx, "Latest", dircap); err != nil {
 		return nil, fmt.Errorf("Error during put_child: %w", err)
 	}
 	r.sum.Elapsed = r.now().Sub(r.sum.Started)
@@ -559,7 +558,16 @@ func (r *run) uploadFile(ctx context.Context, path string, logf func(string, ...
 	// New, changed, or due a check: upload (convergence makes a re-upload
 	// of unchanged bytes a check that renews what is there).
 	logf("uploading '%s'..", path)
+	key, err := keyOf(fh, fi.Size())
+	if err != nil {
+		return child{}, 0, false, fmt.Errorf("Error during file PUT of %s: %w", path, err)
+	}
+	unlock, err := r.same.lock(ctx, key)
+	if err != nil {
+		return child{}, 0, false, fmt.Errorf("Error during file PUT of %s: %w", path, err)
+	}
 	up, err := r.s.Upload(ctx, fh, fi.Size(), filestore.UploadOptions{})
+	unlock()
 	if err != nil {
 		return child{}, 0, false, fmt.Errorf("Error during file PUT of %s: %w", path, err)
 	}
