@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -62,11 +63,12 @@ func gatewayNode(t *testing.T, fx *fixture) (*gateway.Store, *requestLog) {
 	return g, log
 }
 
-// TestGatewayRequests: through a node's web API a backup makes the
-// requests Tahoe's own backup makes and no more: one look at
-// TO/Archives, one mkdir by path when it is missing, one PUT per file,
-// one mkdir-immutable per directory, and the two links by path. A re-run
-// with nothing changed is three requests. (The engine used to walk and
+// TestGatewayRequests: through a node's web API a backup makes as many
+// requests as Tahoe's own backup and no more: one look at TO, one mkdir
+// of TO/Archives by path when it is missing, one PUT per file, one
+// mkdir-immutable per directory, and the two links (into the caps the
+// look found, else by path). A re-run with nothing changed is three
+// requests. (The engine used to walk and
 // make TO and Archives a directory at a time and look TO up again to
 // link Latest: 17 requests for this tree, 6 for the re-run.)
 func TestGatewayRequests(t *testing.T) {
@@ -84,11 +86,11 @@ func TestGatewayRequests(t *testing.T) {
 	got := log.take()
 	// Uploads and directories may interleave; their counts are what count.
 	want := []string{
-		"GET /uri/CAP/bk/set/Archives?t=json",
+		"GET /uri/CAP/bk/set?t=json",
 		"POST /uri/CAP/bk/set/Archives?t=mkdir",
 		"PUT /uri", "PUT /uri", "PUT /uri",
 		"POST /uri?t=mkdir-immutable", "POST /uri?t=mkdir-immutable",
-		"PUT /uri/CAP/bk/set/Archives/2026-12-01_10%3A00%3A00Z?t=uri&replace=true",
+		"PUT /uri/CAP/2026-12-01_10%3A00%3A00Z?t=uri&replace=true",
 		"PUT /uri/CAP/bk/set/Latest?t=uri&replace=true",
 	}
 	checkRequests(t, "first run", got, want)
@@ -109,13 +111,42 @@ func TestGatewayRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRequests(t, "re-run", log.take(), []string{
-		"GET /uri/CAP/bk/set/Archives?t=json",
-		"PUT /uri/CAP/bk/set/Archives/2026-12-01_10%3A01%3A00Z?t=uri&replace=true",
-		"PUT /uri/CAP/bk/set/Latest?t=uri&replace=true",
+		"GET /uri/CAP/bk/set?t=json",
+		"PUT /uri/CAP/2026-12-01_10%3A01%3A00Z?t=uri&replace=true",
+		"PUT /uri/CAP/Latest?t=uri&replace=true",
 	})
 	if again.FilesReused != 3 || again.DirsReused != 2 || again.Cap.String() != sum.Cap.String() {
 		t.Fatalf("re-run: %+v", again)
 	}
+
+	// A TO that exists without Archives: Archives is made by path, and
+	// both links go into the caps the look found.
+	ctx := context.Background()
+	plain, err := fx.s.Mkdir(ctx, filestore.MkdirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.s.Link(ctx, fx.root, "plain", plain, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := fx.run(g, "plain", Options{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	checkRequests(t, "existing TO", log.take(), []string{
+		"GET /uri/CAP/plain?t=json",
+		"POST /uri/CAP/plain/Archives?t=mkdir",
+		"PUT /uri/CAP/2026-12-01_10%3A01%3A00Z?t=uri&replace=true",
+		"PUT /uri/CAP/Latest?t=uri&replace=true",
+	})
+	if c, err := fx.s.Resolve(ctx, plain, "Latest"); err != nil || c.String() != sum.Cap.String() {
+		t.Fatalf("plain/Latest: %v %v", c, err)
+	}
+
+	// A TO that is a file cannot hold Archives: the node says so.
+	if _, _, err := fx.run(g, "bk/set/Latest/a.txt", Options{Now: now}); !errors.Is(err, ErrCreateTarget) {
+		t.Fatalf("TO a file: %v, want ErrCreateTarget", err)
+	}
+	log.take()
 
 	// The same tree backed up directly makes the same snapshot.
 	direct, _, err := fx.run(fx.s, "direct", Options{Now: now, IgnoreTimestamps: true})
