@@ -40,6 +40,7 @@ import (
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/dirnode"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/health"
 )
 
 // Options say what to back up and how.
@@ -103,6 +104,10 @@ const (
 type Summary struct {
 	FilesUploaded, FilesReused, FilesSkipped int
 	DirsCreated, DirsReused, DirsSkipped     int
+	// FilesChecked and DirsChecked count the database's entries that were
+	// due a check and were checked on the grid (reused when healthy,
+	// uploaded or created again when not), as Tahoe's backup counts them.
+	FilesChecked, DirsChecked int
 	// Bytes is the size of the files backed up (uploaded or reused).
 	Bytes int64
 	// Cap is the snapshot's directory (an immutable DIR2-CHK or LIT dir).
@@ -387,6 +392,9 @@ func (r *run) walk(ctx context.Context, targets []target) (string, error) {
 				step.What = Skipped
 				break
 			}
+			if res.checked {
+				r.sum.FilesChecked++
+			}
 			step.Size = res.size
 			r.sum.Bytes += res.size
 			if res.uploaded {
@@ -514,6 +522,7 @@ type fileResult struct {
 	child    child
 	size     int64
 	uploaded bool   // else reused
+	checked  bool   // the database's entry was due a check, and was checked
 	skip     string // the warning, when it could not be read
 	log      []string
 	err      error
@@ -528,7 +537,7 @@ func (r *run) file(ctx context.Context, path string) (res fileResult) {
 			res.log = append(res.log, fmt.Sprintf(format, a...))
 		}
 	}
-	res.child, res.size, res.uploaded, res.err = r.uploadFile(ctx, path, logf)
+	res.child, res.size, res.uploaded, res.checked, res.err = r.uploadFile(ctx, path, logf)
 	var pe *fs.PathError
 	if errors.As(res.err, &pe) && pe.Op == "open" {
 		res.skip, res.err = fmt.Sprintf("WARNING: permission denied on file '%s'", path), nil
@@ -536,47 +545,86 @@ func (r *run) file(ctx context.Context, path string) (res fileResult) {
 	return res
 }
 
-func (r *run) uploadFile(ctx context.Context, path string, logf func(string, ...any)) (child, int64, bool, error) {
+func (r *run) uploadFile(ctx context.Context, path string, logf func(string, ...any)) (_ child, _ int64, uploaded, checked bool, _ error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return child{}, 0, false, err
+		return child{}, 0, false, false, err
 	}
 	defer fh.Close()
 	fi, err := fh.Stat()
 	if err != nil {
-		return child{}, 0, false, err
+		return child{}, 0, false, false, err
 	}
 	md, st := localMetadata(fi)
 	res, err := r.db.CheckFile(ctx, path, st, !r.o.IgnoreTimestamps)
 	if err != nil {
-		return child{}, 0, false, err
+		return child{}, 0, false, false, err
 	}
-	if res.Cap != "" && !res.ShouldCheck {
+	reuse := res.Cap != "" && !res.ShouldCheck
+	if res.Cap != "" && res.ShouldCheck {
+		// Due a check: as Tahoe, ask the grid; healthy, it is reused.
+		if checked = r.canCheck(); checked {
+			logf("checking '%s'", res.Cap)
+			if reuse = r.healthy(ctx, res.Cap); reuse {
+				if err := r.db.DidCheckFile(ctx, res); err != nil {
+					return child{}, 0, false, checked, err
+				}
+			}
+		}
+	}
+	if reuse {
 		logf("skipping '%s'..", path)
-		return child{cap: res.Cap, metadata: md}, fi.Size(), false, nil
+		return child{cap: res.Cap, metadata: md}, fi.Size(), false, checked, nil
 	}
-	// New, changed, or due a check: upload (convergence makes a re-upload
-	// of unchanged bytes a check that renews what is there).
+	// New, changed, or found unhealthy (or due a check that this store
+	// cannot make): upload.
 	logf("uploading '%s'..", path)
 	key, err := keyOf(fh, fi.Size())
 	if err != nil {
-		return child{}, 0, false, fmt.Errorf("Error during file PUT of %s: %w", path, err)
+		return child{}, 0, false, checked, fmt.Errorf("Error during file PUT of %s: %w", path, err)
 	}
 	unlock, err := r.same.lock(ctx, key)
 	if err != nil {
-		return child{}, 0, false, fmt.Errorf("Error during file PUT of %s: %w", path, err)
+		return child{}, 0, false, checked, fmt.Errorf("Error during file PUT of %s: %w", path, err)
 	}
 	up, err := r.s.Upload(ctx, fh, fi.Size(), filestore.UploadOptions{})
 	unlock()
 	if err != nil {
-		return child{}, 0, false, fmt.Errorf("Error during file PUT of %s: %w", path, err)
+		return child{}, 0, false, checked, fmt.Errorf("Error during file PUT of %s: %w", path, err)
 	}
 	filecap := up.Cap.String()
 	logf(" %s -> %s", path, filecap)
 	if err := r.db.DidUploadFile(ctx, res, filecap); err != nil {
-		return child{}, 0, false, err
+		return child{}, 0, false, checked, err
 	}
-	return child{cap: filecap, metadata: md}, fi.Size(), true, nil
+	return child{cap: filecap, metadata: md}, fi.Size(), true, checked, nil
+}
+
+// checker is a store that can check an object on the grid (both the
+// direct store and the gateway are).
+type checker interface {
+	Check(ctx context.Context, c *caps.Cap, o health.CheckOptions) (*health.Results, error)
+}
+
+func (r *run) canCheck() bool {
+	_, ok := r.s.(checker)
+	return ok
+}
+
+// healthy checks the object c names (a plain check, Tahoe's `POST
+// /uri/$CAP?t=check&output=JSON` through a gateway); false when the check
+// fails or cannot be made, as Tahoe takes a failed check for unhealthy.
+func (r *run) healthy(ctx context.Context, c string) bool {
+	ch, ok := r.s.(checker)
+	if !ok {
+		return false
+	}
+	cp, err := caps.Parse(c)
+	if err != nil {
+		return false
+	}
+	res, err := ch.Check(ctx, cp, health.CheckOptions{})
+	return err == nil && res.Healthy
 }
 
 // directory makes (or reuses) the immutable directory of a local
@@ -595,7 +643,17 @@ func (r *run) directory(ctx context.Context, path string, kids map[string]child)
 	if err != nil {
 		return child{}, "", err
 	}
-	if res.Cap != "" && !res.ShouldCheck {
+	reuse := res.Cap != "" && !res.ShouldCheck
+	if res.Cap != "" && res.ShouldCheck && r.canCheck() {
+		r.verbose(fmt.Sprintf("checking '%s'", res.Cap))
+		r.sum.DirsChecked++
+		if reuse = r.healthy(ctx, res.Cap); reuse {
+			if err := r.db.DidCheckDirectory(ctx, res); err != nil {
+				return child{}, "", err
+			}
+		}
+	}
+	if reuse {
 		r.verbose(fmt.Sprintf(" re-using old directory for '%s'", path))
 		r.sum.DirsReused++
 		return child{cap: res.Cap, metadata: md}, Reused, nil

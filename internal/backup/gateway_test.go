@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/filestore"
+	"github.com/lafs/lafs/pkg/health"
 	"github.com/lafs/lafs/pkg/webapi"
 	"github.com/lafs/lafs/pkg/webapi/gateway"
 )
@@ -248,5 +250,63 @@ func TestIdenticalFilesOneAtATime(t *testing.T) {
 	k2, _ := keyOf(strings.NewReader(big[:sameFullHash]+"y"+big[sameFullHash+1:]), int64(len(big)))
 	if k1 != k2 {
 		t.Fatal("two large files of one size with the same ends should share a key")
+	}
+}
+
+// sickStore is a real store whose checks all find the object unhealthy.
+type sickStore struct{ filestore.Store }
+
+func (sickStore) Check(context.Context, *caps.Cap, health.CheckOptions) (*health.Results, error) {
+	return &health.Results{Healthy: false}, nil
+}
+
+// TestDueACheck: entries of the database old enough to be due a check
+// are checked on the grid, as Tahoe's backup does (one t=check each, no
+// upload when healthy, and counted); found unhealthy, they are uploaded
+// and made again.
+func TestDueACheck(t *testing.T) {
+	fx := newFixture(t)
+	g, log := gatewayNode(t, fx)
+	fx.write("a.txt", strings.Repeat("a", 100))
+	fx.write("b.txt", strings.Repeat("b", 200))
+	fx.write("sub/c.txt", strings.Repeat("c", 300))
+	first, _, err := fx.run(g, "bk", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.take()
+	fx.db.Now = func() time.Time { return time.Now().Add(61 * 24 * time.Hour) } // past ALWAYS_CHECK_AFTER
+	sum, lines, err := fx.run(g, "bk", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.FilesChecked != 3 || sum.DirsChecked != 2 || sum.FilesReused != 3 || sum.DirsReused != 2 || sum.FilesUploaded != 0 || sum.Cap.String() != first.Cap.String() {
+		t.Fatalf("due a check: %+v", sum)
+	}
+	checkRequests(t, "due a check", log.take(), []string{
+		"GET /uri/CAP/bk?t=json",
+		"POST /uri/CAP?t=check&output=JSON",
+		"POST /uri/CAP?t=check&output=JSON", "POST /uri/CAP?t=check&output=JSON",
+		"POST /uri/CAP?t=check&output=JSON", "POST /uri/CAP?t=check&output=JSON",
+		"PUT /uri/CAP/" + strings.ReplaceAll(sum.Archive, ":", "%3A") + "?t=uri&replace=true",
+		"PUT /uri/CAP/Latest?t=uri&replace=true",
+	})
+	joined := strings.Join(lines, "\n")
+	if !strings.Contains(joined, "verbose checking 'URI:CHK:") || !strings.Contains(joined, "verbose checking 'URI:DIR2-CHK:") || !strings.Contains(joined, "verbose skipping 'TREE/a.txt'..") {
+		t.Fatalf("verbose lines:\n%s", joined)
+	}
+	// Checked just now, they are not due again.
+	again, _, err := fx.run(g, "bk", Options{})
+	if err != nil || again.FilesChecked != 0 || again.DirsChecked != 0 {
+		t.Fatalf("after the checks: %+v %v", again, err)
+	}
+
+	fx.db.Now = func() time.Time { return time.Now().Add(200 * 24 * time.Hour) }
+	sick, _, err := fx.run(sickStore{fx.s}, "bk", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sick.FilesChecked != 3 || sick.FilesUploaded != 3 || sick.DirsChecked != 2 || sick.DirsCreated != 2 || sick.Cap.String() != first.Cap.String() {
+		t.Fatalf("found unhealthy: %+v", sick)
 	}
 }

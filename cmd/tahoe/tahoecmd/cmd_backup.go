@@ -113,7 +113,7 @@ func runBackup(ctx context.Context, f *command.Factory, o backupOptions) error {
 			sum.FilesUploaded, sum.FilesReused, sum.FilesSkipped, sum.DirsCreated, sum.DirsReused, sum.DirsSkipped)
 	}
 	if o.Verbose {
-		fmt.Fprintf(f.IO.Out, " %d files checked, %d directories checked\n", 0, 0)
+		fmt.Fprintf(f.IO.Out, " %d files checked, %d directories checked\n", sum.FilesChecked, sum.DirsChecked)
 	}
 	fmt.Fprintf(f.IO.Out, " backup done, elapsed time: %s\n", formatTimedelta(sum.Elapsed))
 	if sum.Skipped() {

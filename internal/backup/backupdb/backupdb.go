@@ -285,3 +285,23 @@ func (d *DB) DidCreateDirectory(ctx context.Context, r DirResult, dircap string)
 	}
 	return nil
 }
+
+// DidCheckFile records that r's file, due a check, was checked on the
+// grid and found healthy: its cap is trusted for another while.
+func (d *DB) DidCheckFile(ctx context.Context, r FileResult) error {
+	_, err := d.db.ExecContext(ctx, "UPDATE last_upload SET last_checked=? WHERE fileid=(SELECT fileid FROM caps WHERE filecap=?)", d.now(), r.Cap)
+	if err != nil {
+		return fmt.Errorf("backupdb: %w", err)
+	}
+	return nil
+}
+
+// DidCheckDirectory records that the directory r names, due a check, was
+// checked on the grid and found healthy.
+func (d *DB) DidCheckDirectory(ctx context.Context, r DirResult) error {
+	_, err := d.db.ExecContext(ctx, "UPDATE directories SET last_checked=? WHERE dircap=?", d.now(), r.Cap)
+	if err != nil {
+		return fmt.Errorf("backupdb: %w", err)
+	}
+	return nil
+}
