@@ -7,9 +7,10 @@
 // directory's contents were, so an unchanged directory is reused.
 //
 // The walk and its rules are Tahoe's (docs/frontends/CLI.rst, "tahoe
-// backup"): a directory's children before the directory, names in sorted
-// order, symlinks and special files skipped with a warning, --exclude
-// patterns as Python's fnmatch reads them. Files upload a window at a time
+// backup"): a directory's children before the directory, names in the
+// order the directory lists them (unsorted, as Python's os.listdir),
+// symlinks and special files skipped with a warning, --exclude patterns
+// as Python's fnmatch reads them. Files upload a window at a time
 // (package window), except that files which may be identical go one after
 // another; what Run reports comes in the walk's order whatever order the
 // uploads finish in. Through a node's web API (package gateway) it makes
@@ -443,9 +444,12 @@ func (r *run) excluded(name string) bool {
 	return false
 }
 
-// collect appends the targets under dir, deepest first, then dir.
+// collect appends the targets under dir, deepest first, then dir. Names
+// come in the order the directory lists them (Python's os.listdir, which
+// Tahoe's backup walks, does not sort), so the progress and verbose lines
+// come in Tahoe's order.
 func (r *run) collect(dir string, out *[]target) {
-	ents, err := os.ReadDir(dir)
+	ents, err := listDir(dir)
 	if err != nil {
 		*out = append(*out, target{path: dir, isDir: true, skip: fmt.Sprintf("WARNING: permission denied on directory '%s'", dir)})
 		return
@@ -456,7 +460,6 @@ func (r *run) collect(dir string, out *[]target) {
 			names = append(names, e.Name())
 		}
 	}
-	sort.Strings(names)
 	for _, name := range names {
 		p := filepath.Join(dir, name)
 		fi, err := os.Lstat(p)
@@ -474,6 +477,16 @@ func (r *run) collect(dir string, out *[]target) {
 		}
 	}
 	*out = append(*out, target{path: dir, isDir: true})
+}
+
+// listDir lists a directory in its own order (os.ReadDir sorts).
+func listDir(dir string) ([]fs.DirEntry, error) {
+	fh, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return fh.ReadDir(-1)
 }
 
 // localMetadata is the metadata Tahoe's backup records of a local file or
