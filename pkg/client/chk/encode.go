@@ -272,7 +272,6 @@ type segResult struct {
 	ciphertext  []byte   // unpadded
 	blocks      [][]byte // N blocks
 	blockHashes [][]byte // N leaf hashes
-	cryptHash   []byte   // crypttext segment hash
 	err         error
 }
 
@@ -403,20 +402,25 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 	}()
 	go func() { defer all.Done(); wg.Wait(); close(results) }()
 
-	// The whole-file crypttext hash runs on its own goroutine, fed in order.
+	// The whole-file crypttext hash runs on its own goroutine, fed in
+	// order. Each segment's own crypttext hash is made there too, over the
+	// same bytes at the same time (sha256x2), into cryptLeaves.
+	cryptLeaves := make([][]byte, l.NumSegments)
 	flatIn := make(chan segResult, depth)
 	var flatDigest []byte
 	all.Add(1)
 	go func() {
 		defer all.Done()
-		flat := caps.NewTaggedHasher(caps.TagCrypttext, 0)
+		flat := sha256x2.New(flatTag)
 		for r := range flatIn {
 			if ctx.Err() == nil {
-				flat.Write(r.ciphertext)
+				seg := sha256x2.New(segmentTag)
+				sha256x2.Write2(flat, seg, r.ciphertext, r.ciphertext)
+				cryptLeaves[r.idx] = sha256d(seg)
 			}
 			r.buf.release()
 		}
-		flatDigest = flat.Digest()
+		flatDigest = sha256d(flat)
 	}()
 	flatOpen := true
 	closeFlat := func() {
@@ -427,7 +431,6 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 	}
 	defer closeFlat()
 
-	cryptLeaves := make([][]byte, l.NumSegments)
 	blockLeaves := make([][][]byte, l.Total)
 	for sh := range blockLeaves {
 		blockLeaves[sh] = make([][]byte, l.NumSegments)
@@ -459,7 +462,6 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 			}
 			delete(pending, next)
 			flatIn <- r // never blocks for long: the flat hasher only hashes
-			cryptLeaves[next] = r.cryptHash
 			for sh := 0; sh < l.Total; sh++ {
 				blockLeaves[sh][next] = r.blockHashes[sh]
 				off := hdr.Data + uint64(next)*uint64(l.BlockSize)
@@ -537,7 +539,7 @@ func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l L
 	}
 	clear(buf[n:padded])
 	ctrStream(block, off).XORKeyStream(plain, plain)
-	r := segResult{idx: idx, buf: sb, ciphertext: plain, cryptHash: caps.TaggedHash(caps.TagCrypttextSegment, plain, 0)}
+	r := segResult{idx: idx, buf: sb, ciphertext: plain}
 	data := buf[:padded]
 	r.blocks = make([][]byte, l.Total)
 	for sh := 0; sh < l.Total; sh++ {
@@ -559,8 +561,20 @@ func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l L
 	return r
 }
 
-// blockTag is the netstring prefix of every block hash.
-var blockTag = caps.Netstring([]byte(caps.TagBlock))
+// The netstring prefixes of the tagged hashes the encoder makes.
+var (
+	blockTag   = caps.Netstring([]byte(caps.TagBlock))
+	segmentTag = caps.Netstring([]byte(caps.TagCrypttextSegment))
+	flatTag    = caps.Netstring([]byte(caps.TagCrypttext))
+)
+
+// sha256d finishes a tagged hash: SHA-256 of the SHA-256 of what d was
+// written (caps.TaggedHash, untruncated).
+func sha256d(d *sha256x2.Digest) []byte {
+	inner := d.Sum()
+	outer := sha256.Sum256(inner[:])
+	return outer[:]
+}
 
 // blockHashes returns the tagged SHA-256d hash (caps.TagBlock) of every
 // block of a segment. The blocks all have one length, so they are hashed

@@ -72,3 +72,50 @@ func BenchmarkSHA256Twice(b *testing.B) {
 		sum1(p, m2)
 	}
 }
+
+// TestWrite2 feeds two digests pieces of assorted lengths, together and
+// alone, and compares each with crypto/sha256 of the whole.
+func TestWrite2(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	src := make([]byte, 1<<16)
+	for i := range src {
+		src[i] = byte(r.Uint32())
+	}
+	for _, generic := range []bool{false, true} {
+		if !generic && !Available() {
+			continue
+		}
+		for trial := 0; trial < 200; trial++ {
+			pa, pb := src[:r.IntN(70)], src[100:100+r.IntN(70)]
+			x, y := newDigest(pa, generic), newDigest(pb, generic)
+			ma, mb := append([]byte(nil), pa...), append([]byte(nil), pb...)
+			for step := 0; step < 8; step++ {
+				la, lb := r.IntN(300), r.IntN(300)
+				if r.IntN(3) == 0 {
+					lb = la
+				}
+				a, b := src[r.IntN(1000):][:la], src[2000+r.IntN(1000):][:lb]
+				switch r.IntN(4) {
+				case 0:
+					x.Write(a)
+					y.Write(b)
+				default:
+					Write2(x, y, a, b)
+				}
+				ma, mb = append(ma, a...), append(mb, b...)
+			}
+			if x.Sum() != sha256.Sum256(ma) || y.Sum() != sha256.Sum256(mb) {
+				t.Fatalf("generic %v, trial %d: wrong digest", generic, trial)
+			}
+		}
+	}
+}
+
+func BenchmarkWrite2Segment(b *testing.B) {
+	seg := make([]byte, 131073)
+	x, y := New([]byte("30:allmydata_crypttext_v1,")), New(nil)
+	b.SetBytes(2 * int64(len(seg)))
+	for b.Loop() {
+		Write2(x, y, seg, seg)
+	}
+}
