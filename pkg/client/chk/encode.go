@@ -311,9 +311,10 @@ func pipelineDepth(perSeg int64) (workers, window int) {
 }
 
 // EncodeWithKey is Encode with a given AES key. Segments are read,
-// encrypted, hashed and erasure-coded by one worker per processor; one
-// goroutine hands them to sink in order and another feeds the whole-file
-// crypttext hash. Every goroutine has returned, and src is no longer read,
+// encrypted, erasure-coded and their blocks hashed by one worker per
+// processor; one goroutine hands them to sink in order and another makes,
+// in order, the whole-file crypttext hash and beside it (over the same
+// bytes) each segment's crypttext hash. Every goroutine has returned, and src is no longer read,
 // when EncodeWithKey returns.
 func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte, p Params, sink Sink) (*Result, error) {
 	l, hdr, alloc, err := Plan(size, p)
@@ -519,10 +520,10 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 // and share tails are allocated for the sink and left to the collector).
 func noRelease() {}
 
-// encodeSegment reads, encrypts, hashes and erasure-codes segment idx into
-// a buffer from pool. The buffer is not cleared: the plaintext and every
-// parity block overwrite their regions, and only the tail's zero padding
-// is cleared explicitly.
+// encodeSegment reads, encrypts and erasure-codes segment idx into a
+// buffer from pool, and hashes its blocks. The buffer is not cleared: the
+// plaintext and every parity block overwrite their regions, and only the
+// tail's zero padding is cleared explicitly.
 func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l Layout, idx int, pool *segPool) segResult {
 	off, n := l.SegmentBounds(idx)
 	padded := n
