@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lafs/lafs/pkg/caps"
 )
 
 // patternReader is an io.ReaderAt over size bytes of a cheap pattern, so
@@ -141,4 +143,40 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkKey is the convergent-key pass alone: one SHA-256d chain over
+// the file, which nothing can split (its floor is BenchmarkSHA256).
+func BenchmarkKey(b *testing.B) {
+	p := Params{Needed: 3, Total: 10, MaxSegmentSize: DefaultMaxSegmentSize, Convergence: []byte("bench")}
+	b.SetBytes(benchSize)
+	loopCPU(b, func() {
+		if _, err := Key(context.Background(), patternReader{benchSize}, benchSize, p); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkBlockHashes is the block hashes of one 3-of-10 segment (ten
+// blocks of 43,691 bytes), two at a time, against one at a time.
+func BenchmarkBlockHashes(b *testing.B) {
+	blocks := make([][]byte, 10)
+	for i := range blocks {
+		blocks[i] = make([]byte, 43691)
+		patternReader{1 << 30}.ReadAt(blocks[i], int64(i)*43691)
+	}
+	b.Run("paired", func(b *testing.B) {
+		b.SetBytes(10 * 43691)
+		for b.Loop() {
+			blockHashes(blocks)
+		}
+	})
+	b.Run("single", func(b *testing.B) {
+		b.SetBytes(10 * 43691)
+		for b.Loop() {
+			for _, blk := range blocks {
+				caps.TaggedHash(caps.TagBlock, blk, 0)
+			}
+		}
+	})
 }

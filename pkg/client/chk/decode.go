@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 
 	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client/chk/internal/sha256x2"
 	"github.com/lafs/lafs/pkg/client/hashtree"
 	"storj.io/infectious"
 )
@@ -151,9 +152,10 @@ type decoder struct {
 // The work is a pipeline. One goroutine starts the block reads of every
 // segment a free buffer allows (each read checks its block's hash) and
 // finishes segments in order, replacing failed shares; one worker per
-// processor rebuilds, checks and decrypts segments; one goroutine feeds the
-// whole-file crypttext hash in order; and the calling goroutine writes to
-// w in order. About two segments per processor are in flight, so memory
+// processor rebuilds and decrypts segments; one goroutine checks each
+// segment's crypttext hash and feeds the whole-file crypttext hash, in
+// order; and the calling goroutine writes each checked segment to w in
+// order. About two segments per processor are in flight, so memory
 // is a few segments whatever the file size. Every goroutine has returned,
 // and no ShareReader call or OnBadShare is still running, when Decode
 // returns, whatever it returns.
@@ -207,6 +209,9 @@ type segJob struct {
 	refs   atomic.Int32    // the writer and the flat hasher
 	free   chan *decodeBuf // where mem goes back
 	err    error
+	// checked gets the flat hasher's verdict on the segment's crypttext
+	// hash; the writer waits for it before writing plain.
+	checked chan error
 }
 
 // release drops one reference; the last one returns the memory.
@@ -275,18 +280,26 @@ func (d *decoder) run(ctx context.Context, active []*openShare, block cipher.Blo
 		}()
 	}
 
-	// The whole-file crypttext hash, fed in order.
+	// The whole-file crypttext hash, fed in order, and beside it over the
+	// same bytes (sha256x2.Write2) each segment's crypttext hash, which is
+	// checked before the writer may write the segment.
 	flatIn := make(chan *segJob, depth)
 	flatOut := make(chan []byte, 1)
 	all.Add(1)
 	go func() {
 		defer all.Done()
-		flat := caps.NewTaggedHasher(caps.TagCrypttext, 0)
+		flat := sha256x2.New(flatTag)
 		for j := range flatIn {
-			d.eachPiece(j, func(p []byte) { flat.Write(p) })
+			seg := sha256x2.New(segmentTag)
+			d.eachPiece(j, func(p []byte) { sha256x2.Write2(flat, seg, p, p) })
+			var err error
+			if subtle.ConstantTimeCompare(sha256d(seg), d.cryptTree.Leaf(j.idx)) != 1 {
+				err = fmt.Errorf("segment %d does not match the ciphertext hash tree: %w", j.idx, ErrCorrupt)
+			}
+			j.checked <- err // never blocks: room for one
 			j.release()
 		}
-		flatOut <- flat.Digest()
+		flatOut <- sha256d(flat)
 	}()
 	flatOpen := true
 	defer func() {
@@ -296,6 +309,7 @@ func (d *decoder) run(ctx context.Context, active []*openShare, block cipher.Blo
 	}()
 
 	pending := map[int]*segJob{}
+	var ready []*segJob // handed to the flat hasher, not yet written
 	for next := 0; next < l.NumSegments; {
 		var j *segJob
 		select {
@@ -307,16 +321,32 @@ func (d *decoder) run(ctx context.Context, active []*openShare, block cipher.Blo
 			return j.err
 		}
 		pending[j.idx] = j
+		// Every segment now in order goes to the flat hasher first, so it
+		// hashes the next while the writer writes this one.
 		for j := pending[next]; j != nil; j = pending[next] {
 			delete(pending, next)
 			flatIn <- j // never blocks: at most depth jobs exist
-			_, err := w.Write(j.plain)
-			j.release()
-			if err != nil {
-				return fmt.Errorf("writing plaintext: %w", err)
-			}
+			ready = append(ready, j)
 			next++
 		}
+		for _, j := range ready {
+			var err error
+			select {
+			case err = <-j.checked:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+			if err == nil {
+				if _, werr := w.Write(j.plain); werr != nil {
+					err = fmt.Errorf("writing plaintext: %w", werr)
+				}
+			}
+			j.release()
+			if err != nil {
+				return err
+			}
+		}
+		ready = ready[:0]
 	}
 	close(flatIn)
 	flatOpen = false
@@ -347,8 +377,8 @@ func (d *decoder) eachPiece(j *segJob, f func([]byte)) {
 }
 
 // decodeSegment rebuilds the segment's ciphertext from its k blocks (from
-// parity if need be), checks it against the ciphertext hash tree and
-// decrypts it into j.plain. CTR mode lets any segment be decrypted on its
+// parity if need be) and decrypts it into j.plain (the flat hasher checks
+// the ciphertext against the ciphertext hash tree). CTR mode lets any segment be decrypted on its
 // own.
 func (d *decoder) decodeSegment(fec *infectious.FEC, block cipher.Block, j *segJob) error {
 	l := d.layout
@@ -385,11 +415,8 @@ func (d *decoder) decodeSegment(fec *infectious.FEC, block cipher.Block, j *segJ
 		}
 	}
 	off, segLen := l.SegmentBounds(j.idx)
-	h := caps.NewTaggedHasher(caps.TagCrypttextSegment, 0)
-	d.eachPiece(j, func(p []byte) { h.Write(p) })
-	if subtle.ConstantTimeCompare(h.Digest(), d.cryptTree.Leaf(j.idx)) != 1 {
-		return fmt.Errorf("segment %d does not match the ciphertext hash tree: %w", j.idx, ErrCorrupt)
-	}
+	// The crypttext hash is checked by the flat hasher before plain is
+	// written (decrypting unchecked ciphertext into memory reveals nothing).
 	j.plain = region(&j.mem.plain, l.SegmentSize)[:segLen]
 	ctr := ctrStream(block, off)
 	pos := 0
@@ -523,6 +550,7 @@ func (d *decoder) finishSegment(ctx context.Context, fs *fetchSeg, active []*ope
 	}
 	sort.Slice(j.shares, func(a, b int) bool { return j.shares[a].num < j.shares[b].num })
 	j.refs.Store(2)
+	j.checked = make(chan error, 1)
 	return j, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"sync/atomic"
 
 	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/client/chk/internal/sha256x2"
 	"github.com/lafs/lafs/pkg/client/hashtree"
 	"storj.io/infectious"
 )
@@ -270,7 +272,6 @@ type segResult struct {
 	ciphertext  []byte   // unpadded
 	blocks      [][]byte // N blocks
 	blockHashes [][]byte // N leaf hashes
-	cryptHash   []byte   // crypttext segment hash
 	err         error
 }
 
@@ -310,9 +311,10 @@ func pipelineDepth(perSeg int64) (workers, window int) {
 }
 
 // EncodeWithKey is Encode with a given AES key. Segments are read,
-// encrypted, hashed and erasure-coded by one worker per processor; one
-// goroutine hands them to sink in order and another feeds the whole-file
-// crypttext hash. Every goroutine has returned, and src is no longer read,
+// encrypted, erasure-coded and their blocks hashed by one worker per
+// processor; one goroutine hands them to sink in order and another makes,
+// in order, the whole-file crypttext hash and beside it (over the same
+// bytes) each segment's crypttext hash. Every goroutine has returned, and src is no longer read,
 // when EncodeWithKey returns.
 func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte, p Params, sink Sink) (*Result, error) {
 	l, hdr, alloc, err := Plan(size, p)
@@ -401,20 +403,25 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 	}()
 	go func() { defer all.Done(); wg.Wait(); close(results) }()
 
-	// The whole-file crypttext hash runs on its own goroutine, fed in order.
+	// The whole-file crypttext hash runs on its own goroutine, fed in
+	// order. Each segment's own crypttext hash is made there too, over the
+	// same bytes at the same time (sha256x2), into cryptLeaves.
+	cryptLeaves := make([][]byte, l.NumSegments)
 	flatIn := make(chan segResult, depth)
 	var flatDigest []byte
 	all.Add(1)
 	go func() {
 		defer all.Done()
-		flat := caps.NewTaggedHasher(caps.TagCrypttext, 0)
+		flat := sha256x2.New(flatTag)
 		for r := range flatIn {
 			if ctx.Err() == nil {
-				flat.Write(r.ciphertext)
+				seg := sha256x2.New(segmentTag)
+				sha256x2.Write2(flat, seg, r.ciphertext, r.ciphertext)
+				cryptLeaves[r.idx] = sha256d(seg)
 			}
 			r.buf.release()
 		}
-		flatDigest = flat.Digest()
+		flatDigest = sha256d(flat)
 	}()
 	flatOpen := true
 	closeFlat := func() {
@@ -425,7 +432,6 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 	}
 	defer closeFlat()
 
-	cryptLeaves := make([][]byte, l.NumSegments)
 	blockLeaves := make([][][]byte, l.Total)
 	for sh := range blockLeaves {
 		blockLeaves[sh] = make([][]byte, l.NumSegments)
@@ -457,7 +463,6 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 			}
 			delete(pending, next)
 			flatIn <- r // never blocks for long: the flat hasher only hashes
-			cryptLeaves[next] = r.cryptHash
 			for sh := 0; sh < l.Total; sh++ {
 				blockLeaves[sh][next] = r.blockHashes[sh]
 				off := hdr.Data + uint64(next)*uint64(l.BlockSize)
@@ -515,10 +520,10 @@ func EncodeWithKey(ctx context.Context, src io.ReaderAt, size uint64, key []byte
 // and share tails are allocated for the sink and left to the collector).
 func noRelease() {}
 
-// encodeSegment reads, encrypts, hashes and erasure-codes segment idx into
-// a buffer from pool. The buffer is not cleared: the plaintext and every
-// parity block overwrite their regions, and only the tail's zero padding
-// is cleared explicitly.
+// encodeSegment reads, encrypts and erasure-codes segment idx into a
+// buffer from pool, and hashes its blocks. The buffer is not cleared: the
+// plaintext and every parity block overwrite their regions, and only the
+// tail's zero padding is cleared explicitly.
 func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l Layout, idx int, pool *segPool) segResult {
 	off, n := l.SegmentBounds(idx)
 	padded := n
@@ -535,10 +540,9 @@ func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l L
 	}
 	clear(buf[n:padded])
 	ctrStream(block, off).XORKeyStream(plain, plain)
-	r := segResult{idx: idx, buf: sb, ciphertext: plain, cryptHash: caps.TaggedHash(caps.TagCrypttextSegment, plain, 0)}
+	r := segResult{idx: idx, buf: sb, ciphertext: plain}
 	data := buf[:padded]
 	r.blocks = make([][]byte, l.Total)
-	r.blockHashes = make([][]byte, l.Total)
 	for sh := 0; sh < l.Total; sh++ {
 		var b []byte
 		if sh < l.Needed {
@@ -551,11 +555,50 @@ func encodeSegment(fec *infectious.FEC, block cipher.Block, src io.ReaderAt, l L
 			}
 		}
 		r.blocks[sh] = b
-		r.blockHashes[sh] = caps.TaggedHash(caps.TagBlock, b, 0)
 	}
+	r.blockHashes = blockHashes(r.blocks)
 	// One reference per share's block and one for the flat crypttext hash.
 	sb.refs.Store(int32(l.Total + 1))
 	return r
+}
+
+// The netstring prefixes of the tagged hashes the encoder makes.
+var (
+	blockTag   = caps.Netstring([]byte(caps.TagBlock))
+	segmentTag = caps.Netstring([]byte(caps.TagCrypttextSegment))
+	flatTag    = caps.Netstring([]byte(caps.TagCrypttext))
+)
+
+// sha256d finishes a tagged hash: SHA-256 of the SHA-256 of what d was
+// written (caps.TaggedHash, untruncated).
+func sha256d(d *sha256x2.Digest) []byte {
+	inner := d.Sum()
+	outer := sha256.Sum256(inner[:])
+	return outer[:]
+}
+
+// blockHashes returns the tagged SHA-256d hash (caps.TagBlock) of every
+// block of a segment. The blocks all have one length, so they are hashed
+// two at a time (sha256x2), which on a core with the SHA extensions costs
+// little more than hashing one. The hashes share one allocation.
+func blockHashes(blocks [][]byte) [][]byte {
+	out := make([][]byte, len(blocks))
+	mem := make([]byte, len(blocks)*sha256x2.Size)
+	for i := 0; i < len(blocks); i += 2 {
+		var da, db [sha256x2.Size]byte
+		if i+1 < len(blocks) {
+			da, db = sha256x2.Sum2(blockTag, blocks[i], blocks[i+1])
+		} else {
+			da, _ = sha256x2.Sum2(blockTag, blocks[i], blocks[i])
+		}
+		for j, d := range [][sha256x2.Size]byte{da, db}[:min(2, len(blocks)-i)] {
+			outer := sha256.Sum256(d[:])
+			h := mem[(i+j)*sha256x2.Size : (i+j+1)*sha256x2.Size : (i+j+1)*sha256x2.Size]
+			copy(h, outer[:])
+			out[i+j] = h
+		}
+	}
+	return out
 }
 
 // LITCap returns the cap of a file of at most LITMax bytes.

@@ -635,3 +635,27 @@ func TestShareFailingManySegmentsIsRejectedOnce(t *testing.T) {
 		t.Fatalf("rejected %v, want [0 3]", rejected)
 	}
 }
+
+// TestDecodeWritesOnlyCheckedSegments: a segment whose ciphertext fails its
+// crypttext hash is never written, nor anything after it; what was written
+// is the file's true prefix.
+func TestDecodeWritesOnlyCheckedSegments(t *testing.T) {
+	data := sha256ctr("checked", 40*4096)
+	p := Params{Needed: 3, Total: 6, MaxSegmentSize: 4096, Convergence: []byte("c")}
+	r, shares := encodeMem(t, data, p)
+	const bad = 20
+	c, badShares := badCrypttextLeaf(t, r, shares, bad)
+	use := map[int]ShareReader{}
+	for _, sh := range []int{0, 1, 2} {
+		use[sh] = BytesShare(badShares[sh])
+	}
+	var out bytes.Buffer
+	err := Decode(context.Background(), c, use, &out, DecodeOptions{})
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Decode: %v, want ErrCorrupt", err)
+	}
+	segSize := int(r.Layout.SegmentSize)
+	if out.Len() > bad*segSize || !bytes.Equal(out.Bytes(), data[:out.Len()]) {
+		t.Fatalf("wrote %d bytes (segments of %d; segment %d is bad), or not the file's prefix", out.Len(), segSize, bad)
+	}
+}

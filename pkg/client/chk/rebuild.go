@@ -110,7 +110,8 @@ func Rebuild(ctx context.Context, c *caps.Cap, good map[int]ShareReader, want []
 	src := &blockSource{ctx: ctx, good: good, opened: opened, spare: order[l.Needed:], reject: reject, bad: bad, needed: fc.Needed}
 	src.active = append([]int(nil), order[:l.Needed]...)
 	data := make([]byte, l.SegmentSize)
-	parity := make([]byte, l.BlockSize)
+	parity := make([]byte, int64(len(regen))*l.BlockSize) // a block per regenerated share
+	regenBlocks := make([][]byte, len(regen))
 	for _, run := range blockRuns(l) {
 		blocks, err := src.read(run[0], run[1])
 		if err != nil {
@@ -126,19 +127,23 @@ func Rebuild(ctx context.Context, c *caps.Cap, good map[int]ShareReader, want []
 			if err := fec.Rebuild(in, func(s infectious.Share) { copy(seg[int64(s.Number)*bl:], s.Data) }); err != nil {
 				return fmt.Errorf("erasure decoding segment %d: %w", i, err)
 			}
-			for _, sh := range regen {
+			for k, sh := range regen {
 				var b []byte
 				if sh < l.Needed {
 					b = seg[int64(sh)*bl : int64(sh+1)*bl]
 				} else {
-					b = parity[:bl]
+					b = parity[int64(k)*l.BlockSize:][:bl]
 					if err := fec.EncodeSingle(seg, b, sh); err != nil {
 						return fmt.Errorf("erasure coding segment %d: %w", i, err)
 					}
 				}
-				leaves[sh][i] = caps.TaggedHash(caps.TagBlock, b, 0)
+				regenBlocks[k] = b
+			}
+			for k, h := range blockHashes(regenBlocks) { // two at a time
+				sh := regen[k]
+				leaves[sh][i] = h
 				if wanted[sh] {
-					if err := sink.WriteShare(sh, ref.Header.Data+uint64(i)*uint64(l.BlockSize), b); err != nil {
+					if err := sink.WriteShare(sh, ref.Header.Data+uint64(i)*uint64(l.BlockSize), regenBlocks[k]); err != nil {
 						return err
 					}
 				}

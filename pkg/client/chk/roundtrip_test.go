@@ -257,3 +257,23 @@ func FuzzDecodeShare(f *testing.F) {
 		}
 	})
 }
+
+// TestBlockHashes: the paired block hashes equal caps.TaggedHash of each
+// block, for odd and even block counts and lengths around a SHA-256 block.
+func TestBlockHashes(t *testing.T) {
+	for _, count := range []int{1, 2, 3, 7, 10} {
+		for _, n := range []int{0, 1, 41, 42, 64, 105, 106, 4097} {
+			blocks := make([][]byte, count)
+			for i := range blocks {
+				blocks[i] = make([]byte, n)
+				patternReader{1 << 20}.ReadAt(blocks[i], int64(i*n+i))
+			}
+			got := blockHashes(blocks)
+			for i, b := range blocks {
+				if want := caps.TaggedHash(caps.TagBlock, b, 0); !bytes.Equal(got[i], want) {
+					t.Fatalf("%d blocks of %d bytes: hash %d is %x, want %x", count, n, i, got[i], want)
+				}
+			}
+		}
+	}
+}
