@@ -1,0 +1,120 @@
+package mutable
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lafs/lafs/pkg/caps"
+	"github.com/lafs/lafs/pkg/storage"
+)
+
+// placeShare writes share sh of b to target t over whatever is there (a
+// newer version's share beside an older version's).
+func placeShare(t *testing.T, target Target, b *Built, sh int) {
+	t.Helper()
+	var si storage.StorageIndex
+	copy(si[:], b.Cap.StorageIndex)
+	var we [32]byte
+	copy(we[:], caps.WriteEnabler(b.Cap.WriteKey, target.LeaseSeed))
+	res, err := target.Storage.ReadTestWrite(context.Background(), si, storage.MutableSecrets{WriteEnabler: we, Lease: target.Lease},
+		storage.ReadTestWriteRequest{TestWriteVectors: map[uint64]storage.TestWriteVectors{
+			uint64(sh): {Write: []storage.WriteVector{{Offset: 0, Data: b.Shares[sh]}}},
+		}})
+	if err != nil || !res.Success {
+		t.Fatalf("placing share %d: %v %v", sh, res, err)
+	}
+}
+
+// TestReadAsksFew: a read asks the first 2k servers (permuted order is the
+// order given) and no others when they settle the newest version, as
+// Tahoe's MODE_READ; it asks more when some fail, hang past the grace, hold
+// no shares, show a newer version they cannot recover, or hold shares
+// that fail their checks.
+func TestReadAsksFew(t *testing.T) {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	v1 := sha256ctr("v1", 60_000)
+	v2 := sha256ctr("v2", 60_000)
+	b1, err := Build(key, v1, Params{Needed: 3, Total: 10, Format: VersionMDMF, MaxSegmentSize: 8192, Seqnum: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := Build(key, v2, Params{Needed: 3, Total: 10, Format: VersionMDMF, MaxSegmentSize: 8192, Seqnum: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b4, err := Build(key, v1, Params{Needed: 3, Total: 4, Format: VersionMDMF, MaxSegmentSize: 8192, Seqnum: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name      string
+		setup     func(t *testing.T, targets []Target, ws []*watchedServer)
+		wantAsked int // servers whose shares were listed
+		maxWait   time.Duration
+	}{
+		{name: "healthy: the first 2k only", wantAsked: 6},
+		{name: "two of the first down: two more asked at once", wantAsked: 8,
+			setup: func(t *testing.T, _ []Target, ws []*watchedServer) { ws[1].fail, ws[4].fail = true, true }},
+		{name: "one of the first hung: one more after the grace", wantAsked: 7, maxWait: 2 * time.Second,
+			setup: func(t *testing.T, _ []Target, ws []*watchedServer) { ws[2].hang = true }},
+		{name: "shares only beyond the first 2k", wantAsked: 10,
+			setup: func(t *testing.T, targets []Target, _ []*watchedServer) {
+				if err := Create(context.Background(), b4, targets[6:], Options{}); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "one share of a newer version: everyone asked", wantAsked: 10,
+			setup: func(t *testing.T, targets []Target, _ []*watchedServer) { placeShare(t, targets[3], b2, 3) }},
+		{name: "four of the first six corrupt: a second look at everyone", wantAsked: 6 + 10,
+			setup: func(t *testing.T, _ []Target, ws []*watchedServer) {
+				for _, w := range ws[:4] {
+					w.corrupt = func(int) bool { return true }
+				}
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			targets, plain, ws := watchedTargets(t, 10)
+			if tc.name != "shares only beyond the first 2k" {
+				if err := Create(context.Background(), b1, targets, Options{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.setup != nil {
+				tc.setup(t, targets, ws)
+			}
+			for _, w := range ws {
+				w.lists.Store(0)
+			}
+			maxWait := tc.maxWait
+			if maxWait == 0 {
+				maxWait = 4 * time.Second // well under the 10s timeout
+			}
+			var out bytes.Buffer
+			start := time.Now()
+			err := RetrieveWith(context.Background(), b1.Cap, plain, &out, Options{Timeout: 10 * time.Second, Grace: 100 * time.Millisecond})
+			if d := time.Since(start); d > maxWait {
+				t.Errorf("took %v, want under %v", d, maxWait)
+			}
+			if err != nil || !bytes.Equal(out.Bytes(), v1) {
+				t.Fatalf("read: %v (%d bytes)", err, out.Len())
+			}
+			asked := 0
+			var who []string
+			for i, w := range ws {
+				if n := w.lists.Load(); n > 0 {
+					asked += int(n)
+					who = append(who, fmt.Sprint(i))
+				}
+			}
+			if asked != tc.wantAsked {
+				t.Errorf("%d share lists asked (servers %v), want %d", asked, who, tc.wantAsked)
+			}
+		})
+	}
+}
