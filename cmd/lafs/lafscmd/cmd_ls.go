@@ -1,6 +1,7 @@
 package lafscmd
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -50,13 +51,8 @@ func describeEntry(e dirnode.Entry) lsEntry {
 			out.Size = &n
 		}
 	}
-	var md struct {
-		Tahoe struct {
-			LinkMoTime float64 `json:"linkmotime"`
-		} `json:"tahoe"`
-	}
-	if json.Unmarshal(e.Metadata, &md) == nil && md.Tahoe.LinkMoTime > 0 {
-		t := time.Unix(0, int64(md.Tahoe.LinkMoTime*1e9)).UTC()
+	if mt, ok := dirnode.LinkMoTime(e.Metadata); ok && mt > 0 {
+		t := time.Unix(0, int64(mt*1e9)).UTC()
 		out.LinkTime = &t
 	}
 	return out
@@ -111,9 +107,11 @@ func runLs(ctx context.Context, f *command.Factory, o lsOptions) error {
 	if err != nil {
 		return err
 	}
+	// Names on a pipe need nothing from the caps or the metadata.
+	namesOnly := !o.JSON && !o.Long && !o.Recursive && !f.IO.OutTTY
 	var entries []lsEntry
 	if target.IsDirectory() {
-		if entries, err = listDir(ctx, s, target, "", o.Recursive, map[string]bool{}); err != nil {
+		if entries, err = listDir(ctx, s, target, "", o.Recursive, namesOnly, map[string]bool{}); err != nil {
 			return err
 		}
 	} else {
@@ -125,25 +123,25 @@ func runLs(ctx context.Context, f *command.Factory, o lsOptions) error {
 		e.Path = name
 		entries = append(entries, e)
 	}
-	if o.JSON {
+	if o.JSON || !o.Long {
+		// One write for the lot (or a few), not one per entry.
+		w := bufio.NewWriterSize(f.IO.Out, 64<<10)
 		for _, e := range entries {
-			if err := command.WriteJSONCompact(f.IO.Out, e); err != nil {
-				return err
+			if o.JSON {
+				if err := command.WriteJSONCompact(w, e); err != nil {
+					return err
+				}
+				continue
 			}
-		}
-		return nil
-	}
-	if !o.Long {
-		for _, e := range entries {
-			name := safeName(e.Path)
+			w.WriteString(safeName(e.Path))
 			if f.IO.OutTTY && e.Type == "directory" {
-				name += "/"
+				w.WriteByte('/')
 			}
-			if _, err := fmt.Fprintln(f.IO.Out, name); err != nil {
+			if err := w.WriteByte('\n'); err != nil {
 				return err
 			}
 		}
-		return nil
+		return w.Flush()
 	}
 	t := newTable(f, "NAME", "TYPE", "SIZE", "LINKED", "CAP")
 	t.shrink, t.wide = 4, o.Wide
@@ -172,16 +170,20 @@ func runLs(ctx context.Context, f *command.Factory, o lsOptions) error {
 
 // listDir returns a directory's entries sorted by name, with Path set
 // (prefix + name), and with -R those of its subdirectories after each.
-// seen stops a directory that contains itself.
-func listDir(ctx context.Context, s filestore.Store, dir *caps.Cap, prefix string, recursive bool, seen map[string]bool) ([]lsEntry, error) {
+// With namesOnly (not with recursive) only Name and Path are set. seen
+// stops a directory that contains itself.
+func listDir(ctx context.Context, s filestore.Store, dir *caps.Cap, prefix string, recursive, namesOnly bool, seen map[string]bool) ([]lsEntry, error) {
 	seen[dir.String()] = true
 	es, err := s.ReadDir(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	var out []lsEntry
+	out := make([]lsEntry, 0, len(es))
 	for _, e := range es {
-		d := describeEntry(e)
+		d := lsEntry{Name: e.Name}
+		if !namesOnly || recursive {
+			d = describeEntry(e)
+		}
 		d.Path = prefix + e.Name
 		out = append(out, d)
 	}
@@ -199,7 +201,7 @@ func listDir(ctx context.Context, s filestore.Store, dir *caps.Cap, prefix strin
 		if err != nil || seen[c.String()] {
 			continue
 		}
-		sub, err := listDir(ctx, s, c, e.Path+"/", true, seen)
+		sub, err := listDir(ctx, s, c, e.Path+"/", true, false, seen)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Path, err)
 		}
