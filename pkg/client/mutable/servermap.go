@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -280,12 +281,34 @@ func readRest(ctx context.Context, si storage.StorageIndex, servers []storage.Se
 	if l.eof > uint64(len(l.raw)) {
 		n = l.eof - uint64(len(l.raw))
 	}
+	if st, ok := servers[l.server].(shareStreamer); ok && l.eof > uint64(len(l.raw)) {
+		// The length is known: read straight after the first bytes, in
+		// one buffer of the right size (room for bytes.Buffer's last
+		// probe for the end), rather than growing one and copying. The
+		// length is the share's word: past presizeMax the buffer grows
+		// with what actually arrives.
+		buf := bytes.NewBuffer(append(make([]byte, 0, min(l.eof, presizeMax)+bytes.MinRead), l.raw...))
+		if _, err := st.ReadShareTo(ctx, buf, true, si, l.num, uint64(len(l.raw)), n); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
 	rest, err := servers[l.server].ReadMutableShareChunk(ctx, si, l.num, uint64(len(l.raw)), n)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]byte, 0, len(l.raw)+len(rest))
 	return append(append(out, l.raw...), rest...), nil
+}
+
+// presizeMax bounds the buffer a share read allocates on the strength of
+// the share's own offsets table.
+const presizeMax = 8 << 20
+
+// shareStreamer is a server that streams a share range into a writer (a
+// GBS client), so a read need not collect it in a buffer of its own.
+type shareStreamer interface {
+	ReadShareTo(ctx context.Context, w io.Writer, mutable bool, si storage.StorageIndex, shnum int, offset, length uint64) (int64, error)
 }
 
 // mapMode is how much of the grid a servermap asks.
