@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
+	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,5 +118,56 @@ func TestReadAsksFew(t *testing.T) {
 				t.Errorf("%d share lists asked (servers %v), want %d", asked, who, tc.wantAsked)
 			}
 		})
+	}
+}
+
+// streamer is a server that streams share ranges, as a GBS client does.
+type streamer struct {
+	storage.Server
+	streamed atomic.Int32
+}
+
+func (s *streamer) ReadShareTo(ctx context.Context, w io.Writer, mutable bool, si storage.StorageIndex, sh int, off, n uint64) (int64, error) {
+	s.streamed.Add(1)
+	b, err := s.Server.ReadMutableShareChunk(ctx, si, sh, off, n)
+	if err != nil {
+		return 0, err
+	}
+	k, err := w.Write(b)
+	return int64(k), err
+}
+
+// TestReadStreamsTheRest: from a server that streams, the rest of each
+// share is streamed (into a buffer of the share's size) and decodes.
+func TestReadStreamsTheRest(t *testing.T) {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	for _, format := range []int{VersionSDMF, VersionMDMF} {
+		targets, plain := localTargets(t, 5)
+		data := sha256ctr("stream", 200_000)
+		b, err := Build(key, data, Params{Needed: 3, Total: 5, Format: format, Seqnum: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Create(context.Background(), b, targets, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		var ss []*streamer
+		var servers []storage.Server
+		for _, p := range plain {
+			s := &streamer{Server: p}
+			ss = append(ss, s)
+			servers = append(servers, s)
+		}
+		var out bytes.Buffer
+		if err := Retrieve(context.Background(), b.Cap, servers, &out, nil); err != nil || !bytes.Equal(out.Bytes(), data) {
+			t.Fatalf("format %d: %v (%d bytes)", format, err, out.Len())
+		}
+		n := 0
+		for _, s := range ss {
+			n += int(s.streamed.Load())
+		}
+		if n != 3 {
+			t.Errorf("format %d: %d shares streamed, want 3", format, n)
+		}
 	}
 }
