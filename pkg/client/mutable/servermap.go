@@ -42,6 +42,9 @@ type Options struct {
 	Grace time.Duration
 	// OnBad, when set, hears about each share that fails a check or a read.
 	OnBad func(shnum int, err error)
+	// Needed is the k a read assumes before any share has said (the
+	// client's configured k, as Tahoe assumes; 3 when 0).
+	Needed int
 }
 
 func (o Options) timeout() time.Duration {
@@ -328,9 +331,16 @@ const (
 	mapReadAll
 )
 
-// guessNeeded is the k a read assumes before any share has said (Tahoe's
-// guess too).
+// guessNeeded is the k a read assumes before any share has said, when
+// Options.Needed does not say (Tahoe's guess too).
 const guessNeeded = 3
+
+func (o Options) needed() int {
+	if o.Needed > 0 {
+		return o.Needed
+	}
+	return guessNeeded
+}
 
 // maxInFlight is how many servers a read keeps asking at once while
 // looking beyond its first 2k for a version it can read.
@@ -340,8 +350,8 @@ const maxInFlight = 5
 // ask and when to stop. It gives the guarantee of Tahoe's MODE_READ
 // (servermap.py), counting only servers that answered (a failed query does
 // not count, which Tahoe's does): stop once at least k+epsilon servers
-// have answered (epsilon = k, with k the largest any share found claims,
-// and 3 before any is found), a version is recoverable (k distinct shares
+// have answered (epsilon = k, with k the largest of the guess and what any
+// share found claims), a version is recoverable (k distinct shares
 // located), and no version with a higher seqnum is seen that is not; or
 // once every server has been asked and has answered. The first 2k servers
 // are asked at once; a failure is replaced at once; when the answers are
@@ -349,7 +359,7 @@ const maxInFlight = 5
 // answers for the stall delay (the grace), one more is asked for each
 // still pending, or, with every server asked and a settled map, the slow
 // ones are left out.
-func readPlan(p fanout.Progress[answer]) (more int, done bool) {
+func readPlan(guess int, p fanout.Progress[answer]) (more int, done bool) {
 	m := &serverMap{}
 	ok := 0
 	for _, r := range p.Results[:p.Asked] {
@@ -359,7 +369,7 @@ func readPlan(p fanout.Progress[answer]) (more int, done bool) {
 		}
 	}
 	vs := m.versions()
-	k := guessNeeded
+	k := guess
 	for _, v := range vs {
 		k = max(k, v.needed)
 	}
@@ -449,7 +459,8 @@ func mapServers(ctx context.Context, si storage.StorageIndex, servers []storage.
 	var rs []fanout.Result[answer]
 	switch mode {
 	case mapRead:
-		rs = fanout.Staged(ctx, len(servers), fanout.StagedOptions{Timeout: o.timeout(), Stall: o.grace()}, query, readPlan)
+		rs = fanout.Staged(ctx, len(servers), fanout.StagedOptions{Timeout: o.timeout(), Stall: o.grace()}, query,
+			func(p fanout.Progress[answer]) (int, bool) { return readPlan(o.needed(), p) })
 	case mapReadAll:
 		enough := func(rs []fanout.Result[answer]) bool {
 			m := &serverMap{}

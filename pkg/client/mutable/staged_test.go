@@ -58,8 +58,11 @@ func TestReadAsksFew(t *testing.T) {
 		setup     func(t *testing.T, targets []Target, ws []*watchedServer)
 		wantAsked int // servers whose shares were listed
 		maxWait   time.Duration
+		needed    int // Options.Needed: the client's k
 	}{
 		{name: "healthy: the first 2k only", wantAsked: 6},
+		{name: "healthy, a client of k=4: 2×4 first", wantAsked: 8, needed: 4},
+		{name: "healthy, a client of k=1: still 2×3, the shares' k", wantAsked: 6, needed: 1},
 		{name: "two of the first down: two more asked at once", wantAsked: 8,
 			setup: func(t *testing.T, _ []Target, ws []*watchedServer) { ws[1].fail, ws[4].fail = true, true }},
 		{name: "one of the first hung: one more after the grace", wantAsked: 7, maxWait: 2 * time.Second,
@@ -99,7 +102,7 @@ func TestReadAsksFew(t *testing.T) {
 			}
 			var out bytes.Buffer
 			start := time.Now()
-			err := RetrieveWith(context.Background(), b1.Cap, plain, &out, Options{Timeout: 10 * time.Second, Grace: 100 * time.Millisecond})
+			err := RetrieveWith(context.Background(), b1.Cap, plain, &out, Options{Timeout: 10 * time.Second, Grace: 100 * time.Millisecond, Needed: tc.needed})
 			if d := time.Since(start); d > maxWait {
 				t.Errorf("took %v, want under %v", d, maxWait)
 			}
