@@ -123,3 +123,30 @@ func TestPinNeedsThePrivateKey(t *testing.T) {
 		})
 	}
 }
+
+// TestWarm: a client is warm once a handshake has passed the pin, and not
+// after one that failed it.
+func TestWarm(t *testing.T) {
+	ts := newServer(t)
+	c := newClient(t, ts.nurl)
+	if c.Warm() {
+		t.Fatal("warm before any request")
+	}
+	if _, err := c.Version(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Warm() {
+		t.Fatal("not warm after a request")
+	}
+	other := newServer(t)
+	n, _ := gbswire.ParseNURL(ts.nurl)
+	o, _ := gbswire.ParseNURL(other.nurl)
+	n.SPKIHash = o.SPKIHash
+	wrong := newClient(t, n.String())
+	if _, err := wrong.Version(context.Background()); !errors.Is(err, ErrWrongServer) {
+		t.Fatalf("wrong pin: %v", err)
+	}
+	if wrong.Warm() {
+		t.Fatal("warm after the pin refused the server")
+	}
+}

@@ -27,7 +27,8 @@ func Retrieve(ctx context.Context, c *caps.Cap, servers []storage.Server, w io.W
 // the first 2k at once, more only when their answers do not settle which
 // version is the newest readable one as Tahoe's MODE_READ would (see
 // readPlan), or when one is slower than o.Grace; servers not asked are
-// not contacted. Meanwhile the rest of k shares of the newest version is
+// not contacted. Among the first o.Total (where an upload puts the
+// shares), servers already connected are asked first. Meanwhile the rest of k shares of the newest version is
 // read, and more shares only when some fail their checks. A share that
 // fails a check is read again: when it changed meanwhile (a writer
 // replacing it in place, ErrTorn) it is not advised corrupt. When no
@@ -47,11 +48,11 @@ func RetrieveWith(ctx context.Context, c *caps.Cap, servers []storage.Server, w 
 	var si storage.StorageIndex
 	copy(si[:], c.StorageIndex)
 	for attempt := 0; ; attempt++ {
-		mode := mapRead
+		mode, order := mapRead, preferWarm(servers, o.total())
 		if attempt > 0 {
-			mode = mapReadAll
+			mode, order = mapReadAll, servers
 		}
-		r := &retrieval{c: c, si: si, servers: servers, o: o, bad: map[int]error{}, mode: mode}
+		r := &retrieval{c: c, si: si, servers: order, o: o, bad: map[int]error{}, mode: mode}
 		err := r.run(ctx, w)
 		if err == nil || attempt > 0 || !(r.mayRetry() || r.narrow) {
 			return err

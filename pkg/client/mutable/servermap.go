@@ -45,6 +45,9 @@ type Options struct {
 	// Needed is the k a read assumes before any share has said (the
 	// client's configured k, as Tahoe assumes; 3 when 0).
 	Needed int
+	// Total is the N a read assumes: of the first Total servers, those
+	// already connected are asked first (10 when 0).
+	Total int
 }
 
 func (o Options) timeout() time.Duration {
@@ -334,6 +337,52 @@ const (
 // guessNeeded is the k a read assumes before any share has said, when
 // Options.Needed does not say (Tahoe's guess too).
 const guessNeeded = 3
+
+// guessTotal is the N a read assumes when Options.Total does not say
+// (Tahoe's default).
+const guessTotal = 10
+
+func (o Options) total() int {
+	if o.Total > 0 {
+		return o.Total
+	}
+	return guessTotal
+}
+
+// warmer is a server that knows whether a connection to it is likely
+// open already (a GBS client: pkg/client/gbs).
+type warmer interface{ Warm() bool }
+
+func isWarm(s storage.Server) bool {
+	w, ok := s.(warmer)
+	return ok && w.Warm()
+}
+
+// preferWarm returns servers (in permuted order) with, among the first
+// window of them, those already connected moved to the front, each group
+// in the order given. A healthy upload puts the N shares on the first N
+// servers, so asking any of them first finds as much, and asking a
+// connected one costs no new handshake (a path's directories, read one
+// after another, each through its own first 2k servers, would otherwise
+// connect to most of the grid).
+func preferWarm(servers []storage.Server, window int) []storage.Server {
+	window = min(window, len(servers))
+	out := make([]storage.Server, 0, len(servers))
+	for _, s := range servers[:window] {
+		if isWarm(s) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 || len(out) == window {
+		return servers
+	}
+	for _, s := range servers[:window] {
+		if !isWarm(s) {
+			out = append(out, s)
+		}
+	}
+	return append(out, servers[window:]...)
+}
 
 func (o Options) needed() int {
 	if o.Needed > 0 {

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"io"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -172,5 +173,60 @@ func TestReadStreamsTheRest(t *testing.T) {
 		if n != 3 {
 			t.Errorf("format %d: %d shares streamed, want 3", format, n)
 		}
+	}
+}
+
+// warmServer is a watched server that says whether it is connected.
+type warmServer struct {
+	*watchedServer
+	warm bool
+}
+
+func (w warmServer) Warm() bool { return w.warm }
+
+// TestReadPrefersWarmServers: of the first Total servers, connected ones
+// are asked first; a connected server past them is not preferred.
+func TestReadPrefersWarmServers(t *testing.T) {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	data := sha256ctr("warm", 30_000)
+	b, err := Build(key, data, Params{Needed: 3, Total: 10, Format: VersionSDMF, Seqnum: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		total int
+		warm  []int
+		want  []int // servers asked
+	}{
+		{name: "none warm: the first six", total: 10, want: []int{0, 1, 2, 3, 4, 5}},
+		{name: "six warm late in the first ten", total: 10, warm: []int{4, 5, 6, 7, 8, 9}, want: []int{4, 5, 6, 7, 8, 9}},
+		{name: "two warm: they and the first four", total: 10, warm: []int{7, 9}, want: []int{0, 1, 2, 3, 7, 9}},
+		{name: "warm past Total are not preferred", total: 6, warm: []int{6, 7, 8, 9}, want: []int{0, 1, 2, 3, 4, 5}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			targets, _, ws := watchedTargets(t, 10)
+			if err := Create(context.Background(), b, targets, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			servers := make([]storage.Server, len(ws))
+			for i, w := range ws {
+				servers[i] = warmServer{watchedServer: w, warm: slices.Contains(tc.warm, i)}
+			}
+			var out bytes.Buffer
+			if err := RetrieveWith(context.Background(), b.Cap, servers, &out, Options{Total: tc.total}); err != nil || !bytes.Equal(out.Bytes(), data) {
+				t.Fatalf("read: %v", err)
+			}
+			var asked []int
+			for i, w := range ws {
+				if w.lists.Load() > 0 {
+					asked = append(asked, i)
+				}
+			}
+			if !slices.Equal(asked, tc.want) {
+				t.Errorf("asked %v, want %v", asked, tc.want)
+			}
+		})
 	}
 }
