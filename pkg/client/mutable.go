@@ -73,7 +73,7 @@ func (c *Client) mutableTarget(s Server, si []byte) mutable.Target {
 
 // mutableOptions passes the client's timeouts on to pkg/client/mutable.
 func (c *Client) mutableOptions(onBad func(int, error)) mutable.Options {
-	return mutable.Options{Timeout: c.timeout(), TransferTimeout: c.transferTimeout(), Grace: c.grace(), OnBad: onBad}
+	return mutable.Options{Timeout: c.timeout(), TransferTimeout: c.transferTimeout(), Grace: c.grace(), OnBad: onBad, Needed: c.Encoding.Needed, Total: c.Encoding.Total}
 }
 
 // OverwriteMutable replaces the contents of the mutable file of writecap

@@ -62,7 +62,7 @@ func runDu(ctx context.Context, f *command.Factory, arg string, asJSON, exact bo
 	}
 	r := duJSON{Path: arg}
 	if target.IsDirectory() {
-		entries, err := listDir(ctx, s, target, "", true, map[string]bool{})
+		entries, err := listDir(ctx, s, target, "", true, false, map[string]bool{})
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -52,58 +53,82 @@ var ErrFormat = errors.New("malformed directory")
 
 func netstring(b []byte) []byte { return caps.Netstring(b) }
 
-// splitNetstrings reads n consecutive netstrings from b at pos.
-func splitNetstrings(b []byte, n, pos int) ([][]byte, int, error) {
-	out := make([][]byte, 0, n)
-	for i := 0; i < n; i++ {
-		colon := bytes.IndexByte(b[pos:], ':')
-		if colon <= 0 || colon > 12 {
-			return nil, 0, fmt.Errorf("netstring at %d: no length: %w", pos, ErrFormat)
-		}
-		l, err := strconv.Atoi(string(b[pos : pos+colon]))
-		if err != nil || l < 0 {
-			return nil, 0, fmt.Errorf("netstring at %d: bad length: %w", pos, ErrFormat)
-		}
-		start := pos + colon + 1
-		end := start + l
-		if end >= len(b) {
-			return nil, 0, fmt.Errorf("netstring at %d is truncated: %w", pos, ErrFormat)
-		}
-		if b[end] != ',' {
-			return nil, 0, fmt.Errorf("netstring at %d does not end in ',': %w", pos, ErrFormat)
-		}
-		out = append(out, b[start:end])
-		pos = end + 1
+// netstringAt reads the netstring at pos of b and returns where its
+// contents start and end and where the next one begins.
+func netstringAt(b []byte, pos int) (start, end, next int, err error) {
+	colon := bytes.IndexByte(b[pos:], ':')
+	if colon <= 0 || colon > 12 {
+		return 0, 0, 0, fmt.Errorf("netstring at %d: no length: %w", pos, ErrFormat)
 	}
-	return out, pos, nil
+	l, ok := digits(b[pos : pos+colon])
+	if !ok {
+		var err error
+		if l, err = strconv.Atoi(string(b[pos : pos+colon])); err != nil || l < 0 {
+			return 0, 0, 0, fmt.Errorf("netstring at %d: bad length: %w", pos, ErrFormat)
+		}
+	}
+	start = pos + colon + 1
+	end = start + l
+	if end >= len(b) {
+		return 0, 0, 0, fmt.Errorf("netstring at %d is truncated: %w", pos, ErrFormat)
+	}
+	if b[end] != ',' {
+		return 0, 0, 0, fmt.Errorf("netstring at %d does not end in ',': %w", pos, ErrFormat)
+	}
+	return start, end, end + 1, nil
+}
+
+// digits reads a length of plain decimal digits (at most 12: no
+// overflow); anything else is left to strconv.Atoi.
+func digits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // parallelFrom is how many children a directory has before Parse decodes
 // them on several goroutines.
 const parallelFrom = 256
 
+// contents is a directory's serialized children with the copies its
+// entries share: one string for the names and read caps and one byte
+// slice for the metadata, rather than three allocations a child.
+type contents struct {
+	data []byte // the caller's; only read
+	text string // a copy of data
+	own  []byte // another, for metadata
+}
+
 // Parse reads directory contents. With the directory's writekey the
 // children's write caps are decrypted; without it (a read cap) they are
 // left empty. Large directories are decoded on up to GOMAXPROCS
 // goroutines (the write caps' decryption and the metadata checks dominate).
+// The entries do not share memory with data.
 func Parse(data []byte, writekey []byte) ([]Entry, error) {
-	var raw [][]byte
+	type span struct{ start, end int }
+	var raw []span
 	for pos := 0; pos < len(data); {
-		outer, next, err := splitNetstrings(data, 1, pos)
+		start, end, next, err := netstringAt(data, pos)
 		if err != nil {
 			return nil, err
 		}
 		pos = next
-		raw = append(raw, outer[0])
+		raw = append(raw, span{start, end})
 	}
 	if len(raw) == 0 {
 		return nil, nil
 	}
+	c := &contents{data: data, text: string(data), own: bytes.Clone(data)}
 	out := make([]Entry, len(raw))
 	workers := min(runtime.GOMAXPROCS(0), len(raw)/parallelFrom)
 	if workers <= 1 {
 		for i, r := range raw {
-			if err := parseEntry(r, writekey, &out[i]); err != nil {
+			if err := c.parseEntry(r.start, r.end, writekey, &out[i]); err != nil {
 				return nil, err
 			}
 		}
@@ -119,7 +144,7 @@ func Parse(data []byte, writekey []byte) ([]Entry, error) {
 		go func() {
 			defer wg.Done()
 			for i := w * per; i < min(len(raw), (w+1)*per); i++ {
-				if err := parseEntry(raw[i], writekey, &out[i]); err != nil {
+				if err := c.parseEntry(raw[i].start, raw[i].end, writekey, &out[i]); err != nil {
 					errs[w] = err
 					return
 				}
@@ -135,28 +160,40 @@ func Parse(data []byte, writekey []byte) ([]Entry, error) {
 	return out, nil
 }
 
-// parseEntry decodes one child entry (the four netstrings inside its
-// outer one) into e.
-func parseEntry(entry []byte, writekey []byte, e *Entry) error {
-	f, end, err := splitNetstrings(entry, 4, 0)
-	if err != nil {
-		return err
+// parseEntry decodes one child entry (the four netstrings inside the
+// outer one at data[from:to]) into e.
+func (c *contents) parseEntry(from, to int, writekey []byte, e *Entry) error {
+	entry := c.data[:to]
+	var f [4][2]int
+	pos := from
+	for i := range f {
+		start, end, next, err := netstringAt(entry, pos)
+		if err != nil {
+			return err
+		}
+		f[i] = [2]int{start, end}
+		pos = next
 	}
-	if end != len(entry) {
+	if pos != to {
 		return fmt.Errorf("child entry has trailing bytes: %w", ErrFormat)
 	}
-	if !utf8.Valid(f[0]) {
+	name := c.text[f[0][0]:f[0][1]]
+	if !utf8.ValidString(name) {
 		return fmt.Errorf("child name is not UTF-8: %w", ErrFormat)
 	}
-	*e = Entry{Name: Normalize(string(f[0])), ROCap: string(bytes.TrimRight(f[1], " ")), Metadata: append(json.RawMessage(nil), f[3]...)}
-	if writekey != nil && len(f[2]) > 0 {
-		rw, err := decryptRW(writekey, f[2])
+	md := c.own[f[3][0]:f[3][1]:f[3][1]]
+	if len(md) == 0 {
+		md = nil
+	}
+	*e = Entry{Name: Normalize(name), ROCap: strings.TrimRight(c.text[f[1][0]:f[1][1]], " "), Metadata: md}
+	if rw := c.data[f[2][0]:f[2][1]]; writekey != nil && len(rw) > 0 {
+		cap, err := decryptRW(writekey, rw)
 		if err != nil {
 			return fmt.Errorf("child %q: %w", e.Name, err)
 		}
-		e.RWCap = string(bytes.TrimRight(rw, " "))
+		e.RWCap = string(bytes.TrimRight(cap, " "))
 	}
-	if len(e.Metadata) > 0 && !json.Valid(e.Metadata) {
+	if len(e.Metadata) > 0 && !validMetadata(e.Metadata) {
 		return fmt.Errorf("child %q: metadata is not JSON: %w", e.Name, ErrFormat)
 	}
 	return nil
@@ -167,6 +204,9 @@ func decryptRW(writekey, data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("encrypted write cap is %d bytes: %w", len(data), ErrFormat)
 	}
 	salt, ct := data[:16], data[16:len(data)-32]
+	if len(ct) == 0 {
+		return nil, nil // an empty write cap: a read-only child
+	}
 	b, err := aes.NewCipher(caps.DirChildCapKey(salt, writekey))
 	if err != nil {
 		return nil, err

@@ -21,15 +21,20 @@ func Retrieve(ctx context.Context, c *caps.Cap, servers []storage.Server, w io.W
 
 // RetrieveWith finds the shares of a mutable file on the given servers,
 // picks the newest version with k good shares and writes its plaintext to
-// w. Directory caps read their underlying file. The servers are asked at
-// once, each under o.Timeout, for their shares' first bytes (the whole
-// share when it is small), and the search stops (after o.Grace) once the
-// newest version seen has k shares; meanwhile the rest of k shares of it
-// is read, and more shares only when some fail their checks. A share that
+// w. Directory caps read their underlying file. The servers, in the
+// order given (permuted by the storage index), are asked for their shares'
+// first bytes (the whole share when it is small), each under o.Timeout:
+// the first 2k at once, more only when their answers do not settle which
+// version is the newest readable one as Tahoe's MODE_READ would (see
+// readPlan), or when one is slower than o.Grace; servers not asked are
+// not contacted. Among the first o.Total (where an upload puts the
+// shares), servers already connected are asked first. Meanwhile the rest of k shares of the newest version is
+// read, and more shares only when some fail their checks. A share that
 // fails a check is read again: when it changed meanwhile (a writer
-// replacing it in place, ErrTorn) it is not advised corrupt, and when no
-// version could be read the servers are asked once more before giving up.
-// Nothing is written to w unless the whole file decodes.
+// replacing it in place, ErrTorn) it is not advised corrupt. When no
+// version could be read the servers are asked once more, all of them at
+// once, before giving up. Nothing is written to w unless the whole file
+// decodes.
 func RetrieveWith(ctx context.Context, c *caps.Cap, servers []storage.Server, w io.Writer, o Options) error {
 	switch c.Kind {
 	case caps.KindSSK, caps.KindSSKRO, caps.KindMDMF, caps.KindMDMFRO,
@@ -43,9 +48,13 @@ func RetrieveWith(ctx context.Context, c *caps.Cap, servers []storage.Server, w 
 	var si storage.StorageIndex
 	copy(si[:], c.StorageIndex)
 	for attempt := 0; ; attempt++ {
-		r := &retrieval{c: c, si: si, servers: servers, o: o, bad: map[int]error{}}
+		mode, order := mapRead, preferWarm(servers, o.total())
+		if attempt > 0 {
+			mode, order = mapReadAll, servers
+		}
+		r := &retrieval{c: c, si: si, servers: order, o: o, bad: map[int]error{}, mode: mode}
 		err := r.run(ctx, w)
-		if err == nil || attempt > 0 || !r.mayRetry() {
+		if err == nil || attempt > 0 || !(r.mayRetry() || r.narrow) {
 			return err
 		}
 	}
@@ -61,6 +70,8 @@ type retrieval struct {
 	torn    int           // shares that changed while read
 	rounds  int           // how many versions the map held
 	found   bool          // whether any share was found
+	mode    mapMode
+	narrow  bool // the map left some servers unasked
 }
 
 // mayRetry says whether a failed pass met something a second look may
@@ -80,11 +91,12 @@ func (r *retrieval) run(ctx context.Context, w io.Writer) error {
 		}
 		r.o.bad(n, err)
 	}
-	m, err := mapServers(ctx, r.si, r.servers, report, true)
+	m, err := mapServers(ctx, r.si, r.servers, report, r.mode)
 	if err != nil {
 		return fmt.Errorf("retrieving mutable file: %w", err)
 	}
 	defer m.close()
+	r.narrow = m.asked < len(r.servers)
 	best, needed := 0, 0
 	vs := m.versions()
 	r.rounds, r.found = len(vs), len(vs) > 0 || m.bad > 0

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -41,6 +42,12 @@ type Options struct {
 	Grace time.Duration
 	// OnBad, when set, hears about each share that fails a check or a read.
 	OnBad func(shnum int, err error)
+	// Needed is the k a read assumes before any share has said (the
+	// client's configured k, as Tahoe assumes; 3 when 0).
+	Needed int
+	// Total is the N a read assumes: of the first Total servers, those
+	// already connected are asked first (10 when 0).
+	Total int
 }
 
 func (o Options) timeout() time.Duration {
@@ -110,6 +117,7 @@ type prefetch struct {
 type serverMap struct {
 	shares   []*located
 	answered []bool
+	asked    int // servers asked (all but a read's that stopped early)
 	bad      int // shares that did not parse
 	pf       *prefetcher
 }
@@ -279,6 +287,18 @@ func readRest(ctx context.Context, si storage.StorageIndex, servers []storage.Se
 	if l.eof > uint64(len(l.raw)) {
 		n = l.eof - uint64(len(l.raw))
 	}
+	if st, ok := servers[l.server].(shareStreamer); ok && l.eof > uint64(len(l.raw)) {
+		// The length is known: read straight after the first bytes, in
+		// one buffer of the right size (room for bytes.Buffer's last
+		// probe for the end), rather than growing one and copying. The
+		// length is the share's word: past presizeMax the buffer grows
+		// with what actually arrives.
+		buf := bytes.NewBuffer(append(make([]byte, 0, min(l.eof, presizeMax)+bytes.MinRead), l.raw...))
+		if _, err := st.ReadShareTo(ctx, buf, true, si, l.num, uint64(len(l.raw)), n); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
 	rest, err := servers[l.server].ReadMutableShareChunk(ctx, si, l.num, uint64(len(l.raw)), n)
 	if err != nil {
 		return nil, err
@@ -287,32 +307,174 @@ func readRest(ctx context.Context, si storage.StorageIndex, servers []storage.Se
 	return append(append(out, l.raw...), rest...), nil
 }
 
-// mapServers asks every server at once which shares of si it holds and
-// reads the first bytes of each, every server under o's timeout. For a
-// read it stops waiting, after the grace, once the newest version seen has
-// k shares, and meanwhile starts reading the rest of the first k shares of
-// the newest version (close the map to join those reads); for a write it
-// hears every server out (each still bounded by the timeout), since every
-// share must be replaced.
-func mapServers(ctx context.Context, si storage.StorageIndex, servers []storage.Server, o Options, forRead bool) (*serverMap, error) {
-	type answer struct {
-		shares []*located
-		bad    map[int]error
+// presizeMax bounds the buffer a share read allocates on the strength of
+// the share's own offsets table.
+const presizeMax = 8 << 20
+
+// shareStreamer is a server that streams a share range into a writer (a
+// GBS client), so a read need not collect it in a buffer of its own.
+type shareStreamer interface {
+	ReadShareTo(ctx context.Context, w io.Writer, mutable bool, si storage.StorageIndex, shnum int, offset, length uint64) (int64, error)
+}
+
+// mapMode is how much of the grid a servermap asks.
+type mapMode int
+
+const (
+	// mapWrite asks every server at once and hears each out (under the
+	// timeout): every share must be replaced.
+	mapWrite mapMode = iota
+	// mapRead asks the servers in permuted order, a few at a time, until
+	// it may stop as Tahoe's MODE_READ does (see readPlan); servers it
+	// does not ask are not contacted at all.
+	mapRead
+	// mapReadAll asks every server at once and stops, after the grace,
+	// once the newest version seen has k shares: the second look of a
+	// read that failed.
+	mapReadAll
+)
+
+// guessNeeded is the k a read assumes before any share has said, when
+// Options.Needed does not say (Tahoe's guess too).
+const guessNeeded = 3
+
+// guessTotal is the N a read assumes when Options.Total does not say
+// (Tahoe's default).
+const guessTotal = 10
+
+func (o Options) total() int {
+	if o.Total > 0 {
+		return o.Total
 	}
-	var enough func([]fanout.Result[answer]) bool
-	var pf *prefetcher
-	if forRead {
-		pf = newPrefetcher(ctx, si, servers, o)
-		enough = func(rs []fanout.Result[answer]) bool {
-			m := &serverMap{}
-			for _, r := range rs {
-				m.shares = append(m.shares, r.Value.shares...)
-			}
-			vs := m.versions()
-			return len(vs) > 0 && vs[0].distinctNums() >= vs[0].needed
+	return guessTotal
+}
+
+// warmer is a server that knows whether a connection to it is likely
+// open already (a GBS client: pkg/client/gbs).
+type warmer interface{ Warm() bool }
+
+func isWarm(s storage.Server) bool {
+	w, ok := s.(warmer)
+	return ok && w.Warm()
+}
+
+// preferWarm returns servers (in permuted order) with, among the first
+// window of them, those already connected moved to the front, each group
+// in the order given. A healthy upload puts the N shares on the first N
+// servers, so asking any of them first finds as much, and asking a
+// connected one costs no new handshake (a path's directories, read one
+// after another, each through its own first 2k servers, would otherwise
+// connect to most of the grid).
+func preferWarm(servers []storage.Server, window int) []storage.Server {
+	window = min(window, len(servers))
+	out := make([]storage.Server, 0, len(servers))
+	for _, s := range servers[:window] {
+		if isWarm(s) {
+			out = append(out, s)
 		}
 	}
-	rs := fanout.Ask(ctx, len(servers), fanout.Options{Timeout: o.timeout(), Grace: o.grace()}, func(ctx context.Context, i int) (answer, error) {
+	if len(out) == 0 || len(out) == window {
+		return servers
+	}
+	for _, s := range servers[:window] {
+		if !isWarm(s) {
+			out = append(out, s)
+		}
+	}
+	return append(out, servers[window:]...)
+}
+
+func (o Options) needed() int {
+	if o.Needed > 0 {
+		return o.Needed
+	}
+	return guessNeeded
+}
+
+// maxInFlight is how many servers a read keeps asking at once while
+// looking beyond its first 2k for a version it can read.
+const maxInFlight = 5
+
+// readPlan decides, for a mapRead servermap, how many more servers to
+// ask and when to stop. It gives the guarantee of Tahoe's MODE_READ
+// (servermap.py), counting only servers that answered (a failed query does
+// not count, which Tahoe's does): stop once at least k+epsilon servers
+// have answered (epsilon = k, with k the largest of the guess and what any
+// share found claims), a version is recoverable (k distinct shares
+// located), and no version with a higher seqnum is seen that is not; or
+// once every server has been asked and has answered. The first 2k servers
+// are asked at once; a failure is replaced at once; when the answers are
+// in and do not settle it, maxInFlight more are asked; and when no server
+// answers for the stall delay (the grace), one more is asked for each
+// still pending, or, with every server asked and a settled map, the slow
+// ones are left out.
+func readPlan(guess int, p fanout.Progress[answer]) (more int, done bool) {
+	m := &serverMap{}
+	ok := 0
+	for _, r := range p.Results[:p.Asked] {
+		if r.Done && r.Err == nil {
+			ok++
+			m.shares = append(m.shares, r.Value.shares...)
+		}
+	}
+	vs := m.versions()
+	k := guess
+	for _, v := range vs {
+		k = max(k, v.needed)
+	}
+	target := 2 * k
+	switch {
+	case ok >= target && settled(vs):
+		return 0, true
+	case p.Stalled && p.Asked == len(p.Results) && settled(vs):
+		// No one is left to ask in place of the slow: they had the
+		// grace, as a read that asks everyone gives them.
+		return 0, true
+	case p.Stalled:
+		return max(p.Pending, 1), false
+	case ok+p.Pending < target:
+		return target - ok - p.Pending, false
+	case p.Pending == 0:
+		return maxInFlight, false
+	}
+	return 0, false
+}
+
+// settled says whether versions (newest first) hold a recoverable
+// version and no version of a higher seqnum that is not recoverable.
+func settled(vs []*version) bool {
+	for i, v := range vs {
+		if v.distinctNums() < v.needed {
+			continue
+		}
+		for _, newer := range vs[:i] {
+			if newer.seqnum > v.seqnum {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// answer is what one server said: the shares it holds, from their first
+// bytes, and those it could not read or parse.
+type answer struct {
+	shares []*located
+	bad    map[int]error
+}
+
+// mapServers asks the servers which shares of si they hold and reads the
+// first bytes of each, every server under o's timeout, as mode says. For
+// a read (mapRead, mapReadAll) it meanwhile starts reading the rest of the
+// first k shares of the newest version (close the map to join those
+// reads).
+func mapServers(ctx context.Context, si storage.StorageIndex, servers []storage.Server, o Options, mode mapMode) (*serverMap, error) {
+	var pf *prefetcher
+	if mode != mapWrite {
+		pf = newPrefetcher(ctx, si, servers, o)
+	}
+	query := func(ctx context.Context, i int) (answer, error) {
 		srv := servers[i]
 		nums, err := srv.ListMutableShares(ctx, si)
 		if err != nil {
@@ -342,13 +504,35 @@ func mapServers(ctx context.Context, si storage.StorageIndex, servers []storage.
 			a.bad[n] = err
 		}
 		return a, nil
-	}, enough)
+	}
+	var rs []fanout.Result[answer]
+	switch mode {
+	case mapRead:
+		rs = fanout.Staged(ctx, len(servers), fanout.StagedOptions{Timeout: o.timeout(), Stall: o.grace()}, query,
+			func(p fanout.Progress[answer]) (int, bool) { return readPlan(o.needed(), p) })
+	case mapReadAll:
+		enough := func(rs []fanout.Result[answer]) bool {
+			m := &serverMap{}
+			for _, r := range rs {
+				m.shares = append(m.shares, r.Value.shares...)
+			}
+			vs := m.versions()
+			return len(vs) > 0 && vs[0].distinctNums() >= vs[0].needed
+		}
+		rs = fanout.Ask(ctx, len(servers), fanout.Options{Timeout: o.timeout(), Grace: o.grace()}, query, enough)
+	default:
+		rs = fanout.Ask(ctx, len(servers), fanout.Options{Timeout: o.timeout()}, query, nil)
+	}
 	m := &serverMap{answered: make([]bool, len(servers)), pf: pf}
 	if err := ctx.Err(); err != nil {
 		m.close()
 		return nil, err
 	}
 	for i, r := range rs {
+		if !r.Done && r.Err == nil {
+			continue // never asked
+		}
+		m.asked++
 		if r.Err != nil {
 			continue // an unreachable server holds nothing we can use
 		}

@@ -28,6 +28,8 @@ type watchedServer struct {
 	corrupt    func(shnum int) bool
 	corruptAt  uint64 // where (corruptAt when 0)
 	hang       bool
+	fail       bool // ListMutableShares fails
+	lists      atomic.Int32
 	listDelay  time.Duration
 	writeDelay time.Duration
 	mu         sync.Mutex
@@ -42,6 +44,10 @@ func (w *watchedServer) AdviseCorruptMutableShare(ctx context.Context, si storag
 }
 
 func (w *watchedServer) ListMutableShares(ctx context.Context, si storage.StorageIndex) ([]int, error) {
+	w.lists.Add(1)
+	if w.fail {
+		return nil, errors.New("server down")
+	}
 	if w.hang {
 		<-ctx.Done()
 		return nil, ctx.Err()

@@ -209,7 +209,7 @@ func settledMap(ctx context.Context, si storage.StorageIndex, servers []storage.
 	var last string
 	pause, lastPause := 2*time.Millisecond, time.Duration(0)
 	for {
-		m, err := mapServers(ctx, si, servers, o, false)
+		m, err := mapServers(ctx, si, servers, o, mapWrite)
 		if err != nil {
 			return nil, err
 		}

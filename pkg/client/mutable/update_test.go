@@ -141,7 +141,7 @@ func TestOverwriteOverStaleShare(t *testing.T) {
 	}
 	var si storage.StorageIndex
 	copy(si[:], b.Cap.StorageIndex)
-	m, err := mapServers(context.Background(), si, plain, Options{}, false)
+	m, err := mapServers(context.Background(), si, plain, Options{}, mapWrite)
 	if err != nil {
 		t.Fatal(err)
 	}

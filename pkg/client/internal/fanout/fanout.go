@@ -1,4 +1,5 @@
-// Package fanout asks many storage servers the same question at once, each
+// Package fanout asks many storage servers the same question at once (Ask),
+// or in order a few at a time as a caller's plan decides (Staged), each
 // call under its own deadline, and joins every call before it returns. It is
 // the one place pkg/client and pkg/client/mutable start per-server
 // goroutines for questions (queries, lease renewals, allocations, share
