@@ -3,13 +3,13 @@
 // the same directory:
 //
 //	DIR/shares/<first 2 chars of SI>/<SI>/<share number>   committed containers
-//	DIR/shares/incoming/<2 chars>/<SI>/<share number>      containers being created
+//	DIR/shares/incoming/<SI>.<share number>                containers being created
 //	DIR/<key>                                              auxiliary objects (corruption-advisories/...)
 //
 // A created container is written under incoming/ and published by Commit:
-// fsync, a no-replace link into shares/, removal of the incoming name and
-// an fsync of the bucket directory, so a crash leaves either no share or the
-// whole share. While it is written, write-back of every few MiB is started
+// fsync, a no-replace rename into shares/ (renameat2; elsewhere a
+// no-replace link and removal of the incoming name) and an fsync of the
+// bucket directory, so a crash leaves either no share or the whole share. While it is written, write-back of every few MiB is started
 // at once (sync_file_range on Linux), so the disk works during the upload
 // and Commit's fsync finds little left to do. Edits are applied in place and Commit fsyncs them (Tahoe's
 // semantics). The incoming/ directory is held with a shared flock while the
@@ -125,9 +125,12 @@ func (b *Backend) SharePath(si storage.StorageIndex, shnum int) string {
 	return filepath.Join(b.BucketDir(si), strconv.Itoa(shnum))
 }
 
-// IncomingPath is where share shnum of si is written before Commit.
+// IncomingPath is where share shnum of si is written before Commit:
+// incoming/<SI>.<shnum>, one flat directory (Tahoe nests it like shares/,
+// but nothing reads incoming files except their writer, and a flat name
+// spares two directories made and removed per upload).
 func (b *Backend) IncomingPath(si storage.StorageIndex, shnum int) string {
-	return filepath.Join(b.incomingDir(), siDir(si), strconv.Itoa(shnum))
+	return filepath.Join(b.incomingDir(), si.String()+"."+strconv.Itoa(shnum))
 }
 
 func (b *Backend) check(ctx context.Context, shnum int) error {
@@ -145,33 +148,29 @@ func (b *Backend) check(ctx context.Context, shnum int) error {
 
 // Create implements backend.Backend: the container is created (O_EXCL)
 // under incoming/, so a second writer of the same share, in any process
-// sharing the directory, gets ErrExist.
+// sharing the directory, gets ErrExist. Incoming names are flat
+// (incoming/<SI>.<share number>): no directory is made or removed per
+// upload.
 func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int, sizeHint int64) (backend.Writer, error) {
 	if err := b.check(ctx, shnum); err != nil {
 		return nil, err
 	}
 	inc := b.IncomingPath(si, shnum)
 	for attempt := 0; ; attempt++ {
-		// Another writer finishing an upload tidies empty incoming
-		// directories (tidyIncoming): one may vanish between MkdirAll and
-		// OpenFile, or during MkdirAll. Try again; it is not an error.
-		err := os.MkdirAll(filepath.Dir(inc), 0o755)
+		f, err := createLocked(inc)
 		if err == nil {
-			var f *os.File
-			f, err = createLocked(inc)
-			if err == nil {
-				return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
-			}
-			if errors.Is(err, fs.ErrExist) {
-				if attempt < 100 && removeAbandoned(inc) {
-					continue
-				}
-				return nil, fmt.Errorf("create share container: %w", err)
+			return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
+		}
+		if errors.Is(err, fs.ErrExist) && attempt < 100 && removeAbandoned(inc) {
+			continue
+		}
+		if errors.Is(err, fs.ErrNotExist) && attempt == 0 {
+			// incoming/ itself was removed behind our back: make it again.
+			if merr := os.MkdirAll(b.incomingDir(), 0o755); merr == nil {
+				continue
 			}
 		}
-		if !errors.Is(err, fs.ErrNotExist) || attempt >= 100 {
-			return nil, fmt.Errorf("create share container: %w", err)
-		}
+		return nil, fmt.Errorf("create share container: %w", err)
 	}
 }
 
@@ -179,9 +178,13 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 // exists, and returns it open and flocked. The writer holds the lock for
 // as long as it lives, so another opener can tell a live upload from the
 // leftover of a process that died (removeAbandoned). The file is made and
-// locked under a temporary name and then linked into place (a link never
-// replaces), so no one ever sees it at inc unlocked.
+// locked unnamed (Linux's O_TMPFILE) or under a temporary name, and then
+// linked into place (a link never replaces), so no one ever sees it at inc
+// unlocked.
 func createLocked(inc string) (*os.File, error) {
+	if f, err := createTmpfileLocked(inc); !errors.Is(err, errUnsupported) {
+		return f, err
+	}
 	f, err := os.CreateTemp(filepath.Dir(inc), ".new-*")
 	if err != nil {
 		return nil, err
@@ -350,8 +353,8 @@ func (b *Backend) Lock(ctx context.Context, si storage.StorageIndex) (func(), er
 func (b *Backend) lockDir(si storage.StorageIndex) (func(), error) {
 	dir := b.BucketDir(si)
 	for {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("create bucket directory: %w", err)
+		if err := mkdirBucket(dir); err != nil {
+			return nil, err
 		}
 		f, err := os.Open(dir)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -376,6 +379,22 @@ func (b *Backend) lockDir(si storage.StorageIndex) (func(), error) {
 		}
 		f.Close()
 	}
+}
+
+// mkdirBucket makes the bucket directory dir (and its prefix directory
+// when that is missing too); it is not an error if it exists. One mkdir in
+// the usual case, where MkdirAll stats its way down first.
+func mkdirBucket(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.Mkdir(filepath.Dir(dir), 0o755); err == nil || errors.Is(err, fs.ErrExist) {
+			err = os.Mkdir(dir, 0o755)
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create bucket directory: %w", err)
+	}
+	return nil
 }
 
 // FreeSpace implements backend.Backend: the space available to
@@ -586,41 +605,53 @@ func (w *writer) Commit(ctx context.Context) error {
 	return nil
 }
 
-// publish links a synced incoming file to final, failing with ErrExist
-// rather than replacing, removes the incoming name and syncs the bucket
-// directory.
+// publish moves a synced incoming file to final, failing with ErrExist
+// rather than replacing (a no-replace rename, or a link and the removal
+// of the incoming name), and syncs the bucket directory.
 func publish(incoming, final string) error {
 	dir := filepath.Dir(final)
 	for attempt := 0; ; attempt++ {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("create bucket directory: %w", err)
+		if err := mkdirBucket(dir); err != nil {
+			return err
 		}
-		err := os.Link(incoming, final)
+		err := moveNoReplace(incoming, final)
 		if err == nil {
 			break
 		}
-		// The bucket directory may vanish between MkdirAll and Link when a
-		// lock holder tidies it: try again.
+		// The bucket directory may vanish between mkdir and the move when
+		// a lock holder tidies it: try again.
 		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
 			continue
 		}
 		return fmt.Errorf("publish share: %w", err)
 	}
-	if err := os.Remove(incoming); err != nil {
-		return fmt.Errorf("publish share: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	tidyIncoming(incoming)
+	syncDir(dir)
 	return nil
 }
 
-// tidyIncoming removes the now-empty incoming directories, as Tahoe does.
-func tidyIncoming(incoming string) {
-	_ = os.Remove(filepath.Dir(incoming))
-	_ = os.Remove(filepath.Dir(filepath.Dir(incoming)))
+// moveNoReplace renames incoming to final unless final exists.
+func moveNoReplace(incoming, final string) error {
+	err := renameNoReplace(incoming, final)
+	if !errors.Is(err, errUnsupported) {
+		return err
+	}
+	if err := os.Link(incoming, final); err != nil {
+		return err
+	}
+	return os.Remove(incoming)
+}
+
+// syncDir fsyncs the directory dir, so the names made in it are durable.
+// Errors are ignored, as the share itself is synced already. (Plain
+// system calls: os.Open would also register the descriptor with the
+// poller, three more calls for nothing.)
+func syncDir(dir string) {
+	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	_ = syscall.Fsync(fd)
+	syscall.Close(fd)
 }
 
 func (w *writer) Close() error {
@@ -639,9 +670,6 @@ func (w *writer) Close() error {
 	}
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
-	}
-	if !w.edit && !w.committed {
-		tidyIncoming(w.incoming)
 	}
 	if err != nil {
 		return fmt.Errorf("close share container: %w", err)
