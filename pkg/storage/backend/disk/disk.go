@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -178,32 +179,43 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 // exists, and returns it open and flocked. The writer holds the lock for
 // as long as it lives, so another opener can tell a live upload from the
 // leftover of a process that died (removeAbandoned). The file is made and
-// locked unnamed (Linux's O_TMPFILE) or under a temporary name, and then
-// linked into place (a link never replaces), so no one ever sees it at inc
-// unlocked.
+// locked under a temporary name and then linked into place (a link never
+// replaces), so no one ever sees it at inc unlocked. (Plain system calls:
+// os.OpenFile would also try the descriptor with the poller, four calls
+// for nothing. Linux's O_TMPFILE would spare the temporary name, but costs
+// far more CPU on ext4 under concurrent creates: measured.)
 func createLocked(inc string) (*os.File, error) {
-	if f, err := createTmpfileLocked(inc); !errors.Is(err, errUnsupported) {
-		return f, err
+	dir := filepath.Dir(inc)
+	var tmp string
+	var fd int
+	for attempt := 0; ; attempt++ {
+		tmp = filepath.Join(dir, ".new-"+strconv.FormatUint(rand.Uint64(), 36))
+		var err error
+		fd, err = syscall.Open(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o644)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, syscall.EEXIST) && attempt < 100 {
+			continue
+		}
+		return nil, &os.PathError{Op: "open", Path: tmp, Err: err}
 	}
-	f, err := os.CreateTemp(filepath.Dir(inc), ".new-*")
-	if err != nil {
-		return nil, err
+	defer syscall.Unlink(tmp)
+	fail := func(op string, err error) (*os.File, error) {
+		syscall.Close(fd)
+		return nil, &os.PathError{Op: op, Path: inc, Err: err}
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return nil, err
+	// Exactly 0644, whatever the umask.
+	if err := syscall.Fchmod(fd, 0o644); err != nil {
+		return fail("chmod", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock incoming share: %w", err)
+	if err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fail("lock incoming share", err)
 	}
-	if err := os.Link(tmp, inc); err != nil {
-		f.Close()
-		return nil, err
+	if err := syscall.Link(tmp, inc); err != nil {
+		return fail("link", err)
 	}
-	return f, nil
+	return os.NewFile(uintptr(fd), inc), nil
 }
 
 // removeAbandoned removes the incoming file inc when no writer holds it

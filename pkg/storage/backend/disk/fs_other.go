@@ -14,8 +14,5 @@ func startWriteback(*os.File, int64, int64) {}
 // errUnsupported: no fast path here; use the portable one.
 var errUnsupported = errors.New("not supported here")
 
-// createTmpfileLocked needs Linux's O_TMPFILE.
-func createTmpfileLocked(string) (*os.File, error) { return nil, errUnsupported }
-
 // renameNoReplace needs Linux's renameat2.
 func renameNoReplace(string, string) error { return errUnsupported }
