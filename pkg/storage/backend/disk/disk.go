@@ -647,10 +647,16 @@ func moveNoReplace(incoming, final string) error {
 	if !errors.Is(err, errUnsupported) {
 		return err
 	}
-	if err := os.Link(incoming, final); err != nil {
+	return linkAndRemove(incoming, final)
+}
+
+// linkAndRemove is the portable no-replace move: a link (which never
+// replaces), then removal of the old name.
+func linkAndRemove(oldpath, newpath string) error {
+	if err := os.Link(oldpath, newpath); err != nil {
 		return err
 	}
-	return os.Remove(incoming)
+	return os.Remove(oldpath)
 }
 
 // syncDir fsyncs the directory dir, so the names made in it are durable.
