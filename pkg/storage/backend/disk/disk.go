@@ -9,15 +9,19 @@
 // A created container is written under incoming/ and published by Commit:
 // fsync, a no-replace rename into shares/ (renameat2; elsewhere a
 // no-replace link and removal of the incoming name) and an fsync of the
-// bucket directory, so a crash leaves either no share or the whole share. While it is written, write-back of every few MiB is started
-// at once (sync_file_range on Linux), so the disk works during the upload
-// and Commit's fsync finds little left to do. Edits are applied in place and Commit fsyncs them (Tahoe's
-// semantics). The incoming/ directory is held with a shared flock while the
-// backend is open; Open clears leftover uploads only when it can take the
-// lock exclusively (no other process has the store open). Each incoming
-// container is flocked by its writer until Close, so Create can also tell
-// the leftover of a writer that died (unlocked: removed and created anew)
-// from a live upload (ErrExist) while other processes hold the store. Lock combines an
+// bucket directory, so a crash leaves either no share or the whole share.
+// Incoming names are flat (Tahoe nests them like shares/), so an upload
+// makes and removes no directory there; a new bucket costs one mkdir.
+// While a container is written, write-back of every few MiB is started at
+// once (sync_file_range on Linux), so the disk works during the upload and
+// Commit's fsync finds little left to do. Edits are applied in place and
+// Commit fsyncs them (Tahoe's semantics). The incoming/ directory is held
+// with a shared flock while the backend is open; Open clears leftover
+// uploads (in either layout) only when it can take the lock exclusively
+// (no other process has the store open). Each incoming container is
+// flocked by its writer until Close, so Create can also tell the leftover
+// of a writer that died (unlocked: removed and created anew) from a live
+// upload (ErrExist) while other processes hold the store. Lock combines an
 // in-process lock with an flock on the bucket directory.
 //
 // It knows nothing of container formats, leases or space accounting
