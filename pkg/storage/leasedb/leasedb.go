@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
@@ -30,8 +31,33 @@ import (
 // it. The share containers stay authoritative (Tahoe reads its leases from
 // them); the database mirrors them and is rebuilt from the share backend
 // when it is missing, with a starter lease for any share that has none.
+//
+// Concurrent PutShare calls are group-committed: one caller at a time runs
+// a transaction recording every share queued meanwhile, and each caller
+// returns once the transaction holding its record has committed.
 type DB struct {
 	db *sql.DB
+	// The statements of putShareTx, prepared once.
+	upsertShare, deleteLeases, insertLease, insertStarter *sql.Stmt
+
+	mu    sync.Mutex
+	queue []*putRequest // waiting for the next transaction
+	// flushing: a caller is committing a group; it hands the lead to
+	// queue[0] when done. Never set while the queue is empty and no
+	// caller commits.
+	flushing bool
+}
+
+// putRequest is one PutShare waiting in the group-commit queue.
+type putRequest struct {
+	si     storage.StorageIndex
+	shnum  int
+	kind   shares.ContainerKind
+	size   int64
+	leases []shares.Lease
+	// done gets errLead (at most once) and then the result; buffered, so
+	// no sender blocks.
+	done chan error
 }
 
 var _ shares.LeaseRecorder = (*DB)(nil)
@@ -77,7 +103,7 @@ CREATE INDEX IF NOT EXISTS leases_expiration ON leases (expiration);
 func Open(ctx context.Context, path string, b backend.Backend, now time.Time) (*DB, error) {
 	_, statErr := os.Stat(path)
 	fresh := errors.Is(statErr, fs.ErrNotExist)
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=locking_mode(EXCLUSIVE)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)")
 	if err != nil {
 		return nil, fmt.Errorf("open lease database: %w", err)
 	}
@@ -87,6 +113,20 @@ func Open(ctx context.Context, path string, b backend.Backend, now time.Time) (*
 		return nil, fmt.Errorf("create lease database schema: %w", err)
 	}
 	l := &DB{db: db}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&l.upsertShare, sqlUpsertShare},
+		{&l.deleteLeases, sqlDeleteLeases},
+		{&l.insertLease, sqlInsertLease},
+		{&l.insertStarter, sqlInsertStarter},
+	} {
+		if *p.stmt, err = db.PrepareContext(ctx, p.sql); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("prepare lease database statement: %w", err)
+		}
+	}
 	if fresh && b != nil {
 		if err := l.Rebuild(ctx, b, now); err != nil {
 			db.Close()
@@ -99,19 +139,89 @@ func Open(ctx context.Context, path string, b backend.Backend, now time.Time) (*
 // Close closes the database.
 func (l *DB) Close() error { return l.db.Close() }
 
+// The statements recording a share and its leases.
+const (
+	sqlUpsertShare = `INSERT INTO shares(storage_index, shnum, kind, size) VALUES (?,?,?,?)
+		ON CONFLICT(storage_index, shnum) DO UPDATE SET kind=excluded.kind, size=excluded.size`
+	sqlDeleteLeases  = `DELETE FROM leases WHERE storage_index=? AND shnum=?`
+	sqlInsertLease   = `INSERT OR REPLACE INTO leases(storage_index, shnum, owner, renew_secret_hash, cancel_secret_hash, expiration, starter) VALUES (?,?,?,?,?,?,0)`
+	sqlInsertStarter = `INSERT INTO leases(storage_index, shnum, owner, renew_secret_hash, cancel_secret_hash, expiration, starter) VALUES (?,?,0,?,?,?,1)`
+)
+
+// maxGroup bounds the records one group-commit transaction holds.
+const maxGroup = 256
+
 // PutShare records share shnum of si with its size and exactly these
-// leases, replacing what was recorded before.
+// leases, replacing what was recorded before. It returns once the record
+// has committed, in a transaction it may share with concurrent calls; the
+// record is made even if ctx ends meanwhile (the containers have changed
+// already).
 func (l *DB) PutShare(ctx context.Context, si storage.StorageIndex, shnum int, kind shares.ContainerKind, size int64, leases []shares.Lease) error {
-	return l.putShare(ctx, si, shnum, kind, size, leases, time.Time{})
+	req := &putRequest{si: si, shnum: shnum, kind: kind, size: size, leases: leases, done: make(chan error, 1)}
+	l.mu.Lock()
+	l.queue = append(l.queue, req)
+	if l.flushing {
+		l.mu.Unlock()
+		if err := <-req.done; err != errLead {
+			return err // committed (or failed) in another caller's group
+		}
+		l.mu.Lock() // handed the lead: req is first in the queue
+	}
+	// Lead: commit the first group of the queue (it holds req), then hand
+	// the lead to the first caller still waiting, so no caller commits
+	// more than one group.
+	l.flushing = true
+	group := l.queue[:min(len(l.queue), maxGroup)]
+	l.queue = l.queue[len(group):]
+	l.mu.Unlock()
+	l.commitGroup(context.WithoutCancel(ctx), group)
+	l.mu.Lock()
+	if len(l.queue) > 0 {
+		l.queue[0].done <- errLead
+	} else {
+		l.queue = nil
+		l.flushing = false
+	}
+	l.mu.Unlock()
+	return <-req.done
 }
 
-func (l *DB) putShare(ctx context.Context, si storage.StorageIndex, shnum int, kind shares.ContainerKind, size int64, leases []shares.Lease, starterAt time.Time) error {
+// errLead tells a queued PutShare that it now commits the queue.
+var errLead = errors.New("lease database: lead the group commit")
+
+// commitGroup records group in one transaction and tells each request its
+// result. When that transaction fails, each record is tried in its own,
+// so one bad record fails only its own caller.
+func (l *DB) commitGroup(ctx context.Context, group []*putRequest) {
+	err := l.inTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range group {
+			if err := l.putShareTx(ctx, tx, r.si, r.shnum, r.kind, r.size, r.leases, time.Time{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(group) == 1 {
+		for _, r := range group {
+			r.done <- err
+		}
+		return
+	}
+	for _, r := range group {
+		r.done <- l.inTx(ctx, func(tx *sql.Tx) error {
+			return l.putShareTx(ctx, tx, r.si, r.shnum, r.kind, r.size, r.leases, time.Time{})
+		})
+	}
+}
+
+// inTx runs fn in a transaction and commits it.
+func (l *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("lease database: %w", err)
 	}
 	defer tx.Rollback()
-	if err := putShareTx(ctx, tx, si, shnum, kind, size, leases, starterAt); err != nil {
+	if err := fn(tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -121,25 +231,22 @@ func (l *DB) putShare(ctx context.Context, si storage.StorageIndex, shnum int, k
 }
 
 // putShareTx records one share and its leases inside tx.
-func putShareTx(ctx context.Context, tx *sql.Tx, si storage.StorageIndex, shnum int, kind shares.ContainerKind, size int64, leases []shares.Lease, starterAt time.Time) error {
+func (l *DB) putShareTx(ctx context.Context, tx *sql.Tx, si storage.StorageIndex, shnum int, kind shares.ContainerKind, size int64, leases []shares.Lease, starterAt time.Time) error {
 	s := si.String()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO shares(storage_index, shnum, kind, size) VALUES (?,?,?,?)
-		ON CONFLICT(storage_index, shnum) DO UPDATE SET kind=excluded.kind, size=excluded.size`, s, shnum, kind.String(), size); err != nil {
+	if _, err := tx.StmtContext(ctx, l.upsertShare).ExecContext(ctx, s, shnum, kind.String(), size); err != nil {
 		return fmt.Errorf("record share %s/%d: %w", si, shnum, err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE storage_index=? AND shnum=?`, s, shnum); err != nil {
+	if _, err := tx.StmtContext(ctx, l.deleteLeases).ExecContext(ctx, s, shnum); err != nil {
 		return fmt.Errorf("record leases of %s/%d: %w", si, shnum, err)
 	}
 	for _, ls := range leases {
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO leases(storage_index, shnum, owner, renew_secret_hash, cancel_secret_hash, expiration, starter) VALUES (?,?,?,?,?,?,0)`,
-			s, shnum, ls.Owner, ls.RenewSecret[:], ls.CancelSecret[:], int64(ls.Expiration)); err != nil {
+		if _, err := tx.StmtContext(ctx, l.insertLease).ExecContext(ctx, s, shnum, ls.Owner, ls.RenewSecret[:], ls.CancelSecret[:], int64(ls.Expiration)); err != nil {
 			return fmt.Errorf("record lease of %s/%d: %w", si, shnum, err)
 		}
 	}
 	if len(leases) == 0 && !starterAt.IsZero() {
 		var zero [32]byte
-		if _, err := tx.ExecContext(ctx, `INSERT INTO leases(storage_index, shnum, owner, renew_secret_hash, cancel_secret_hash, expiration, starter) VALUES (?,?,0,?,?,?,1)`,
-			s, shnum, zero[:], zero[:], starterAt.Unix()+shares.LeaseDuration); err != nil {
+		if _, err := tx.StmtContext(ctx, l.insertStarter).ExecContext(ctx, s, shnum, zero[:], zero[:], starterAt.Unix()+shares.LeaseDuration); err != nil {
 			return fmt.Errorf("record starter lease of %s/%d: %w", si, shnum, err)
 		}
 	}
@@ -181,7 +288,7 @@ func (l *DB) Rebuild(ctx context.Context, b backend.Backend, now time.Time) erro
 			if err != nil {
 				return err
 			}
-			if err := putShareTx(ctx, tx, si, n, info.Kind, info.DataLength, info.Leases, now); err != nil {
+			if err := l.putShareTx(ctx, tx, si, n, info.Kind, info.DataLength, info.Leases, now); err != nil {
 				return err
 			}
 		}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,4 +238,84 @@ func testExpireShares(t *testing.T, store backend.Backend) {
 	if _, count, _ := db.SpaceUsed(ctx); count != 1 {
 		t.Fatalf("database still counts %d shares", count)
 	}
+}
+
+// TestConcurrentPutShareGroupCommit: many PutShare calls at once (group
+// committed) each return only once their own record is there, every
+// record with exactly its leases; a later PutShare of the same share
+// replaces its leases; a failing group (the database closed) fails every
+// caller rather than hanging one.
+func TestConcurrentPutShareGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	db, err := leasedb.Open(ctx, filepath.Join(t.TempDir(), "leasedb.sqlite"), nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 16, 40
+	si := func(w, i int) storage.StorageIndex {
+		var s storage.StorageIndex
+		s[0], s[1], s[2] = 'g', byte(w), byte(i)
+		return s
+	}
+	lease := func(w, i, k int) shares.Lease {
+		var renew, cancel [32]byte
+		renew[0], renew[1], renew[2] = byte(w), byte(i), byte(k)
+		cancel[0] = 0xcc
+		return shares.NewLease(0, renew[:], cancel[:], uint32(1_900_000_000+k), [20]byte{})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				ls := []shares.Lease{lease(w, i, 0)}
+				if i%3 == 0 {
+					ls = append(ls, lease(w, i, 1))
+				}
+				if err := db.PutShare(ctx, si(w, i), i%10, shares.KindImmutable, int64(100+i), ls); err != nil {
+					errs <- err
+					return
+				}
+				// Returned: the record must be there now.
+				got, err := db.Leases(ctx, si(w, i))
+				if err != nil || len(got) != len(ls) {
+					errs <- fmt.Errorf("%d/%d after PutShare: %d leases (%v), want %d", w, i, len(got), err, len(ls))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	bytes, n, err := db.SpaceUsed(ctx)
+	if err != nil || n != writers*each {
+		t.Fatalf("SpaceUsed = %d shares (%v), want %d", n, err, writers*each)
+	}
+	if want := int64(writers * (each*100 + each*(each-1)/2)); bytes != want {
+		t.Errorf("SpaceUsed = %d bytes, want %d", bytes, want)
+	}
+	// Replace: one lease instead of two.
+	if err := db.PutShare(ctx, si(0, 0), 0, shares.KindImmutable, 100, []shares.Lease{lease(0, 0, 7)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Leases(ctx, si(0, 0)); err != nil || len(got) != 1 || got[0].RenewHash != lease(0, 0, 7).RenewSecret {
+		t.Errorf("after replacing: %+v, %v", got, err)
+	}
+	db.Close()
+	var failed sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		failed.Add(1)
+		go func() {
+			defer failed.Done()
+			if err := db.PutShare(ctx, si(w, 200), 0, shares.KindImmutable, 1, nil); err == nil {
+				t.Error("PutShare on a closed database succeeded")
+			}
+		}()
+	}
+	failed.Wait()
 }

@@ -16,9 +16,10 @@ import (
 // directory (as separate processes are: separate descriptors and flocks)
 // create and commit shares of storage indexes that share incoming and
 // bucket prefix directories, all at once. Every Create and Commit
-// succeeds: one writer tidying an emptied incoming directory never makes
-// another's Create fail (it used to, with "no such file or directory",
-// which the uploader took for a broken server).
+// succeeds: one writer's making a prefix or bucket directory never makes
+// another's Create or Commit fail (tidying nested incoming directories
+// once did, with "no such file or directory", which the uploader took for
+// a broken server).
 func TestConcurrentCreateCommitAcrossOpeners(t *testing.T) {
 	for _, shape := range []struct {
 		openers, perOpener, shares int
@@ -39,7 +40,7 @@ func TestConcurrentCreateCommitAcrossOpeners(t *testing.T) {
 					defer wg.Done()
 					for i := 0; i < shape.perOpener; i++ {
 						var si storage.StorageIndex
-						si[0] = 0 // one two-letter prefix for all: the tidied directory is shared
+						si[0] = 0 // one two-letter prefix for all: its directory is shared
 						si[1] = byte(o)
 						si[2] = byte(i)
 						for sh := 0; sh < shape.shares; sh++ {

@@ -22,7 +22,8 @@ func open(t *testing.T) backend.Backend {
 
 func TestConformance(t *testing.T) { backendtest.Run(t, open) }
 
-// The layout is Tahoe's, byte for byte where the share is.
+// The layout is Tahoe's, byte for byte where the share is; uploads in
+// progress are flat files in incoming/, and nothing else is left there.
 func TestLayout(t *testing.T) {
 	dir := t.TempDir()
 	b, err := disk.Open(dir)
@@ -37,7 +38,7 @@ func TestLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.WriteAt([]byte("abc"), 0)
-	inc := filepath.Join(dir, "shares", "incoming", si.String()[:2], si.String(), "7")
+	inc := filepath.Join(dir, "shares", "incoming", si.String()+".7")
 	if _, err := os.Stat(inc); err != nil {
 		t.Errorf("incoming file: %v", err)
 	}
@@ -52,8 +53,8 @@ func TestLayout(t *testing.T) {
 	if _, err := os.Stat(inc); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("incoming file left behind: %v", err)
 	}
-	if _, err := os.Stat(filepath.Dir(inc)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("incoming bucket directory left behind: %v", err)
+	if ents, err := os.ReadDir(filepath.Dir(inc)); err != nil || len(ents) != 0 {
+		t.Errorf("incoming/ holds %v (%v), want nothing", ents, err)
 	}
 	if err := b.PutAux(ctx, "corruption-advisories/x", []byte("r")); err != nil {
 		t.Fatal(err)
