@@ -164,6 +164,9 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 	for attempt := 0; ; attempt++ {
 		f, err := createLocked(inc)
 		if err == nil {
+			if sizeHint >= preallocateFrom {
+				preallocate(f, sizeHint)
+			}
 			return &writer{f: f, incoming: inc, final: b.SharePath(si, shnum)}, nil
 		}
 		if errors.Is(err, fs.ErrExist) && attempt < 100 && removeAbandoned(inc) {
@@ -178,6 +181,13 @@ func (b *Backend) Create(ctx context.Context, si storage.StorageIndex, shnum int
 		return nil, fmt.Errorf("create share container: %w", err)
 	}
 }
+
+// preallocateFrom is the size hint from which Create reserves a
+// container's disk space up front: below it the extra system call costs
+// more than it saves. (The hint of an immutable container is its exact
+// final size, and an abandoned one is removed, so nothing reserved is
+// left unused.)
+const preallocateFrom = 1 << 20
 
 // createLocked creates the file inc, failing with fs.ErrExist when it
 // exists, and returns it open and flocked. The writer holds the lock for

@@ -11,6 +11,9 @@ import (
 // fsync writes everything.
 func startWriteback(*os.File, int64, int64) {}
 
+// preallocate does nothing here: the writes allocate as they go.
+func preallocate(*os.File, int64) {}
+
 // errUnsupported: no fast path here; use the portable one.
 var errUnsupported = errors.New("not supported here")
 
