@@ -102,6 +102,12 @@ func LinkMoTime(md json.RawMessage) (t float64, ok bool) {
 		}
 		return f, true
 	}
+	return linkMoTimeJSON(md)
+}
+
+// linkMoTimeJSON is LinkMoTime by encoding/json alone: the reading the
+// quick one must agree with.
+func linkMoTimeJSON(md []byte) (float64, bool) {
 	var v struct {
 		Tahoe struct {
 			LinkMoTime *float64 `json:"linkmotime"`

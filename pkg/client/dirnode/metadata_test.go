@@ -6,19 +6,6 @@ import (
 	"time"
 )
 
-// slowLinkMoTime is LinkMoTime by encoding/json alone.
-func slowLinkMoTime(md []byte) (float64, bool) {
-	var v struct {
-		Tahoe struct {
-			LinkMoTime *float64 `json:"linkmotime"`
-		} `json:"tahoe"`
-	}
-	if json.Unmarshal(md, &v) != nil || v.Tahoe.LinkMoTime == nil {
-		return 0, false
-	}
-	return *v.Tahoe.LinkMoTime, true
-}
-
 // checkMetadata: the quick readings of md agree with encoding/json's.
 func checkMetadata(t *testing.T, md []byte) {
 	t.Helper()
@@ -26,7 +13,7 @@ func checkMetadata(t *testing.T, md []byte) {
 		t.Errorf("%q: valid %v, encoding/json says %v", md, got, want)
 	}
 	gt, gok := LinkMoTime(md)
-	wt, wok := slowLinkMoTime(md)
+	wt, wok := linkMoTimeJSON(md)
 	if gt != wt || gok != wok {
 		t.Errorf("%q: linkmotime %v %v, encoding/json says %v %v", md, gt, gok, wt, wok)
 	}
