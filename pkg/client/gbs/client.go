@@ -22,6 +22,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/lafs/lafs/pkg/storage"
 	"github.com/lafs/lafs/pkg/storage/gbswire"
 )
@@ -33,7 +35,14 @@ type Options struct {
 	Retries int
 	// RetryDelay is the first back-off delay, doubled each retry (default 100ms).
 	RetryDelay time.Duration
-	// MaxConnsPerHost bounds concurrent connections (default 0, unbounded).
+	// MaxConnsPerHost bounds the requests in flight to the server, so the
+	// connections open to it (default DefaultMaxConns; negative for no
+	// bound): every upload and download of the process shares them, and a
+	// request beyond the bound waits for one to finish. Share writes and
+	// share reads of more than smallBody bytes are held to one fewer, so a
+	// question (version, list, allocate, abort, lease) never waits behind
+	// bulk transfers: concurrent uploads do not make one another's queries
+	// time out.
 	MaxConnsPerHost int
 	// DialTimeout bounds connecting and the TLS handshake (default 10s).
 	DialTimeout time.Duration
@@ -53,7 +62,18 @@ type Client struct {
 	hc    *http.Client
 	tr    *http.Transport
 	opts  Options
+	// conns and bulk bound the requests in flight (nil: unbounded):
+	// every request holds one of conns, a bulk one first one of bulk.
+	conns, bulk *semaphore.Weighted
 }
+
+// DefaultMaxConns is the default bound on the requests in flight to one
+// server (Options.MaxConnsPerHost).
+const DefaultMaxConns = 8
+
+// smallBody is the most a request may send or read and still count as a
+// question rather than a bulk transfer.
+const smallBody = 64 << 10
 
 var _ storage.Server = (*Client)(nil)
 
@@ -82,6 +102,9 @@ func New(nurl string, opts Options) (*Client, error) {
 	if opts.ResponseHeaderTimeout <= 0 {
 		opts.ResponseHeaderTimeout = 30 * time.Second
 	}
+	if opts.MaxConnsPerHost == 0 {
+		opts.MaxConnsPerHost = DefaultMaxConns
+	}
 	tlsConf := &tls.Config{
 		// Names and CAs mean nothing here: the certificate is checked against
 		// the SPKI hash in VerifyConnection instead, on every connection.
@@ -95,20 +118,29 @@ func New(nurl string, opts Options) (*Client, error) {
 		TLSHandshakeTimeout: opts.DialTimeout,
 		MaxIdleConns:        64,
 		MaxIdleConnsPerHost: 64,
-		MaxConnsPerHost:     opts.MaxConnsPerHost,
-		IdleConnTimeout:     90 * time.Second,
-		WriteBufferSize:     64 << 10,
-		ReadBufferSize:      64 << 10,
+		// Requests wait for room in c.conns, where questions can pass
+		// bulk transfers; the transport's bound only keeps a request from
+		// dialing while the connection of the one it follows is on its
+		// way back to the idle pool.
+		MaxConnsPerHost: max(opts.MaxConnsPerHost, 0),
+		IdleConnTimeout: 90 * time.Second,
+		WriteBufferSize: 64 << 10,
+		ReadBufferSize:  64 << 10,
 	}
 	tr.ResponseHeaderTimeout = opts.ResponseHeaderTimeout
-	return &Client{
+	c := &Client{
 		nurl:  n,
 		base:  "https://" + n.Address(),
 		authz: gbswire.AuthorizationHeader(n.Swissnum),
 		hc:    &http.Client{Transport: tr},
 		tr:    tr,
 		opts:  opts,
-	}, nil
+	}
+	if m := opts.MaxConnsPerHost; m > 0 {
+		c.conns = semaphore.NewWeighted(int64(m))
+		c.bulk = semaphore.NewWeighted(int64(max(m-1, 1)))
+	}
+	return c, nil
 }
 
 // pinSPKI accepts exactly one self-signed certificate whose SPKI hash is want.
@@ -149,6 +181,9 @@ type request struct {
 	ctype   string
 	headers map[string]string
 	retry   bool
+	// bulk: a share write or read of more than smallBody bytes, held to
+	// fewer requests in flight than questions (see Options).
+	bulk bool
 	// sent, when set, makes the bodies of body or bufs; its owner waits
 	// for them to be closed once done with the response (see call).
 	sent *bodies
@@ -265,8 +300,13 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		for k, v := range r.headers {
 			req.Header.Set(k, v)
 		}
+		release, err := c.slot(ctx, r.bulk)
+		if err != nil {
+			return nil, err
+		}
 		resp, err := c.hc.Do(req)
 		if err != nil {
+			release()
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -279,11 +319,55 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		switch resp.StatusCode {
 		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			lastErr = statusError(r, resp)
+			release()
 			continue
 		}
+		resp.Body = &slotBody{ReadCloser: resp.Body, release: release}
 		return resp, nil
 	}
 	return nil, lastErr
+}
+
+// slot waits for room for one request in flight (see
+// Options.MaxConnsPerHost) and returns its release, which may be called
+// more than once. It fails only when ctx ends.
+func (c *Client) slot(ctx context.Context, bulk bool) (func(), error) {
+	if c.conns == nil {
+		return func() {}, nil
+	}
+	if bulk {
+		if err := c.bulk.Acquire(ctx, 1); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.conns.Acquire(ctx, 1); err != nil {
+		if bulk {
+			c.bulk.Release(1)
+		}
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.conns.Release(1)
+			if bulk {
+				c.bulk.Release(1)
+			}
+		})
+	}, nil
+}
+
+// slotBody is a response body that gives its request's room back when
+// closed.
+type slotBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b *slotBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
+	return err
 }
 
 // statusError turns an unexpected response into an error wrapping the
@@ -404,7 +488,7 @@ func (c *Client) WriteShareChunkVec(ctx context.Context, si storage.StorageIndex
 	code, err := c.call(ctx, request{
 		method: "PATCH", path: fmt.Sprintf("/storage/v1/immutable/%s/%d", si, shnum),
 		secrets: [][2]string{secretHeader(gbswire.SecretUpload, uploadSecret)},
-		bufs:    data, ctype: "application/octet-stream",
+		bufs:    data, ctype: "application/octet-stream", bulk: n > smallBody,
 		headers: map[string]string{"Content-Range": fmt.Sprintf("bytes %d-%d/*", offset, offset+n-1)},
 		retry:   true,
 	}, &resp, http.StatusOK, http.StatusCreated)
@@ -494,6 +578,7 @@ func (c *Client) ReadShareTo(ctx context.Context, w io.Writer, mutable bool, si 
 	}
 	r := request{
 		method: "GET", path: fmt.Sprintf("/storage/v1/%s/%s/%d", kind, si, shnum), retry: true,
+		bulk:    length > smallBody,
 		headers: map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", offset, offset+length-1)},
 	}
 	resp, err := c.do(ctx, r)
