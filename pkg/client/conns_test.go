@@ -106,7 +106,7 @@ func TestConcurrentUploadsShareConnections(t *testing.T) {
 		lns = append(lns, ln)
 	}
 	c := &Client{Servers: ss, Encoding: nodedir.Encoding{Needed: 3, Happy: 7, Total: 10, MaxSegmentSize: 64 << 10},
-		Convergence: []byte("conns"), LeaseSecret: []byte("lease"), ChunkSize: 64 << 10, QueryTimeout: 2 * time.Second}
+		Convergence: []byte("conns"), LeaseSecret: []byte("lease"), ChunkSize: 64 << 10, QueryTimeout: 10 * time.Second}
 	t.Cleanup(c.Close)
 	ctx := context.Background()
 	files := make([][]byte, uploads)

@@ -265,13 +265,16 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		bs = newBodies(r)
 		defer bs.wg.Wait()
 	}
+	ex := newExchange(ctx)
+	ctx = ex.ctx
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
 			t := time.NewTimer(delay)
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return nil, ctx.Err()
+				ex.end()
+				return nil, context.Cause(ctx)
 			case <-t.C:
 			}
 			delay *= 2
@@ -302,15 +305,22 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		}
 		release, err := c.slot(ctx, r.bulk)
 		if err != nil {
-			return nil, err
+			if req.Body != nil {
+				req.Body.Close() // never sent: its buffers are free
+			}
+			ex.end()
+			return nil, context.Cause(ctx)
 		}
+		ex.start()
 		resp, err := c.hc.Do(req)
 		if err != nil {
 			release()
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				ex.end()
+				return nil, context.Cause(ctx)
 			}
 			if errors.Is(err, ErrWrongServer) {
+				ex.end()
 				return nil, fmt.Errorf("gbs %s %s: %w", r.method, r.path, ErrWrongServer)
 			}
 			lastErr = fmt.Errorf("gbs %s %s: %w", r.method, r.path, err)
@@ -322,10 +332,66 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 			release()
 			continue
 		}
-		resp.Body = &slotBody{ReadCloser: resp.Body, release: release}
+		resp.Body = &slotBody{ReadCloser: resp.Body, release: func() { release(); ex.end() }}
 		return resp, nil
 	}
+	ex.end()
 	return nil, lastErr
+}
+
+// exchange is the context the attempts of one request run under: the
+// caller's values and cancellation, and the caller's deadline taken as a
+// budget that starts once the request has room to go out (see slot), so
+// time spent waiting behind the process's other requests to the server is
+// not counted against it. Every path of do calls end, or hands it to the
+// response body's Close.
+type exchange struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	budget time.Duration // 0: the caller set no deadline
+	unhook func() bool
+	mu     sync.Mutex
+	timer  *time.Timer
+	ended  bool
+}
+
+func newExchange(parent context.Context) *exchange {
+	e := &exchange{}
+	e.ctx, e.cancel = context.WithCancelCause(context.WithoutCancel(parent))
+	if d, ok := parent.Deadline(); ok {
+		e.budget = time.Until(d)
+	}
+	e.unhook = context.AfterFunc(parent, func() {
+		if e.budget > 0 && errors.Is(parent.Err(), context.DeadlineExceeded) {
+			return // the budget bounds the exchange instead
+		}
+		e.cancel(context.Cause(parent))
+	})
+	return e
+}
+
+// start starts the budget, once.
+func (e *exchange) start() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.budget > 0 && e.timer == nil && !e.ended {
+		e.timer = time.AfterFunc(e.budget, func() { e.cancel(context.DeadlineExceeded) })
+	}
+}
+
+// end releases the exchange's context and timers.
+func (e *exchange) end() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ended {
+		return
+	}
+	e.ended = true
+	e.unhook()
+	if e.timer != nil {
+		e.timer.Stop()
+	}
+	e.cancel(context.Canceled)
 }
 
 // slot waits for room for one request in flight (see

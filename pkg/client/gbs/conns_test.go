@@ -3,6 +3,7 @@ package gbs
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
@@ -135,5 +136,66 @@ func TestQuestionsPassBulkTransfers(t *testing.T) {
 	got, err := c.ListShares(ctx, si)
 	if err != nil || len(got) != shares {
 		t.Fatalf("shares after the writes: %v %v", got, err)
+	}
+}
+
+// TestTimeQueuedIsNotCounted: a write that waits for room behind another
+// the server is slow to take gets its whole timeout once it goes out; a
+// cancelled wait ends at once.
+func TestTimeQueuedIsNotCounted(t *testing.T) {
+	gate := make(chan struct{})
+	var patches atomic.Int32
+	nurl, _ := gatedServer(t, gate, &patches)
+	c, err := New(nurl, Options{MaxConnsPerHost: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	si := testSI("queued")
+	const size = 256 << 10
+	if _, err := c.AllocateBuckets(ctx, si, storage.LeaseSecrets{}, []byte("up"), []int{0, 1, 2}, size); err != nil {
+		t.Fatal(err)
+	}
+	data := randBytes(size)
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.WriteShareChunk(ctx, si, 0, []byte("up"), 0, data)
+		first <- err
+	}()
+	for patches.Load() < 1 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The one bulk slot is taken: this write waits for it.
+	cctx, cancel := context.WithCancel(ctx)
+	cancelled := make(chan error, 1)
+	go func() {
+		_, err := c.WriteShareChunk(cctx, si, 2, []byte("up"), 0, data)
+		cancelled <- err
+	}()
+	second := make(chan error, 1)
+	go func() {
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		_, err := c.WriteShareChunk(wctx, si, 1, []byte("up"), 0, data)
+		second <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-cancelled:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled while queued: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a cancelled request went on waiting for room")
+	}
+	time.Sleep(600 * time.Millisecond) // well past the queued write's timeout
+	close(gate)
+	if err := <-first; err != nil {
+		t.Fatalf("first write: %v", err)
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("a write timed out while it waited for room: %v", err)
 	}
 }
