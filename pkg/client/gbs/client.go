@@ -281,6 +281,7 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		}
 		req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.path, nil)
 		if err != nil {
+			ex.end()
 			return nil, fmt.Errorf("gbs: %w", err)
 		}
 		if bs != nil {
