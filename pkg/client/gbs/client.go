@@ -265,23 +265,45 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		bs = newBodies(r)
 		defer bs.wg.Wait()
 	}
-	ex := newExchange(ctx)
-	ctx = ex.ctx
+	// ex is made only once a request must wait for room: until then
+	// the caller's context bounds the request as it is.
+	var ex *exchange
+	end := func() {
+		if ex != nil {
+			ex.end()
+		}
+	}
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
 			t := time.NewTimer(delay)
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				ex.end()
+				end()
 				return nil, context.Cause(ctx)
 			case <-t.C:
 			}
 			delay *= 2
 		}
+		release, ok := c.trySlot(r.bulk)
+		if !ok {
+			if ex == nil {
+				ex = newExchange(ctx)
+				ctx = ex.ctx
+			}
+			var err error
+			if release, err = c.slot(ctx, r.bulk); err != nil {
+				end()
+				return nil, context.Cause(ctx)
+			}
+		}
+		if ex != nil {
+			ex.start()
+		}
 		req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.path, nil)
 		if err != nil {
-			ex.end()
+			release()
+			end()
 			return nil, fmt.Errorf("gbs: %w", err)
 		}
 		if bs != nil {
@@ -304,24 +326,15 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		for k, v := range r.headers {
 			req.Header.Set(k, v)
 		}
-		release, err := c.slot(ctx, r.bulk)
-		if err != nil {
-			if req.Body != nil {
-				req.Body.Close() // never sent: its buffers are free
-			}
-			ex.end()
-			return nil, context.Cause(ctx)
-		}
-		ex.start()
 		resp, err := c.hc.Do(req)
 		if err != nil {
 			release()
 			if ctx.Err() != nil {
-				ex.end()
+				end()
 				return nil, context.Cause(ctx)
 			}
 			if errors.Is(err, ErrWrongServer) {
-				ex.end()
+				end()
 				return nil, fmt.Errorf("gbs %s %s: %w", r.method, r.path, ErrWrongServer)
 			}
 			lastErr = fmt.Errorf("gbs %s %s: %w", r.method, r.path, err)
@@ -333,10 +346,10 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 			release()
 			continue
 		}
-		resp.Body = &slotBody{ReadCloser: resp.Body, release: func() { release(); ex.end() }}
+		resp.Body = &slotBody{ReadCloser: resp.Body, release: func() { release(); end() }}
 		return resp, nil
 	}
-	ex.end()
+	end()
 	return nil, lastErr
 }
 
@@ -395,6 +408,37 @@ func (e *exchange) end() {
 	e.cancel(context.Canceled)
 }
 
+// trySlot takes room for one request in flight if there is some now, and
+// returns its release.
+func (c *Client) trySlot(bulk bool) (func(), bool) {
+	if c.conns == nil {
+		return func() {}, true
+	}
+	if bulk && !c.bulk.TryAcquire(1) {
+		return nil, false
+	}
+	if !c.conns.TryAcquire(1) {
+		if bulk {
+			c.bulk.Release(1)
+		}
+		return nil, false
+	}
+	return c.releaser(bulk), true
+}
+
+// releaser gives back one request's room, once however often it is called.
+func (c *Client) releaser(bulk bool) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.conns.Release(1)
+			if bulk {
+				c.bulk.Release(1)
+			}
+		})
+	}
+}
+
 // slot waits for room for one request in flight (see
 // Options.MaxConnsPerHost) and returns its release, which may be called
 // more than once. It fails only when ctx ends.
@@ -413,15 +457,7 @@ func (c *Client) slot(ctx context.Context, bulk bool) (func(), error) {
 		}
 		return nil, err
 	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			c.conns.Release(1)
-			if bulk {
-				c.bulk.Release(1)
-			}
-		})
-	}, nil
+	return c.releaser(bulk), nil
 }
 
 // slotBody is a response body that gives its request's room back when
