@@ -48,7 +48,8 @@ type Client struct {
 	// Grace is how long slower servers still get once enough have answered
 	// (DefaultGrace when 0; negative for none).
 	Grace time.Duration
-	// ChunkSize is the size of the writes sent to servers (default 1 MiB).
+	// ChunkSize is the size of the writes sent to servers (default
+	// DefaultChunkSize).
 	ChunkSize int
 	// BusyWait bounds the wait of an upload for shares another upload is
 	// writing at the same time (DefaultBusyWait when 0); the context's
@@ -102,7 +103,7 @@ func (c *Client) chunkSize() int {
 	if c.ChunkSize > 0 {
 		return c.ChunkSize
 	}
-	return 1 << 20
+	return DefaultChunkSize
 }
 
 // forEachServer asks every server at once, each call bounded by the query

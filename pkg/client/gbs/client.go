@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/lafs/lafs/pkg/storage"
 	"github.com/lafs/lafs/pkg/storage/gbswire"
 )
@@ -34,7 +36,14 @@ type Options struct {
 	Retries int
 	// RetryDelay is the first back-off delay, doubled each retry (default 100ms).
 	RetryDelay time.Duration
-	// MaxConnsPerHost bounds concurrent connections (default 0, unbounded).
+	// MaxConnsPerHost bounds the requests in flight to the server, so the
+	// connections open to it (default DefaultMaxConns; negative for no
+	// bound): every upload and download of the process shares them, and a
+	// request beyond the bound waits for one to finish. Share writes and
+	// share reads of more than smallBody bytes are held to one fewer, so a
+	// question (version, list, allocate, abort, lease) never waits behind
+	// bulk transfers: concurrent uploads do not make one another's queries
+	// time out.
 	MaxConnsPerHost int
 	// DialTimeout bounds connecting and the TLS handshake (default 10s).
 	DialTimeout time.Duration
@@ -56,7 +65,18 @@ type Client struct {
 	opts  Options
 	// shook says a TLS handshake with the server has succeeded (Warm).
 	shook atomic.Bool
+	// conns and bulk bound the requests in flight (nil: unbounded):
+	// every request holds one of conns, a bulk one first one of bulk.
+	conns, bulk *semaphore.Weighted
 }
+
+// DefaultMaxConns is the default bound on the requests in flight to one
+// server (Options.MaxConnsPerHost).
+const DefaultMaxConns = 8
+
+// smallBody is the most a request may send or read and still count as a
+// question rather than a bulk transfer.
+const smallBody = 64 << 10
 
 var _ storage.Server = (*Client)(nil)
 
@@ -85,6 +105,9 @@ func New(nurl string, opts Options) (*Client, error) {
 	if opts.ResponseHeaderTimeout <= 0 {
 		opts.ResponseHeaderTimeout = 30 * time.Second
 	}
+	if opts.MaxConnsPerHost == 0 {
+		opts.MaxConnsPerHost = DefaultMaxConns
+	}
 	c := &Client{nurl: n, opts: opts}
 	pin := pinSPKI(n.SPKIHash)
 	tlsConf := &tls.Config{
@@ -106,15 +129,23 @@ func New(nurl string, opts Options) (*Client, error) {
 		TLSHandshakeTimeout: opts.DialTimeout,
 		MaxIdleConns:        64,
 		MaxIdleConnsPerHost: 64,
-		MaxConnsPerHost:     opts.MaxConnsPerHost,
-		IdleConnTimeout:     90 * time.Second,
-		WriteBufferSize:     64 << 10,
-		ReadBufferSize:      64 << 10,
+		// Requests wait for room in c.conns, where questions can pass
+		// bulk transfers; the transport's bound only keeps a request from
+		// dialing while the connection of the one it follows is on its
+		// way back to the idle pool.
+		MaxConnsPerHost: max(opts.MaxConnsPerHost, 0),
+		IdleConnTimeout: 90 * time.Second,
+		WriteBufferSize: 64 << 10,
+		ReadBufferSize:  64 << 10,
 	}
 	tr.ResponseHeaderTimeout = opts.ResponseHeaderTimeout
 	c.base = "https://" + n.Address()
 	c.authz = gbswire.AuthorizationHeader(n.Swissnum)
 	c.hc, c.tr = &http.Client{Transport: tr}, tr
+	if m := opts.MaxConnsPerHost; m > 0 {
+		c.conns = semaphore.NewWeighted(int64(m))
+		c.bulk = semaphore.NewWeighted(int64(max(m-1, 1)))
+	}
 	return c, nil
 }
 
@@ -166,6 +197,9 @@ type request struct {
 	ctype   string
 	headers map[string]string
 	retry   bool
+	// bulk: a share write or read of more than smallBody bytes, held to
+	// fewer requests in flight than questions (see Options).
+	bulk bool
 	// sent, when set, makes the bodies of body or bufs; its owner waits
 	// for them to be closed once done with the response (see call).
 	sent *bodies
@@ -247,19 +281,45 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		bs = newBodies(r)
 		defer bs.wg.Wait()
 	}
+	// ex is made only once a request must wait for room: until then
+	// the caller's context bounds the request as it is.
+	var ex *exchange
+	end := func() {
+		if ex != nil {
+			ex.end()
+		}
+	}
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
 			t := time.NewTimer(delay)
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return nil, ctx.Err()
+				end()
+				return nil, context.Cause(ctx)
 			case <-t.C:
 			}
 			delay *= 2
 		}
+		release, ok := c.trySlot(r.bulk)
+		if !ok {
+			if ex == nil {
+				ex = newExchange(ctx)
+				ctx = ex.ctx
+			}
+			var err error
+			if release, err = c.slot(ctx, r.bulk); err != nil {
+				end()
+				return nil, context.Cause(ctx)
+			}
+		}
+		if ex != nil {
+			ex.start()
+		}
 		req, err := http.NewRequestWithContext(ctx, r.method, c.base+r.path, nil)
 		if err != nil {
+			release()
+			end()
 			return nil, fmt.Errorf("gbs: %w", err)
 		}
 		if bs != nil {
@@ -284,10 +344,13 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		}
 		resp, err := c.hc.Do(req)
 		if err != nil {
+			release()
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				end()
+				return nil, context.Cause(ctx)
 			}
 			if errors.Is(err, ErrWrongServer) {
+				end()
 				return nil, fmt.Errorf("gbs %s %s: %w", r.method, r.path, ErrWrongServer)
 			}
 			lastErr = fmt.Errorf("gbs %s %s: %w", r.method, r.path, err)
@@ -296,11 +359,134 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		switch resp.StatusCode {
 		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			lastErr = statusError(r, resp)
+			release()
 			continue
 		}
+		resp.Body = &slotBody{ReadCloser: resp.Body, release: func() { release(); end() }}
 		return resp, nil
 	}
+	end()
 	return nil, lastErr
+}
+
+// exchange is the context the attempts of one request run under: the
+// caller's values and cancellation, and the caller's deadline taken as a
+// budget that starts once the request has room to go out (see slot), so
+// time spent waiting behind the process's other requests to the server is
+// not counted against it. Every path of do calls end, or hands it to the
+// response body's Close.
+type exchange struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	budget time.Duration // 0: the caller set no deadline
+	unhook func() bool
+	mu     sync.Mutex
+	timer  *time.Timer
+	ended  bool
+}
+
+func newExchange(parent context.Context) *exchange {
+	e := &exchange{}
+	e.ctx, e.cancel = context.WithCancelCause(context.WithoutCancel(parent))
+	if d, ok := parent.Deadline(); ok {
+		e.budget = time.Until(d)
+	}
+	e.unhook = context.AfterFunc(parent, func() {
+		if e.budget > 0 && errors.Is(parent.Err(), context.DeadlineExceeded) {
+			return // the budget bounds the exchange instead
+		}
+		e.cancel(context.Cause(parent))
+	})
+	return e
+}
+
+// start starts the budget, once.
+func (e *exchange) start() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.budget > 0 && e.timer == nil && !e.ended {
+		e.timer = time.AfterFunc(e.budget, func() { e.cancel(context.DeadlineExceeded) })
+	}
+}
+
+// end releases the exchange's context and timers.
+func (e *exchange) end() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ended {
+		return
+	}
+	e.ended = true
+	e.unhook()
+	if e.timer != nil {
+		e.timer.Stop()
+	}
+	e.cancel(context.Canceled)
+}
+
+// trySlot takes room for one request in flight if there is some now, and
+// returns its release.
+func (c *Client) trySlot(bulk bool) (func(), bool) {
+	if c.conns == nil {
+		return func() {}, true
+	}
+	if bulk && !c.bulk.TryAcquire(1) {
+		return nil, false
+	}
+	if !c.conns.TryAcquire(1) {
+		if bulk {
+			c.bulk.Release(1)
+		}
+		return nil, false
+	}
+	return c.releaser(bulk), true
+}
+
+// releaser gives back one request's room, once however often it is called.
+func (c *Client) releaser(bulk bool) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.conns.Release(1)
+			if bulk {
+				c.bulk.Release(1)
+			}
+		})
+	}
+}
+
+// slot waits for room for one request in flight (see
+// Options.MaxConnsPerHost) and returns its release, which may be called
+// more than once. It fails only when ctx ends.
+func (c *Client) slot(ctx context.Context, bulk bool) (func(), error) {
+	if c.conns == nil {
+		return func() {}, nil
+	}
+	if bulk {
+		if err := c.bulk.Acquire(ctx, 1); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.conns.Acquire(ctx, 1); err != nil {
+		if bulk {
+			c.bulk.Release(1)
+		}
+		return nil, err
+	}
+	return c.releaser(bulk), nil
+}
+
+// slotBody is a response body that gives its request's room back when
+// closed.
+type slotBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b *slotBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
+	return err
 }
 
 // statusError turns an unexpected response into an error wrapping the
@@ -421,7 +607,7 @@ func (c *Client) WriteShareChunkVec(ctx context.Context, si storage.StorageIndex
 	code, err := c.call(ctx, request{
 		method: "PATCH", path: fmt.Sprintf("/storage/v1/immutable/%s/%d", si, shnum),
 		secrets: [][2]string{secretHeader(gbswire.SecretUpload, uploadSecret)},
-		bufs:    data, ctype: "application/octet-stream",
+		bufs:    data, ctype: "application/octet-stream", bulk: n > smallBody,
 		headers: map[string]string{"Content-Range": fmt.Sprintf("bytes %d-%d/*", offset, offset+n-1)},
 		retry:   true,
 	}, &resp, http.StatusOK, http.StatusCreated)
@@ -511,6 +697,7 @@ func (c *Client) ReadShareTo(ctx context.Context, w io.Writer, mutable bool, si 
 	}
 	r := request{
 		method: "GET", path: fmt.Sprintf("/storage/v1/%s/%s/%d", kind, si, shnum), retry: true,
+		bulk:    length > smallBody,
 		headers: map[string]string{"Range": fmt.Sprintf("bytes=%d-%d", offset, offset+length-1)},
 	}
 	resp, err := c.do(ctx, r)
