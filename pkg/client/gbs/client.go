@@ -52,7 +52,16 @@ type Options struct {
 	// answers fails the request even under a context with no deadline
 	// (default 30s). Callers bound whole requests with their context.
 	ResponseHeaderTimeout time.Duration
+	// VersionMaxAge is how long Version answers from the server's last
+	// reply (default DefaultVersionMaxAge; negative to ask every time).
+	// Tahoe-LAFS keeps the version a server gave for the life of the
+	// connection; uploads ask before every file, and a fresh question per
+	// file per server was a tenth of the cost of a small file.
+	VersionMaxAge time.Duration
 }
+
+// DefaultVersionMaxAge is the default Options.VersionMaxAge.
+const DefaultVersionMaxAge = 5 * time.Second
 
 // Client is a storage.Server over GBS. It is safe for concurrent use and
 // reuses connections; call Close to release them.
@@ -68,6 +77,10 @@ type Client struct {
 	// conns and bulk bound the requests in flight (nil: unbounded):
 	// every request holds one of conns, a bulk one first one of bulk.
 	conns, bulk *semaphore.Weighted
+
+	verMu sync.Mutex // guards ver and verAt
+	ver   storage.Version
+	verAt time.Time // when ver was the server's answer (zero: none)
 }
 
 // DefaultMaxConns is the default bound on the requests in flight to one
@@ -107,6 +120,9 @@ func New(nurl string, opts Options) (*Client, error) {
 	}
 	if opts.MaxConnsPerHost == 0 {
 		opts.MaxConnsPerHost = DefaultMaxConns
+	}
+	if opts.VersionMaxAge == 0 {
+		opts.VersionMaxAge = DefaultVersionMaxAge
 	}
 	c := &Client{nurl: n, opts: opts}
 	pin := pinSPKI(n.SPKIHash)
@@ -550,10 +566,31 @@ func encode(v any) ([]byte, error) {
 }
 
 // Version implements storage.Server.
+// An answer younger than Options.VersionMaxAge is given again without
+// asking (the space a server reports moves as it is used; an upload that
+// meets a full server finds out from its allocation).
 func (c *Client) Version(ctx context.Context) (storage.Version, error) {
+	if age := c.opts.VersionMaxAge; age > 0 {
+		c.verMu.Lock()
+		v, at := c.ver, c.verAt
+		c.verMu.Unlock()
+		if !at.IsZero() && time.Since(at) < age {
+			v.ApplicationVersion = bytes.Clone(v.ApplicationVersion)
+			return v, nil
+		}
+	}
 	var v storage.Version
-	_, err := c.call(ctx, request{method: "GET", path: "/storage/v1/version", retry: true}, &v, http.StatusOK)
-	return v, err
+	asked := time.Now()
+	if _, err := c.call(ctx, request{method: "GET", path: "/storage/v1/version", retry: true}, &v, http.StatusOK); err != nil {
+		return v, err
+	}
+	c.verMu.Lock()
+	if asked.After(c.verAt) {
+		c.ver, c.verAt = v, asked
+		c.ver.ApplicationVersion = bytes.Clone(v.ApplicationVersion)
+	}
+	c.verMu.Unlock()
+	return v, nil
 }
 
 func leaseSecrets(l storage.LeaseSecrets) [][2]string {

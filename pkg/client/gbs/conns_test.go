@@ -32,9 +32,21 @@ func (l *countingListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
-// gatedServer serves a real store over TLS, holding every PATCH in its
-// handler until gate is closed, and counts connections.
+// gatedServer is hookedServer holding every PATCH in its handler until
+// gate is closed, and counting them.
 func gatedServer(t *testing.T, gate <-chan struct{}, patches *atomic.Int32) (string, *countingListener) {
+	t.Helper()
+	return hookedServer(t, func(r *http.Request) {
+		if r.Method == http.MethodPatch {
+			patches.Add(1)
+			<-gate
+		}
+	})
+}
+
+// hookedServer serves a real store over TLS, calling hook with every
+// request before serving it, and counts connections.
+func hookedServer(t *testing.T, hook func(*http.Request)) (string, *countingListener) {
 	t.Helper()
 	cp, kp, err := node.GenerateCertificate()
 	if err != nil {
@@ -55,10 +67,7 @@ func gatedServer(t *testing.T, gate <-chan struct{}, patches *atomic.Int32) (str
 	ln := &countingListener{Listener: inner}
 	gs := gbsserver.New(store, "sw", gbsserver.Options{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPatch {
-			patches.Add(1)
-			<-gate
-		}
+		hook(r)
 		gs.ServeHTTP(w, r)
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -197,5 +206,54 @@ func TestTimeQueuedIsNotCounted(t *testing.T) {
 	}
 	if err := <-second; err != nil {
 		t.Fatalf("a write timed out while it waited for room: %v", err)
+	}
+}
+
+// TestVersionRemembered: within VersionMaxAge a second Version is the
+// first answer, not a question; after it, or with caching off, the server
+// is asked again.
+func TestVersionRemembered(t *testing.T) {
+	var asked atomic.Int32
+	nurl, _ := hookedServer(t, func(r *http.Request) {
+		if r.URL.Path == "/storage/v1/version" {
+			asked.Add(1)
+		}
+	})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		maxAge time.Duration
+		wait   time.Duration
+		want   int32
+	}{
+		{"remembered", time.Minute, 0, 1},
+		{"expired", 50 * time.Millisecond, 100 * time.Millisecond, 2},
+		{"off", -1, 0, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			asked.Store(0)
+			c, err := New(nurl, Options{VersionMaxAge: tc.maxAge})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			first, err := c.Version(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(tc.wait)
+			second, err := c.Version(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := asked.Load(); got != tc.want {
+				t.Errorf("server asked %d times, want %d", got, tc.want)
+			}
+			// Free space moves under a real disk: equal answers down to it
+			// are one answer given twice.
+			if tc.want == 1 && (first.AvailableSpace != second.AvailableSpace || first.MaximumImmutableShareSize != second.MaximumImmutableShareSize) {
+				t.Errorf("a remembered answer differs: %+v, %+v", first, second)
+			}
+		})
 	}
 }
