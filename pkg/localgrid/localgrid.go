@@ -9,7 +9,7 @@
 // pkg/storage/backend/disk), since its folders are the only copy of what
 // is uploaded once the cap is printed. A share is written through one open
 // file for the whole upload, never synced per chunk, and published once
-// when complete: fsync of the file, a no-replace link into shares/ and an
+// when complete: fsync of the file, a no-replace rename into shares/ and an
 // fsync of the bucket directory, so a crash leaves no share or the whole
 // share, and an upload that reported success survives a power cut. Relaxing
 // it (no fsync, or one sync of the file system at the end) would gain the
