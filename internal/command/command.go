@@ -53,17 +53,17 @@ type IO struct {
 	Width int
 }
 
-// System returns the IO of the running process. When the process started
-// with standard output closed, writing to Out fails (ErrStdoutClosed), so
-// a command that prints a cap nobody can read fails instead of losing it.
+// System returns the IO of the running process. Out is standard output as
+// it is: a write that fails there (a broken pipe, say) fails the command
+// that prints, so a cap nobody can read is an error rather than lost. A
+// standard output closed at start cannot be told apart (the Go runtime puts
+// /dev/null there, opened read-write, as Python's subprocess.DEVNULL and
+// service managers do for a script that discards output), so it takes
+// what is written, as Tahoe-LAFS's CLI does.
 func System() *IO {
-	var out io.Writer = os.Stdout
-	if stdoutWasClosed(os.Stdout) {
-		out = closedWriter{}
-	}
 	return &IO{
 		In:     os.Stdin,
-		Out:    out,
+		Out:    os.Stdout,
 		Err:    os.Stderr,
 		InTTY:  isTerminal(os.Stdin),
 		OutTTY: isTerminal(os.Stdout),
@@ -71,15 +71,6 @@ func System() *IO {
 		Width:  termWidth(os.Stdout),
 	}
 }
-
-// ErrStdoutClosed is the error of writing to a standard output that was
-// closed when the process started.
-var ErrStdoutClosed = errors.New("standard output is closed")
-
-// closedWriter fails every write.
-type closedWriter struct{}
-
-func (closedWriter) Write([]byte) (int, error) { return 0, ErrStdoutClosed }
 
 // IgnoreSIGPIPE makes a write to a closed pipe on standard output or error
 // fail with EPIPE, which the command reports (exit 1), instead of killing
