@@ -3,93 +3,35 @@ package client
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/lafs/lafs/pkg/caps"
 	"github.com/lafs/lafs/pkg/client/gbs"
-	"github.com/lafs/lafs/pkg/node"
 	"github.com/lafs/lafs/pkg/nodedir"
-	"github.com/lafs/lafs/pkg/storage/gbsserver"
-	"github.com/lafs/lafs/pkg/storage/gbswire"
-	"github.com/lafs/lafs/pkg/storage/shares"
+	"github.com/lafs/lafs/pkg/storage/gbsserver/gbstest"
 )
-
-// connCounter is a listener that tracks how many of its connections are
-// open at once, and the most ever open.
-type connCounter struct {
-	net.Listener
-	open, peak atomic.Int32
-}
-
-func (l *connCounter) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	n := l.open.Add(1)
-	for p := l.peak.Load(); n > p && !l.peak.CompareAndSwap(p, n); p = l.peak.Load() {
-	}
-	return &countedConn{Conn: c, l: l}, nil
-}
-
-type countedConn struct {
-	net.Conn
-	l    *connCounter
-	once sync.Once
-}
-
-func (c *countedConn) Close() error {
-	c.once.Do(func() { c.l.open.Add(-1) })
-	return c.Conn.Close()
-}
 
 // slowGBSServer is a real GBS server over TLS on 127.0.0.1 (disk store)
 // that takes delay over every share write, as a loaded server does, and
 // counts its connections.
-func slowGBSServer(t *testing.T, i int, delay time.Duration) (Server, *connCounter) {
+func slowGBSServer(t *testing.T, i int, delay time.Duration) (Server, *gbstest.Listener) {
 	t.Helper()
-	cp, kp, err := node.GenerateCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair(cp, kp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := shares.OpenDisk(t.TempDir(), shares.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := &connCounter{Listener: inner}
-	gs := gbsserver.New(store, "sw", gbsserver.Options{})
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := gbstest.Start(t, func(r *http.Request) {
 		if r.Method == http.MethodPatch {
 			time.Sleep(delay)
 		}
-		gs.ServeHTTP(w, r)
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- gbsserver.ServeTLS(ctx, ln, h, cert) }()
-	nurl := gbswire.NURL{SPKIHash: gbswire.SPKIHash(cert.Leaf), Host: "127.0.0.1", Port: inner.Addr().(*net.TCPAddr).Port, Swissnum: "sw"}
-	g, err := gbs.New(nurl.String(), gbs.Options{})
+	g, err := gbs.New(s.NURL.String(), gbs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.Close(); cancel(); <-done; store.Close() })
+	t.Cleanup(func() { g.Close() })
 	id := fmt.Sprintf("v0-slow%02d", i)
-	return Server{ID: id, Nickname: id, Addr: nurl.Address(), PermutationSeed: []byte(id), LeaseSeed: bytes.Repeat([]byte{byte(i)}, 20), Storage: g}, ln
+	return Server{ID: id, Nickname: id, Addr: s.NURL.Address(), PermutationSeed: []byte(id), LeaseSeed: bytes.Repeat([]byte{byte(i)}, 20), Storage: g}, s.Conns
 }
 
 // TestConcurrentUploadsShareConnections: eight uploads at once over ten
@@ -99,7 +41,7 @@ func slowGBSServer(t *testing.T, i int, delay time.Duration) (Server, *connCount
 func TestConcurrentUploadsShareConnections(t *testing.T) {
 	const servers, uploads = 10, 8
 	var ss []Server
-	var lns []*connCounter
+	var lns []*gbstest.Listener
 	for i := range servers {
 		s, ln := slowGBSServer(t, i, 20*time.Millisecond)
 		ss = append(ss, s)
@@ -132,7 +74,7 @@ func TestConcurrentUploadsShareConnections(t *testing.T) {
 		}
 	}
 	for i, ln := range lns {
-		if n := ln.peak.Load(); n > gbs.DefaultMaxConns {
+		if n := ln.Peak.Load(); n > gbs.DefaultMaxConns {
 			t.Errorf("server %d: %d connections open at once for %d uploads, want at most %d", i, n, uploads, gbs.DefaultMaxConns)
 		}
 	}

@@ -2,39 +2,20 @@ package gbs
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/lafs/lafs/pkg/node"
 	"github.com/lafs/lafs/pkg/storage"
-	"github.com/lafs/lafs/pkg/storage/gbsserver"
-	"github.com/lafs/lafs/pkg/storage/gbswire"
-	"github.com/lafs/lafs/pkg/storage/shares"
+	"github.com/lafs/lafs/pkg/storage/gbsserver/gbstest"
 )
 
-// countingListener counts the connections it accepts.
-type countingListener struct {
-	net.Listener
-	accepted atomic.Int32
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err == nil {
-		l.accepted.Add(1)
-	}
-	return c, err
-}
-
-// gatedServer is hookedServer holding every PATCH in its handler until
-// gate is closed, and counting them.
-func gatedServer(t *testing.T, gate <-chan struct{}, patches *atomic.Int32) (string, *countingListener) {
+// gatedServer is a real GBS server holding every PATCH in its handler
+// until gate is closed, and counting them.
+func gatedServer(t *testing.T, gate <-chan struct{}, patches *atomic.Int32) (string, *gbstest.Listener) {
 	t.Helper()
 	return hookedServer(t, func(r *http.Request) {
 		if r.Method == http.MethodPatch {
@@ -44,37 +25,11 @@ func gatedServer(t *testing.T, gate <-chan struct{}, patches *atomic.Int32) (str
 	})
 }
 
-// hookedServer serves a real store over TLS, calling hook with every
-// request before serving it, and counts connections.
-func hookedServer(t *testing.T, hook func(*http.Request)) (string, *countingListener) {
+// hookedServer is a real GBS server calling hook with every request.
+func hookedServer(t *testing.T, hook func(*http.Request)) (string, *gbstest.Listener) {
 	t.Helper()
-	cp, kp, err := node.GenerateCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair(cp, kp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := shares.OpenDisk(t.TempDir(), shares.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln := &countingListener{Listener: inner}
-	gs := gbsserver.New(store, "sw", gbsserver.Options{})
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hook(r)
-		gs.ServeHTTP(w, r)
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- gbsserver.ServeTLS(ctx, ln, h, cert) }()
-	t.Cleanup(func() { cancel(); <-done; store.Close() })
-	return gbswire.NURL{SPKIHash: gbswire.SPKIHash(cert.Leaf), Host: "127.0.0.1", Port: inner.Addr().(*net.TCPAddr).Port, Swissnum: "sw"}.String(), ln
+	s := gbstest.Start(t, hook)
+	return s.NURL.String(), s.Conns
 }
 
 // TestQuestionsPassBulkTransfers: with every connection the bound allows
@@ -139,7 +94,7 @@ func TestQuestionsPassBulkTransfers(t *testing.T) {
 			t.Errorf("write of share %d: %v", i, err)
 		}
 	}
-	if n := ln.accepted.Load(); n > 3 {
+	if n := ln.Accepted.Load(); n > 3 {
 		t.Errorf("%d connections for a bound of 3", n)
 	}
 	got, err := c.ListShares(ctx, si)
