@@ -339,7 +339,7 @@ func (r *run) walk(ctx context.Context, targets []target) (string, error) {
 		defer close(pending)
 		for _, i := range files {
 			path := targets[i].path
-			pending <- window.Go(w, func(ctx context.Context) (fileResult, error) { return r.file(ctx, path), nil })
+			pending <- window.GoSized(w, window.UploadMemory(targets[i].size), func(ctx context.Context) (fileResult, error) { return r.file(ctx, path), nil })
 		}
 	}()
 	defer func() {

@@ -587,7 +587,8 @@ func (k *Copier) fileDone() {
 
 // uploadTree uploads a local directory and returns the new directory's
 // cap: files first, then one publish of the directory with every child.
-// Files upload k.Parallel at a time (window.Default when unset) and each
+// Files upload k.Parallel at a time (window.Default when unset), large
+// ones fewer, within the window's memory budget (window.GoSized), and each
 // directory is made once its children are done, while the walk goes on
 // submitting the files after it; the walk, its verbose lines and each
 // directory's entries keep the walk's order, whatever order the uploads
@@ -636,7 +637,7 @@ func (k *Copier) submitTree(w *window.Window, dir string) (*window.Result[*caps.
 			}
 		} else {
 			k.say("%s -> (new directory)", e.path)
-			child = window.Go(w, func(ctx context.Context) (*caps.Cap, error) { return k.uploadFile(ctx, e.path) })
+			child = window.GoSized(w, window.UploadMemory(e.size), func(ctx context.Context) (*caps.Cap, error) { return k.uploadFile(ctx, e.path) })
 		}
 		kids, deps = append(kids, child), append(deps, child)
 	}

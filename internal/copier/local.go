@@ -40,6 +40,7 @@ type localChild struct {
 	name string
 	path string
 	dir  bool
+	size int64 // a file's, when it was listed
 }
 
 // dirID identifies a directory for loop detection.
@@ -126,7 +127,7 @@ func (k *Copier) readLocalDir(dir string) ([]localChild, error) {
 			}
 			out = append(out, localChild{name: e.Name(), path: p, dir: true})
 		case st.Mode().IsRegular():
-			out = append(out, localChild{name: e.Name(), path: p})
+			out = append(out, localChild{name: e.Name(), path: p, size: st.Size()})
 		default:
 			k.skip(p, kindOf(st.Mode()))
 		}

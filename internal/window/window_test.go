@@ -154,3 +154,72 @@ func BenchmarkWindow(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// TestGoSized: sized jobs share MemoryBudget (large files a few at a
+// time, small ones up to the slots; one larger than the budget runs alone
+// among sized jobs), plain Go jobs are not held back by it, and every
+// result still comes back to its job.
+func TestGoSized(t *testing.T) {
+	big := UploadMemory(1 << 30)
+	for _, tc := range []struct {
+		name     string
+		costs    []int64
+		wantPeak int32 // most sized jobs at once
+	}{
+		{"large files", []int64{big, big, big, big, big, big}, 1},
+		{"medium files", []int64{UploadMemory(12 << 20), UploadMemory(12 << 20), UploadMemory(12 << 20), UploadMemory(12 << 20)}, 2},
+		{"small files", []int64{UploadMemory(4096), UploadMemory(4096), UploadMemory(4096), UploadMemory(4096), UploadMemory(4096), UploadMemory(4096), UploadMemory(4096), UploadMemory(4096), UploadMemory(4096), UploadMemory(4096)}, 8},
+		{"over the budget", []int64{2 * MemoryBudget, 2 * MemoryBudget, 2 * MemoryBudget}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := New(context.Background(), 8)
+			var running, peak atomic.Int32
+			var rs []*Result[int]
+			for i, c := range tc.costs {
+				rs = append(rs, GoSized(w, c, func(context.Context) (int, error) {
+					now := running.Add(1)
+					for p := peak.Load(); now > p && !peak.CompareAndSwap(p, now); p = peak.Load() {
+					}
+					time.Sleep(5 * time.Millisecond)
+					running.Add(-1)
+					return i, nil
+				}))
+			}
+			for i, r := range rs {
+				if v, err := r.Wait(); err != nil || v != i {
+					t.Fatalf("job %d: %d, %v", i, v, err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if p := peak.Load(); p != tc.wantPeak {
+				t.Errorf("peak %d sized jobs at once, want %d", p, tc.wantPeak)
+			}
+		})
+	}
+	t.Run("cancelled while waiting for memory", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		w := New(ctx, 8)
+		hold := make(chan struct{})
+		first := GoSized(w, MemoryBudget, func(context.Context) (int, error) { <-hold; return 1, nil })
+		go func() { time.Sleep(10 * time.Millisecond); cancel() }()
+		second := GoSized(w, 1, func(context.Context) (int, error) { return 2, nil })
+		if _, err := second.Wait(); !errors.Is(err, context.Canceled) {
+			t.Errorf("second job: %v, want cancelled", err)
+		}
+		close(hold)
+		first.Wait()
+		w.Close()
+	})
+}
+
+func TestUploadMemory(t *testing.T) {
+	for _, tc := range []struct{ size, want int64 }{
+		{0, 0}, {4096, 16384}, {12 << 20, 48 << 20}, {24 << 20, 96 << 20}, {1 << 40, 96 << 20}, {-1, 96 << 20},
+	} {
+		if got := UploadMemory(tc.size); got != tc.want {
+			t.Errorf("UploadMemory(%d) = %d, want %d", tc.size, got, tc.want)
+		}
+	}
+}
