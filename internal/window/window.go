@@ -150,11 +150,7 @@ func Done[T any](v T) *Result[T] {
 // then runs job on its own goroutine.
 func Go[T any](w *Window, job func(context.Context) (T, error)) *Result[T] {
 	r := &Result[T]{done: make(chan struct{})}
-	select {
-	case w.slots <- struct{}{}:
-	case <-w.ctx.Done():
-		r.err = w.ctx.Err()
-		close(r.done)
+	if !take(w, r) {
 		return r
 	}
 	w.wg.Add(1)
@@ -173,11 +169,7 @@ func Go[T any](w *Window, job func(context.Context) (T, error)) *Result[T] {
 func GoSized[T any](w *Window, cost int64, job func(context.Context) (T, error)) *Result[T] {
 	cost = min(max(cost, 0), MemoryBudget)
 	r := &Result[T]{done: make(chan struct{})}
-	select {
-	case w.slots <- struct{}{}:
-	case <-w.ctx.Done():
-		r.err = w.ctx.Err()
-		close(r.done)
+	if !take(w, r) {
 		return r
 	}
 	if err := w.mem.Acquire(w.ctx, cost); err != nil {
@@ -207,16 +199,25 @@ func After[T any](w *Window, deps []Waiter, job func(context.Context) (T, error)
 		for _, d := range deps {
 			d.wait()
 		}
-		select {
-		case w.slots <- struct{}{}:
-		case <-w.ctx.Done():
-			r.err = w.ctx.Err()
-			close(r.done)
+		if !take(w, r) {
 			return
 		}
 		run(w, r, job)
 	}()
 	return r
+}
+
+// take waits for a slot for r's job; when the window is cancelled first,
+// r ends with the context's error and take returns false.
+func take[T any](w *Window, r *Result[T]) bool {
+	select {
+	case w.slots <- struct{}{}:
+		return true
+	case <-w.ctx.Done():
+		r.err = w.ctx.Err()
+		close(r.done)
+		return false
+	}
 }
 
 // run runs job holding a slot, records its outcome and frees the slot.
